@@ -1,0 +1,43 @@
+/*
+ * json: small helpers over cJSON used by every layer.
+ *
+ * Paths are dotted member names ("properties.storageProfile.osDisk.osType");
+ * a segment "[n]" or "n" after a dot on an array selects element n
+ * ("value.[0].id" or "value.0.id").  Look-ups never allocate and return NULL
+ * when any segment is missing or has the wrong type.
+ */
+#ifndef AI_COMMON_JSON_H
+#define AI_COMMON_JSON_H
+
+#include <cjson/cJSON.h>
+#include <stdbool.h>
+#include <stdint.h>
+
+const cJSON *json_path(const cJSON *root, const char *path);
+/* The string at path, or NULL when absent or not a string. */
+const char *json_path_string(const cJSON *root, const char *path);
+/* Member of an object by exact name (cJSON_GetObjectItemCaseSensitive). */
+const cJSON *json_get(const cJSON *obj, const char *name);
+const char *json_get_string(const cJSON *obj, const char *name);
+/* Returns true and sets *out when the member is a number. */
+bool json_get_number(const cJSON *obj, const char *name, double *out);
+/* Returns true and sets *out when the member is a boolean. */
+bool json_get_bool(const cJSON *obj, const char *name, bool *out);
+
+/* Adds a string member, or nothing when value is NULL.  Returns false on
+ * allocation failure. */
+bool json_add_string(cJSON *obj, const char *name, const char *value);
+/* Replaces (or adds) a member; takes ownership of value. */
+bool json_set(cJSON *obj, const char *name, cJSON *value);
+
+/* Serializes compactly; caller frees with free().  NULL on failure. */
+char *json_print(const cJSON *item);
+
+/* Parses text of given length (need not be NUL-terminated). */
+cJSON *json_parse_len(const char *text, size_t len);
+
+/* Must be called once at process start: routes cJSON's allocator to malloc
+ * (it is by default) and checks the library version.  Idempotent. */
+void json_init(void);
+
+#endif

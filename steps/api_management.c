@@ -1,0 +1,6 @@
+/*
+ * api_management: steps of this Azure service (not yet ported; see docs/spec/azure-sources).
+ */
+#include "engine/step.h"
+
+const step_def *const steps_api_management[] = {NULL};

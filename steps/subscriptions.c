@@ -1,0 +1,6 @@
+/*
+ * subscriptions: steps of this Azure service (not yet ported; see docs/spec/azure-sources).
+ */
+#include "engine/step.h"
+
+const step_def *const steps_subscriptions[] = {NULL};

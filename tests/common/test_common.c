@@ -1,0 +1,158 @@
+/* Unit tests of common/: error, sbuf, json paths, time parsing, log redaction, metrics. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include "common/error.h"
+#include "common/json.h"
+#include "common/log.h"
+#include "common/metrics.h"
+#include "common/random.h"
+#include "common/sbuf.h"
+#include "common/timefmt.h"
+
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+static void test_error_set_hint_prefix(void **state)
+{
+    (void)state;
+    err_info e;
+    err_clear(&e);
+    assert_int_equal(err_set(&e, ERR_FORBIDDEN, "Azure returned %d", 403), -1);
+    err_hint(&e, "grant the Reader role");
+    err_prefix(&e, "step %s", "rm-x");
+    assert_string_equal(e.message, "step rm-x: Azure returned 403");
+    assert_string_equal(e.hint, "grant the Reader role");
+    assert_string_equal(err_kind_name(e.kind), "forbidden");
+    char buf[64];
+    err_describe(&e, buf, sizeof buf);
+    assert_string_equal(buf, "step rm-x: Azure returned 403 (hint: grant the Reader role)");
+    char big[2000];
+    memset(big, 'x', sizeof big - 1);
+    big[sizeof big - 1] = 0;
+    err_set(&e, ERR_INVALID, "%s", big);
+    assert_int_equal(strlen(e.message), sizeof e.message - 1);
+    assert_string_equal(e.message + sizeof e.message - 4, "...");
+}
+
+static void test_sbuf_json_and_url(void **state)
+{
+    (void)state;
+    sbuf b = SBUF_INIT;
+    sbuf_json_string(&b, "a\"b\\c\n\x01");
+    assert_string_equal(sbuf_str(&b), "\"a\\\"b\\\\c\\n\\u0001\"");
+    sbuf_reset(&b);
+    sbuf_urlencode(&b, "a b/c~");
+    assert_string_equal(sbuf_str(&b), "a%20b%2Fc~");
+    sbuf_reset(&b);
+    for (int i = 0; i < 1000; i++)
+        sbuf_printf(&b, "%d,", i);
+    assert_false(sbuf_failed(&b));
+    char *s = sbuf_take(&b);
+    assert_non_null(strstr(s, "999,"));
+    free(s);
+}
+
+static void test_json_path(void **state)
+{
+    (void)state;
+    cJSON *j = cJSON_Parse("{\"properties\":{\"a\":{\"b\":\"x\"},\"list\":[{\"id\":\"1\"},{\"id\":\"2\"}]}}");
+    assert_string_equal(json_path_string(j, "properties.a.b"), "x");
+    assert_string_equal(json_path_string(j, "properties.list.[1].id"), "2");
+    assert_string_equal(json_path_string(j, "properties.list.0.id"), "1");
+    assert_null(json_path(j, "properties.missing.b"));
+    assert_null(json_path(j, "properties.list.9"));
+    cJSON_Delete(j);
+}
+
+static void test_time_parse(void **state)
+{
+    (void)state;
+    int64_t ms = 0;
+    assert_true(timefmt_parse_iso8601_ms("2020-01-06T19:24:46.3139845+00:00", &ms));
+    assert_int_equal(ms, 1578338686313LL);
+    assert_true(timefmt_parse_iso8601_ms("2020-10-08T13:53:02Z", &ms));
+    assert_int_equal(ms, 1602165182000LL);
+    assert_true(timefmt_parse_iso8601_ms("2020-10-08T15:53:02+02:00", &ms));
+    assert_int_equal(ms, 1602165182000LL);
+    assert_true(timefmt_parse_iso8601_ms("2020-10-08", &ms));
+    assert_false(timefmt_parse_iso8601_ms("not a date", &ms));
+    assert_false(timefmt_parse_iso8601_ms("2020-13-01", &ms));
+    char buf[32];
+    timefmt_rfc3339(1602165182123LL, buf, sizeof buf);
+    assert_string_equal(buf, "2020-10-08T13:53:02.123Z");
+    int64_t secs;
+    assert_true(timefmt_parse_http_date("Wed, 21 Oct 2015 07:28:00 GMT", &secs));
+    assert_int_equal(secs, 1445412480LL);
+}
+
+static void test_log_redacts_secrets(void **state)
+{
+    (void)state;
+    int fds[2];
+    assert_int_equal(pipe(fds), 0);
+    log_set_fd(fds[1]);
+    log_secret_register("s3cr3t-value");
+    log_set_job("job-1");
+    log_kv(LOG_INFO, "token s3cr3t-value leaked", "field", "xx s3cr3t-value yy", NULL);
+    log_set_job(NULL);
+    log_set_fd(-1);
+    close(fds[1]);
+    char buf[1024] = {0};
+    ssize_t n = read(fds[0], buf, sizeof buf - 1);
+    close(fds[0]);
+    assert_true(n > 0);
+    assert_null(strstr(buf, "s3cr3t"));
+    assert_non_null(strstr(buf, "[REDACTED]"));
+    assert_non_null(strstr(buf, "\"jobId\":\"job-1\""));
+    cJSON *line = cJSON_Parse(buf);
+    assert_non_null(line);
+    cJSON_Delete(line);
+    log_secret_unregister("s3cr3t-value");
+    char *r = log_redact("s3cr3t-value");
+    assert_string_equal(r, "s3cr3t-value");
+    free(r);
+}
+
+static void test_metrics_render(void **state)
+{
+    (void)state;
+    metrics_declare("t_requests_total", METRIC_COUNTER, "Requests.", NULL, 0);
+    metrics_declare("t_seconds", METRIC_HISTOGRAM, "Durations.", NULL, 0);
+    metrics_counter_add("t_requests_total", "api=\"arm\"", 2);
+    metrics_counter_add("t_requests_total", "api=\"arm\"", 1);
+    metrics_histogram_observe("t_seconds", NULL, 0.02);
+    sbuf out = SBUF_INIT;
+    metrics_render(&out);
+    assert_non_null(strstr(sbuf_str(&out), "t_requests_total{api=\"arm\"} 3\n"));
+    assert_non_null(strstr(sbuf_str(&out), "t_seconds_bucket{le=\"0.025\"} 1\n"));
+    assert_non_null(strstr(sbuf_str(&out), "t_seconds_count 1\n"));
+    sbuf_free(&out);
+    metrics_reset();
+}
+
+static void test_uuid(void **state)
+{
+    (void)state;
+    char a[37], b[37];
+    random_uuid(a);
+    random_uuid(b);
+    assert_int_equal(strlen(a), 36);
+    assert_int_equal(a[14], '4');
+    assert_string_not_equal(a, b);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_error_set_hint_prefix), cmocka_unit_test(test_sbuf_json_and_url),
+        cmocka_unit_test(test_json_path),             cmocka_unit_test(test_time_parse),
+        cmocka_unit_test(test_log_redacts_secrets),   cmocka_unit_test(test_metrics_render),
+        cmocka_unit_test(test_uuid),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
