@@ -1,0 +1,126 @@
+/*
+ * gov_common: see gov_common.h.
+ */
+#include "steps/gov_common.h"
+
+#include "common/json.h"
+#include "common/log.h"
+#include "engine/relationship.h"
+#include "steps/azure_job.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+int gov_add(step_ctx *ctx, cJSON *obj, bool entity, const char *what, err_info *err)
+{
+    err_info e = {0};
+    int rc = entity ? step_add_entity(ctx, obj, &e) : step_add_relationship(ctx, obj, &e);
+    if (rc == 0)
+        return 0;
+    if (e.kind == ERR_CONFLICT || e.kind == ERR_INVALID) {
+        const step_def *def = step_current(ctx);
+        log_kv(LOG_WARN, "skipped one object", "step", def ? def->id : "?", "object",
+               what ? what : "?", "error", e.message, NULL);
+        return 0;
+    }
+    *err = e;
+    return -1;
+}
+
+char *gov_weblink_string(const char *domain, const char *id)
+{
+    if (!domain || !*domain || !id || !*id)
+        return NULL;
+    size_t n = strlen(domain) + strlen(id) + sizeof "https://portal.azure.com/#@/resource";
+    char *s = malloc(n);
+    if (s)
+        snprintf(s, n, "https://portal.azure.com/#@%s/resource%s", domain, id);
+    return s;
+}
+
+int gov_weblink(const cJSON *value, const cJSON *item, const map_ctx *mctx, cJSON **out,
+                err_info *err)
+{
+    (void)item;
+    *out = NULL;
+    if (!cJSON_IsString(value) || !mctx || !mctx->integration)
+        return 0;
+    const char *domain = azure_job_default_domain((const azure_job *)mctx->integration);
+    if (!domain || !*domain || !*value->valuestring)
+        return 0;
+    char *link = gov_weblink_string(domain, value->valuestring);
+    if (link)
+        *out = cJSON_CreateString(link);
+    free(link);
+    if (!*out)
+        return err_set(err, ERR_NOMEM, "out of memory building a webLink");
+    return 0;
+}
+
+int gov_strings_add(gov_strings *s, const char *value, err_info *err)
+{
+    if (s->count == s->cap) {
+        size_t cap = s->cap ? s->cap * 2 : 16;
+        char **items = realloc(s->items, cap * sizeof *items);
+        if (!items)
+            return err_set(err, ERR_NOMEM, "out of memory collecting entity keys");
+        s->items = items;
+        s->cap = cap;
+    }
+    if (!(s->items[s->count] = strdup(value)))
+        return err_set(err, ERR_NOMEM, "out of memory collecting entity keys");
+    s->count++;
+    return 0;
+}
+
+void gov_strings_free(gov_strings *s)
+{
+    for (size_t i = 0; i < s->count; i++)
+        free(s->items[i]);
+    free(s->items);
+    memset(s, 0, sizeof *s);
+}
+
+typedef struct collect_arg {
+    const char *path;
+    gov_strings *out;
+} collect_arg;
+
+static int collect_one(void *arg, const cJSON *entity, err_info *err)
+{
+    collect_arg *c = arg;
+    const char *v = json_path_string(entity, c->path);
+    return v ? gov_strings_add(c->out, v, err) : 0;
+}
+
+int gov_collect(step_ctx *ctx, const char *type, const char *path, gov_strings *out,
+                err_info *err)
+{
+    collect_arg c = {.path = path, .out = out};
+    return step_iterate_entities(ctx, type, collect_one, &c, err);
+}
+
+int gov_require_account(step_ctx *ctx, err_info *err)
+{
+    if (step_data_get(ctx, "azure_account"))
+        return 0;
+    err_set(err, ERR_INTERNAL, "Could not find account entity in job state");
+    return err_hint(err, "step ad-account must succeed before the Resource Manager steps; see its error");
+}
+
+bool gov_find(step_ctx *ctx, const char *key, gov_found *out)
+{
+    if (!key || !*key)
+        return false;
+    return step_find_entity(ctx, key, out->key, sizeof out->key, out->type, sizeof out->type);
+}
+
+int gov_relate(step_ctx *ctx, const char *class_name, const char *from_key, const char *from_type,
+               const char *to_key, const char *to_type, const char *type, err_info *err)
+{
+    cJSON *rel = relationship_direct(class_name, from_key, from_type, to_key, to_type, type, NULL);
+    if (!rel)
+        return err_set(err, ERR_NOMEM, "out of memory building a relationship");
+    return gov_add(ctx, rel, false, to_key, err);
+}

@@ -1,0 +1,63 @@
+/*
+ * gov_common: small helpers shared by the directory and governance steps
+ * (active_directory, authorization, policy, monitor, security, advisor).
+ *
+ * - gov_add: add an entity / relationship; a duplicate or invalid object is
+ *   logged and skipped (one bad object never loses the others), any other
+ *   failure (out of memory, cancelled) is returned.
+ * - gov_weblink: MAP_FN computing the portal webLink of an ARM id from the
+ *   account's default domain (part A §1.5); absent without a domain.
+ * - gov_collect: the values of one string field of every entity of a type
+ *   (subscription keys, resource-group ids, ...), copied so that the caller
+ *   can make Azure calls outside the store's iteration.
+ * - gov_require_account: RM steps fail when ad-account did not store the
+ *   account (reference ACCOUNT_ENTITY_NOT_FOUND).
+ */
+#ifndef AI_STEPS_GOV_COMMON_H
+#define AI_STEPS_GOV_COMMON_H
+
+#include "common/error.h"
+#include "engine/entity_map.h"
+#include "engine/step.h"
+
+#include <cjson/cJSON.h>
+#include <stdbool.h>
+#include <stddef.h>
+
+int gov_add(step_ctx *ctx, cJSON *obj, bool entity, const char *what, err_info *err);
+
+int gov_weblink(const cJSON *value, const cJSON *item, const map_ctx *mctx, cJSON **out,
+                err_info *err);
+
+/* "https://portal.azure.com/#@{domain}/resource{id}" or NULL (no domain or
+ * id, or out of memory).  Caller frees. */
+char *gov_weblink_string(const char *domain, const char *id);
+
+typedef struct gov_strings {
+    char **items;
+    size_t count;
+    size_t cap;
+} gov_strings;
+
+int gov_strings_add(gov_strings *s, const char *value, err_info *err);
+void gov_strings_free(gov_strings *s);
+
+/* Appends json_path_string(entity, path) of every entity of `type`. */
+int gov_collect(step_ctx *ctx, const char *type, const char *path, gov_strings *out,
+                err_info *err);
+
+int gov_require_account(step_ctx *ctx, err_info *err);
+
+/* The stored _key / _type of the entity keyed `key` (any case). */
+typedef struct gov_found {
+    char key[1024];
+    char type[128];
+} gov_found;
+bool gov_find(step_ctx *ctx, const char *key, gov_found *out);
+
+/* Adds a direct relationship; `type` NULL = generated.  A missing endpoint
+ * type that the step did not declare is logged and skipped by gov_add. */
+int gov_relate(step_ctx *ctx, const char *class_name, const char *from_key, const char *from_type,
+               const char *to_key, const char *to_type, const char *type, err_info *err);
+
+#endif
