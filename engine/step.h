@@ -22,6 +22,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <string.h>
 
 #define STEP_MAX_DEPS 64
 #define STEP_MAX_TYPES 32
@@ -68,6 +69,54 @@ struct step_def {
     step_run_fn run;
     const void *arg;                    /* for generic runners; read with step_arg() */
 };
+
+/* depends_on marker (added by the governance steps): stands for every step
+ * of the table whose id starts with "rm-" and whose own depends_on does not
+ * hold the marker — the reference's executeFirstSteps, on which its three
+ * "last" steps (rm-policy-assignments, rm-advisor-recommendations,
+ * rm-monitor-activity-log-alert-scope-relationships) depend.  They are more
+ * than STEP_MAX_DEPS and grow with every service, so they are not listed.
+ * Whoever reads depends_on (runner, table check, document, job status)
+ * expands it with step_depends_expand(). */
+#define STEP_DEPENDS_RM_FIRST "*rm-first-steps"
+
+/* Writes the dependencies of `step` (explicit ids in order, then the
+ * marker's expansion in table order, without duplicates) into out[0..cap).
+ * Returns the number of ids, or -1 when cap is too small. */
+static inline int step_depends_expand(const step_def *const *table, size_t n,
+                                      const step_def *step, const char **out, size_t cap)
+{
+    size_t count = 0;
+    int marker = 0;
+    for (size_t i = 0; i < STEP_MAX_DEPS && step->depends_on[i]; i++) {
+        const char *d = step->depends_on[i];
+        if (strcmp(d, STEP_DEPENDS_RM_FIRST) == 0) {
+            marker = 1;
+            continue;
+        }
+        if (count == cap)
+            return -1;
+        out[count++] = d;
+    }
+    for (size_t t = 0; marker && t < n; t++) {
+        const step_def *s = table[t];
+        if (s == step || strncmp(s->id, "rm-", 3) != 0)
+            continue;
+        int last = 0, dup = 0;
+        for (size_t i = 0; i < STEP_MAX_DEPS && s->depends_on[i]; i++)
+            if (strcmp(s->depends_on[i], STEP_DEPENDS_RM_FIRST) == 0)
+                last = 1;
+        for (size_t i = 0; i < count; i++)
+            if (strcmp(out[i], s->id) == 0)
+                dup = 1;
+        if (last || dup)
+            continue;
+        if (count == cap)
+            return -1;
+        out[count++] = s->id;
+    }
+    return (int)count;
+}
 
 /* ---- Inside a running step ------------------------------------------- */
 

@@ -124,3 +124,95 @@ int gov_relate(step_ctx *ctx, const char *class_name, const char *from_key, cons
         return err_set(err, ERR_NOMEM, "out of memory building a relationship");
     return gov_add(ctx, rel, false, to_key, err);
 }
+
+int gov_map_add(step_ctx *ctx, const entity_spec *spec, const cJSON *item, bool *added,
+                err_info *err)
+{
+    *added = false;
+    if (step_should_stop(ctx))
+        return err_set(err, ERR_CANCELLED, "step stopped: the job is cancelled or draining");
+    const char *id = json_get_string(item, spec->key_path ? spec->key_path : "id");
+    if (!id) {
+        log_kv(LOG_WARN, "skipped an object without id", "type", spec->type, NULL);
+        return 0;
+    }
+    map_ctx mctx = {.integration = azure_job_of(ctx)};
+    cJSON *entity = NULL;
+    err_info e = {0};
+    if (entity_map_build(spec, item, &mctx, &entity, &e) != 0) {
+        if (e.kind == ERR_NOMEM || e.kind == ERR_CANCELLED) {
+            *err = e;
+            return -1;
+        }
+        log_kv(LOG_WARN, "skipped one object", "type", spec->type, "id", id, "error", e.message,
+               NULL);
+        return 0;
+    }
+    err_info ae = {0};
+    if (step_add_entity(ctx, entity, &ae) == 0) {
+        *added = true;
+        return 0;
+    }
+    if (ae.kind == ERR_CONFLICT || ae.kind == ERR_INVALID) {
+        log_kv(LOG_WARN, "skipped one object", "type", spec->type, "id", id, "error", ae.message,
+               NULL);
+        return 0;
+    }
+    *err = ae;
+    return -1;
+}
+
+int gov_list_parallel(step_ctx *ctx, char **paths, size_t n, azure_indexed_item_fn fn, void *arg,
+                      err_info *err)
+{
+    if (n == 0)
+        return 0;
+    return azure_list_many(azure_job_client(azure_job_of(ctx)), AZURE_API_ARM,
+                           (const char *const *)paths, n, fn, arg, NULL, err);
+}
+
+typedef struct sub_state {
+    step_ctx *ctx;
+    const gov_sub_collection *coll;
+    gov_strings subs;   /* GUIDs, index = list index */
+} sub_state;
+
+static int sub_item(void *arg, size_t index, const cJSON *item, err_info *err)
+{
+    sub_state *st = arg;
+    bool added;
+    if (gov_map_add(st->ctx, st->coll->spec, item, &added, err) != 0)
+        return -1;
+    gov_found child, sub;
+    if (!added || !gov_find(st->ctx, json_get_string(item, "id"), &child))
+        return 0;
+    char sub_key[160];
+    snprintf(sub_key, sizeof sub_key, "/subscriptions/%s", st->subs.items[index]);
+    if (st->coll->link_subscription && gov_find(st->ctx, sub_key, &sub) &&
+        gov_relate(st->ctx, "HAS", sub.key, sub.type, child.key, st->coll->spec->type,
+                   st->coll->rel_type, err) != 0)
+        return -1;
+    return st->coll->after ? st->coll->after(st->ctx, item, child.key, err) : 0;
+}
+
+int gov_list_per_subscription(step_ctx *ctx, const gov_sub_collection *coll, err_info *err)
+{
+    if (gov_require_account(ctx, err) != 0)
+        return -1;
+    azure_job *job = azure_job_of(ctx);
+    sub_state st = {.ctx = ctx, .coll = coll};
+    gov_strings paths = {0};
+    int rc = -1;
+    char path[512];
+    for (size_t i = 0; i < azure_job_subscription_count(job); i++) {
+        const char *guid = azure_job_subscription(job, i);
+        snprintf(path, sizeof path, coll->path_fmt, guid);
+        if (gov_strings_add(&st.subs, guid, err) != 0 || gov_strings_add(&paths, path, err) != 0)
+            goto done;
+    }
+    rc = gov_list_parallel(ctx, paths.items, paths.count, sub_item, &st, err);
+done:
+    gov_strings_free(&paths);
+    gov_strings_free(&st.subs);
+    return rc;
+}

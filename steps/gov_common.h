@@ -16,6 +16,7 @@
 #ifndef AI_STEPS_GOV_COMMON_H
 #define AI_STEPS_GOV_COMMON_H
 
+#include "azure/azure_client.h"
 #include "common/error.h"
 #include "engine/entity_map.h"
 #include "engine/step.h"
@@ -59,5 +60,31 @@ bool gov_find(step_ctx *ctx, const char *key, gov_found *out);
  * type that the step did not declare is logged and skipped by gov_add. */
 int gov_relate(step_ctx *ctx, const char *class_name, const char *from_key, const char *from_type,
                const char *to_key, const char *to_type, const char *type, err_info *err);
+
+/* A collection listed once per ingested subscription (path_fmt has one %s:
+ * the GUID), each item mapped with `spec`, added, and related HAS from the
+ * subscription entity "/subscriptions/{guid}" when link_subscription and
+ * that entity exists.  `after`, when set, runs for each added item (extra
+ * relationships).  Lists of all subscriptions are fetched in parallel. */
+typedef int (*gov_item_hook)(step_ctx *ctx, const cJSON *item, const char *entity_key,
+                             err_info *err);
+typedef struct gov_sub_collection {
+    const entity_spec *spec;
+    const char *path_fmt;
+    bool link_subscription;   /* add subscription HAS item */
+    const char *rel_type;     /* its explicit _type, NULL = generated */
+    gov_item_hook after;
+} gov_sub_collection;
+
+int gov_list_per_subscription(step_ctx *ctx, const gov_sub_collection *coll, err_info *err);
+
+/* azure_list_many over ARM: fn gets the index of the path. */
+int gov_list_parallel(step_ctx *ctx, char **paths, size_t n, azure_indexed_item_fn fn, void *arg,
+                      err_info *err);
+
+/* Maps `item` with `spec` and adds it.  *added is set to true when stored;
+ * a mapping problem of one item is logged and skipped. */
+int gov_map_add(step_ctx *ctx, const entity_spec *spec, const cJSON *item, bool *added,
+                err_info *err);
 
 #endif
