@@ -48,7 +48,6 @@ typedef struct fake_azure_options {
     int latency_ms;         /* added to every answer (generated and recorded) */
     bool throttle;          /* Azure-like read throttling in generated mode */
     int token_expires_in;   /* expires_in of generated tokens (default 3599) */
-    int max_threads;        /* connection threads (0 = thread per connection) */
 } fake_azure_options;
 
 /* Starts the server; NULL opts = defaults.  Returns NULL on failure (message

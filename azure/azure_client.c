@@ -1,0 +1,664 @@
+/*
+ * azure_client: the public face of the Azure access layer (interface and
+ * behaviour in azure_client.h).  This file only glues the modules:
+ *
+ *   azure_endpoints  which hosts (cloud table + environment)
+ *   azure_http       libcurl exchange, shared connections/TLS/DNS
+ *   azure_token      client-credentials tokens, single-flight refresh
+ *   azure_retry      what to do with an answer; Retry-After; backoff
+ *   azure_pacing     ARM read token bucket per subscription
+ *   azure_paging     next links, repeated-link guard
+ *   azure_error      error answers → err_info with a hint
+ *
+ * Concurrency bound: a gate per API (mutex + condition variable counting
+ * requests in flight); every HTTP exchange of the API passes through it,
+ * whichever thread or helper sends it, so the bound holds for the whole job.
+ * Token requests do not take a slot (they would deadlock a full gate).
+ *
+ * azure_list_many / azure_get_many run up to `bound` worker threads that
+ * fetch and parse pages; finished pages go through a bounded queue to the
+ * calling thread, which alone calls the step's callback.  Memory stays
+ * bounded by (workers + queue) pages whatever the number of lists.
+ */
+#include "azure/azure_client.h"
+
+#include "azure/azure_endpoints.h"
+#include "azure/azure_error.h"
+#include "azure/azure_http.h"
+#include "azure/azure_pacing.h"
+#include "azure/azure_paging.h"
+#include "azure/azure_retry.h"
+#include "azure/azure_token.h"
+#include "common/json.h"
+#include "common/log.h"
+#include "common/metrics.h"
+#include "common/random.h"
+#include "common/sbuf.h"
+
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <time.h>
+
+#define ARM_READ_BURST 250.0
+#define ARM_READ_REFILL_PER_S 25.0
+#define STORAGE_RESOURCE "https://storage.azure.com"
+#define MANY_QUEUE_PER_WORKER 2
+
+typedef struct api_gate {
+    pthread_mutex_t mu;
+    pthread_cond_t cv;
+    int in_flight;
+    int limit;
+} api_gate;
+
+struct azure_client {
+    azure_endpoints ep;
+    azure_client_options opts;
+    atomic_bool cancelled;
+    azure_http *http;
+    azure_token_cache *tokens;
+    azure_pacing *pacing;
+    api_gate gates[AZURE_API_COUNT];
+    atomic_llong requests[AZURE_API_COUNT];
+    atomic_llong throttled[AZURE_API_COUNT];
+    atomic_llong retries[AZURE_API_COUNT];
+};
+
+static pthread_once_t metrics_once = PTHREAD_ONCE_INIT;
+
+static void declare_metrics(void) {
+    metrics_declare("azure_requests_total", METRIC_COUNTER,
+                    "HTTP requests sent to Azure, by API and status (\"error\" = no answer)",
+                    NULL, 0);
+    metrics_declare("azure_throttled_total", METRIC_COUNTER,
+                    "Azure answers 429/503 (throttled), by API", NULL, 0);
+    metrics_declare("azure_retries_total", METRIC_COUNTER, "Azure requests retried, by API",
+                    NULL, 0);
+}
+
+static bool cancelled(const azure_client *c) { return atomic_load(&c->cancelled); }
+
+static void sleep_ms(const azure_client *c, int64_t ms) {
+    while (ms > 0 && !cancelled(c)) {
+        int64_t step = ms > 50 ? 50 : ms;
+        struct timespec ts = {.tv_sec = 0, .tv_nsec = (long)step * 1000000L};
+        nanosleep(&ts, NULL);
+        ms -= step;
+    }
+}
+
+int azure_client_new(const azure_endpoints *endpoints, const azure_credentials *credentials,
+                     const azure_client_options *opts, azure_client **out, err_info *err) {
+    *out = NULL;
+    if (!endpoints || !credentials || !credentials->directory_id || !credentials->client_id ||
+        !credentials->client_secret || !*credentials->directory_id ||
+        !*credentials->client_id || !*credentials->client_secret)
+        return err_set(err, ERR_INVALID, "Azure credentials are incomplete");
+    static const struct {
+        size_t off;
+        const char *what;
+    } urls[] = {{offsetof(azure_endpoints, authority_host), "AZURE_AUTHORITY_HOST"},
+                {offsetof(azure_endpoints, graph), "AZURE_GRAPH_ENDPOINT"},
+                {offsetof(azure_endpoints, resource_manager), "AZURE_RESOURCE_MANAGER_ENDPOINT"}};
+    for (size_t i = 0; i < sizeof urls / sizeof urls[0]; i++)
+        if (azure_url_check((const char *)endpoints + urls[i].off, urls[i].what, err) != 0)
+            return -1;
+
+    pthread_once(&metrics_once, declare_metrics);
+    azure_client *c = calloc(1, sizeof *c);
+    if (!c) return err_set(err, ERR_NOMEM, "out of memory creating the Azure client");
+    c->ep = *endpoints;
+    if (opts) c->opts = *opts;
+    if (c->opts.max_concurrency_per_api <= 0) c->opts.max_concurrency_per_api = 8;
+    if (c->opts.max_attempts <= 0) c->opts.max_attempts = 5;
+    if (c->opts.connect_timeout_ms <= 0) c->opts.connect_timeout_ms = 10000;
+    if (c->opts.low_speed_timeout_s <= 0) c->opts.low_speed_timeout_s = 60;
+    if (c->opts.max_retry_wait_ms <= 0) c->opts.max_retry_wait_ms = 60000;
+    atomic_init(&c->cancelled, false);
+    for (int i = 0; i < AZURE_API_COUNT; i++) {
+        pthread_mutex_init(&c->gates[i].mu, NULL);
+        pthread_cond_init(&c->gates[i].cv, NULL);
+        c->gates[i].limit = c->opts.max_concurrency_per_api;
+        atomic_init(&c->requests[i], 0);
+        atomic_init(&c->throttled[i], 0);
+        atomic_init(&c->retries[i], 0);
+    }
+    azure_http_options ho = {.connect_timeout_ms = c->opts.connect_timeout_ms,
+                             .low_speed_timeout_s = c->opts.low_speed_timeout_s,
+                             .cancelled = &c->cancelled};
+    c->http = azure_http_new(&ho);
+    azure_token_config tc = {.authority = c->ep.authority_host,
+                             .directory_id = credentials->directory_id,
+                             .client_id = credentials->client_id,
+                             .client_secret = credentials->client_secret,
+                             .max_attempts = c->opts.max_attempts,
+                             .max_retry_wait_ms = c->opts.max_retry_wait_ms,
+                             .cancelled = &c->cancelled};
+    c->tokens = c->http ? azure_token_cache_new(c->http, &tc) : NULL;
+    c->pacing = azure_pacing_new(ARM_READ_BURST, ARM_READ_REFILL_PER_S);
+    if (!c->http || !c->tokens || !c->pacing) {
+        azure_client_free(c);
+        return err_set(err, ERR_NOMEM, "cannot initialise the Azure client (libcurl)");
+    }
+    *out = c;
+    return 0;
+}
+
+void azure_client_free(azure_client *c) {
+    if (!c) return;
+    azure_token_cache_free(c->tokens);
+    azure_http_free(c->http);
+    azure_pacing_free(c->pacing);
+    for (int i = 0; i < AZURE_API_COUNT; i++) {
+        pthread_cond_destroy(&c->gates[i].cv);
+        pthread_mutex_destroy(&c->gates[i].mu);
+    }
+    free(c);
+}
+
+void azure_client_cancel(azure_client *c) {
+    atomic_store(&c->cancelled, true);
+    for (int i = 0; i < AZURE_API_COUNT; i++) {
+        pthread_mutex_lock(&c->gates[i].mu);
+        pthread_cond_broadcast(&c->gates[i].cv);
+        pthread_mutex_unlock(&c->gates[i].mu);
+    }
+}
+
+void azure_client_stats(const azure_client *c, azure_stats *out) {
+    memset(out, 0, sizeof *out);
+    for (int i = 0; i < AZURE_API_COUNT; i++) {
+        out->requests[i] = atomic_load(&((azure_client *)c)->requests[i]);
+        out->throttled[i] = atomic_load(&((azure_client *)c)->throttled[i]);
+        out->retries[i] = atomic_load(&((azure_client *)c)->retries[i]);
+    }
+}
+
+static const char *resource_of(const azure_client *c, azure_api api) {
+    switch (api) {
+    case AZURE_API_GRAPH: return c->ep.graph;
+    case AZURE_API_ARM: return c->ep.resource_manager;
+    default: return STORAGE_RESOURCE;
+    }
+}
+
+int azure_client_authenticate(azure_client *c, azure_api api, err_info *err) {
+    if ((int)api < 0 || api >= AZURE_API_COUNT)
+        return err_set(err, ERR_INVALID, "unknown Azure API %d", (int)api);
+    char *token = NULL;
+    int rc = azure_token_get(c->tokens, resource_of(c, api), &token, err);
+    free(token);
+    return rc;
+}
+
+/* True when url starts with base and continues with '/', '?' or ends. */
+static bool has_base(const char *url, const char *base) {
+    size_t n = strlen(base);
+    return strncasecmp(url, base, n) == 0 &&
+           (url[n] == '/' || url[n] == '?' || url[n] == '\0');
+}
+
+/* Full URL of a path or absolute link.  An absolute URL of Graph or ARM must
+ * stay on that API's host: a nextLink elsewhere would receive our token. */
+static int build_url(const azure_client *c, azure_api api, const char *path, sbuf *url,
+                     err_info *err) {
+    if (strncasecmp(path, "https://", 8) == 0 || strncasecmp(path, "http://", 7) == 0) {
+        if (azure_url_check(path, "an Azure link", err) != 0) return -1;
+        if (api != AZURE_API_DATA && !has_base(path, resource_of(c, api))) {
+            err_set(err, ERR_UPSTREAM, "%s returned a link to another host (%.120s)",
+                    azure_api_name(api), path);
+            return err_hint(err, "check the endpoint settings (AZURE_GRAPH_ENDPOINT, "
+                                 "AZURE_RESOURCE_MANAGER_ENDPOINT)");
+        }
+        sbuf_puts(url, path);
+    } else if (api == AZURE_API_DATA) {
+        return err_set(err, ERR_INVALID, "storage data-plane requests need an absolute URL");
+    } else {
+        sbuf_puts(url, resource_of(c, api));
+        if (api == AZURE_API_GRAPH) sbuf_puts(url, "/v1.0");
+        if (path[0] != '/') sbuf_putc(url, '/');
+        sbuf_puts(url, path);
+    }
+    return sbuf_failed(url) ? err_set(err, ERR_NOMEM, "out of memory building a URL") : 0;
+}
+
+static void gate_enter(azure_client *c, azure_api api) {
+    api_gate *g = &c->gates[api];
+    pthread_mutex_lock(&g->mu);
+    while (g->in_flight >= g->limit && !cancelled(c)) pthread_cond_wait(&g->cv, &g->mu);
+    g->in_flight++;
+    pthread_mutex_unlock(&g->mu);
+}
+
+static void gate_leave(azure_client *c, azure_api api) {
+    api_gate *g = &c->gates[api];
+    pthread_mutex_lock(&g->mu);
+    g->in_flight--;
+    pthread_cond_signal(&g->cv);
+    pthread_mutex_unlock(&g->mu);
+}
+
+static void count_request(azure_client *c, azure_api api, int status) {
+    atomic_fetch_add(&c->requests[api], 1);
+    char labels[64];
+    if (status > 0)
+        snprintf(labels, sizeof labels, "api=\"%s\",status=\"%d\"", azure_api_label(api), status);
+    else
+        snprintf(labels, sizeof labels, "api=\"%s\",status=\"error\"", azure_api_label(api));
+    metrics_counter_add("azure_requests_total", labels, 1);
+    if (status == 429 || status == 503) {
+        atomic_fetch_add(&c->throttled[api], 1);
+        snprintf(labels, sizeof labels, "api=\"%s\"", azure_api_label(api));
+        metrics_counter_add("azure_throttled_total", labels, 1);
+    }
+}
+
+/* One GET with tokens, pacing, the gate and retries.  On success resp holds
+ * a 2xx answer. */
+static int do_get(azure_client *c, azure_api api, const char *path, azure_http_response *resp,
+                  err_info *err) {
+    if ((int)api < 0 || api >= AZURE_API_COUNT)
+        return err_set(err, ERR_INVALID, "unknown Azure API %d", (int)api);
+    int rc = -1;
+    char *token = NULL;
+    sbuf url = SBUF_INIT, auth = SBUF_INIT;
+    char scope[64] = "";
+    if (build_url(c, api, path, &url, err) != 0) goto done;
+    if (api == AZURE_API_ARM) azure_pacing_scope_of(sbuf_str(&url), scope, sizeof scope);
+    const char *resource = resource_of(c, api);
+    bool refreshed = false;
+    for (int attempt = 1;; attempt++) {
+        if (cancelled(c)) {
+            err_set(err, ERR_CANCELLED, "job cancelled");
+            goto done;
+        }
+        free(token);
+        token = NULL;
+        if (azure_token_get(c->tokens, resource, &token, err) != 0) goto done;
+        sbuf_reset(&auth);
+        sbuf_puts(&auth, "Authorization: Bearer ");
+        sbuf_puts(&auth, token);
+        char request_id[37 + 24];
+        memcpy(request_id, "x-ms-client-request-id: ", 24);
+        random_uuid(request_id + 24);
+        const char *headers[6] = {sbuf_str(&auth), "Accept: application/json", request_id};
+        if (api == AZURE_API_ARM) headers[3] = "Accept-Language: en-US";
+        else if (api == AZURE_API_DATA) headers[3] = "x-ms-version: 2021-08-06";
+        if (sbuf_failed(&auth)) {
+            err_set(err, ERR_NOMEM, "out of memory building a request");
+            goto done;
+        }
+        if (api == AZURE_API_ARM) {
+            int64_t wait = azure_pacing_acquire(c->pacing, scope, azure_pacing_now_ms());
+            if (wait > 0) sleep_ms(c, wait);
+        }
+        azure_http_request req = {.method = "GET", .url = sbuf_str(&url), .headers = headers};
+        gate_enter(c, api);
+        int r = azure_http_perform(c->http, &req, resp, err);
+        gate_leave(c, api);
+        count_request(c, api, r == 0 ? resp->status : 0);
+        if (r != 0 && err->kind != ERR_NETWORK) goto done; /* cancelled, no memory */
+        if (r == 0 && api == AZURE_API_ARM && resp->remaining_reads >= 0)
+            azure_pacing_observe(c->pacing, scope, resp->remaining_reads, azure_pacing_now_ms());
+        azure_retry_action action = r == 0 ? azure_retry_classify(resp->status)
+                                           : AZURE_RETRY_BACKOFF;
+        if (action == AZURE_RETRY_DONE) {
+            rc = 0;
+            goto done;
+        }
+        if (action == AZURE_RETRY_REFRESH_TOKEN && !refreshed) {
+            refreshed = true;
+            azure_token_invalidate(c->tokens, resource, token);
+            atomic_fetch_add(&c->retries[api], 1);
+            attempt--; /* a token refresh does not use up an attempt */
+            continue;
+        }
+        if (action == AZURE_RETRY_FAIL || action == AZURE_RETRY_REFRESH_TOKEN ||
+            attempt >= c->opts.max_attempts) {
+            if (r == 0)
+                azure_error_from_response(api, resp->status, sbuf_str(&url),
+                                          sbuf_str(&resp->body), resp->body.len, err);
+            if (attempt > 1) err_prefix(err, "after %d attempts", attempt);
+            goto done;
+        }
+        int64_t wait = -1;
+        if (action == AZURE_RETRY_THROTTLED)
+            wait = azure_retry_after_ms(resp->retry_after[0] ? resp->retry_after : NULL,
+                                        time(NULL));
+        if (wait < 0) {
+            int base = c->opts.max_retry_wait_ms < 500 ? c->opts.max_retry_wait_ms : 500;
+            wait = azure_retry_backoff_ms(attempt, base, c->opts.max_retry_wait_ms);
+        }
+        if (wait > c->opts.max_retry_wait_ms) wait = c->opts.max_retry_wait_ms;
+        atomic_fetch_add(&c->retries[api], 1);
+        char labels[32];
+        snprintf(labels, sizeof labels, "api=\"%s\"", azure_api_label(api));
+        metrics_counter_add("azure_retries_total", labels, 1);
+        log_debug("retrying an Azure request (attempt %d, status %d) in %lld ms", attempt + 1,
+                  r == 0 ? resp->status : 0, (long long)wait);
+        sleep_ms(c, wait);
+    }
+done:
+    if (auth.data) memset(auth.data, 0, auth.len);
+    sbuf_free(&auth);
+    sbuf_free(&url);
+    if (token) {
+        memset(token, 0, strlen(token));
+        free(token);
+    }
+    return rc;
+}
+
+static int get_page(azure_client *c, azure_api api, const char *path, cJSON **out,
+                    err_info *err) {
+    *out = NULL;
+    azure_http_response resp;
+    azure_http_response_init(&resp);
+    int rc = do_get(c, api, path, &resp, err);
+    if (rc == 0) {
+        *out = json_parse_len(sbuf_str(&resp.body), resp.body.len);
+        if (!*out) {
+            rc = err_set(err, ERR_UPSTREAM, "%s answered with invalid JSON (%zu bytes)",
+                         azure_api_name(api), resp.body.len);
+        }
+    }
+    azure_http_response_free(&resp);
+    return rc;
+}
+
+int azure_get_json(azure_client *c, azure_api api, const char *path, cJSON **out,
+                   err_info *err) {
+    return get_page(c, api, path, out, err);
+}
+
+int azure_get_text(azure_client *c, azure_api api, const char *path, char **body, size_t *len,
+                   err_info *err) {
+    *body = NULL;
+    if (len) *len = 0;
+    azure_http_response resp;
+    azure_http_response_init(&resp);
+    int rc = do_get(c, api, path, &resp, err);
+    if (rc == 0) {
+        size_t n = resp.body.len;
+        *body = sbuf_take(&resp.body);
+        if (!*body) rc = err_set(err, ERR_NOMEM, "out of memory reading a response");
+        else if (len) *len = n;
+    }
+    azure_http_response_free(&resp);
+    return rc;
+}
+
+/* Receives one page (ownership transferred). */
+typedef int (*page_fn)(void *arg, cJSON *page, err_info *err);
+
+/* Walks every page of a list.  `stop` (may be NULL) ends the walk early. */
+static int walk_pages(azure_client *c, azure_api api, const char *path, page_fn fn, void *arg,
+                      const atomic_bool *stop, err_info *err) {
+    int rc = -1;
+    azure_link_guard guard;
+    azure_link_guard_init(&guard);
+    char *url = strdup(path);
+    if (!url) {
+        err_set(err, ERR_NOMEM, "out of memory");
+        goto done;
+    }
+    for (bool first = true; url; first = false) {
+        if (stop && atomic_load(stop)) break;
+        cJSON *page = NULL;
+        if (get_page(c, api, url, &page, err) != 0) {
+            if (first && err->kind == ERR_NOT_FOUND) {
+                log_warn("%s: resources not found (%s); treating the list as empty",
+                         azure_api_name(api), err->message);
+                err_clear(err);
+                break;
+            }
+            goto done;
+        }
+        const char *next = azure_paging_next_link(page);
+        char *next_copy = NULL;
+        if (next) {
+            int added = azure_link_guard_add(&guard, next);
+            if (added <= 0) {
+                if (added < 0) err_set(err, ERR_NOMEM, "out of memory");
+                else {
+                    err_set(err, ERR_UPSTREAM,
+                            "%s returned a next link that was already followed (%.160s)",
+                            azure_api_name(api), next);
+                    err_hint(err, "this is an Azure paging fault; retry the job later");
+                }
+                cJSON_Delete(page);
+                goto done;
+            }
+            next_copy = strdup(next);
+            if (!next_copy) {
+                cJSON_Delete(page);
+                err_set(err, ERR_NOMEM, "out of memory");
+                goto done;
+            }
+        }
+        free(url);
+        url = next_copy;
+        if (fn(arg, page, err) != 0) goto done;
+    }
+    rc = 0;
+done:
+    free(url);
+    azure_link_guard_clear(&guard);
+    return rc;
+}
+
+typedef struct list_arg {
+    azure_item_fn fn;
+    void *arg;
+} list_arg;
+
+static int list_page(void *arg, cJSON *page, err_info *err) {
+    list_arg *la = arg;
+    int rc = 0;
+    const cJSON *value = cJSON_GetObjectItemCaseSensitive(page, "value");
+    const cJSON *item;
+    if (value && !cJSON_IsArray(value)) {
+        rc = err_set(err, ERR_UPSTREAM, "a list page has a \"value\" that is not an array");
+    } else {
+        cJSON_ArrayForEach(item, value) {
+            if ((rc = la->fn(la->arg, item, err)) != 0) break;
+        }
+    }
+    cJSON_Delete(page);
+    return rc;
+}
+
+int azure_list(azure_client *c, azure_api api, const char *path, azure_item_fn fn, void *arg,
+               err_info *err) {
+    list_arg la = {fn, arg};
+    return walk_pages(c, api, path, list_page, &la, NULL, err);
+}
+
+/* ---- many lists / GETs at once ---- */
+
+typedef struct page_node {
+    struct page_node *next;
+    size_t index;
+    cJSON *page;      /* NULL for the end marker */
+    bool end;
+    int rc;
+    err_info err;
+} page_node;
+
+typedef struct many_ctx {
+    azure_client *c;
+    azure_api api;
+    const char *const *paths;
+    size_t count;
+    bool paging;
+    pthread_mutex_t mu;
+    pthread_cond_t cv_data;
+    pthread_cond_t cv_space;
+    size_t next_index;
+    page_node *head, *tail;
+    size_t queued, max_queued;
+    atomic_bool *aborted;    /* per list: the consumer failed, stop fetching */
+} many_ctx;
+
+typedef struct worker_page_arg {
+    many_ctx *m;
+    size_t index;
+} worker_page_arg;
+
+static void enqueue(many_ctx *m, page_node *n) {
+    pthread_mutex_lock(&m->mu);
+    while (m->queued >= m->max_queued && !n->end) pthread_cond_wait(&m->cv_space, &m->mu);
+    if (m->tail) m->tail->next = n;
+    else m->head = n;
+    m->tail = n;
+    m->queued++;
+    pthread_cond_signal(&m->cv_data);
+    pthread_mutex_unlock(&m->mu);
+}
+
+static int worker_page(void *arg, cJSON *page, err_info *err) {
+    worker_page_arg *wa = arg;
+    page_node *n = calloc(1, sizeof *n);
+    if (!n) {
+        cJSON_Delete(page);
+        return err_set(err, ERR_NOMEM, "out of memory queueing a page");
+    }
+    n->index = wa->index;
+    n->page = page;
+    enqueue(wa->m, n);
+    return 0;
+}
+
+static void *many_worker(void *arg) {
+    many_ctx *m = arg;
+    for (;;) {
+        pthread_mutex_lock(&m->mu);
+        size_t i = m->next_index < m->count ? m->next_index++ : m->count;
+        pthread_mutex_unlock(&m->mu);
+        if (i >= m->count) break;
+        /* The end marker is allocated first so that reporting the end of a
+         * list can never fail. */
+        page_node *end = calloc(1, sizeof *end);
+        err_info e;
+        err_clear(&e);
+        int rc;
+        worker_page_arg wa = {m, i};
+        if (!end) {
+            /* Without memory for a marker the consumer would wait forever. */
+            abort();
+        }
+        if (m->paging) {
+            rc = walk_pages(m->c, m->api, m->paths[i], worker_page, &wa, &m->aborted[i], &e);
+        } else {
+            cJSON *page = NULL;
+            rc = get_page(m->c, m->api, m->paths[i], &page, &e);
+            if (rc == 0) rc = worker_page(&wa, page, &e);
+        }
+        end->index = i;
+        end->end = true;
+        end->rc = rc;
+        end->err = e;
+        enqueue(m, end);
+    }
+    return NULL;
+}
+
+static int run_many(azure_client *c, azure_api api, const char *const *paths, size_t count,
+                    bool paging, azure_indexed_item_fn fn, void *arg, err_info *errs,
+                    err_info *err) {
+    if (count == 0) return 0;
+    if ((int)api < 0 || api >= AZURE_API_COUNT)
+        return err_set(err, ERR_INVALID, "unknown Azure API %d", (int)api);
+    many_ctx m = {.c = c, .api = api, .paths = paths, .count = count, .paging = paging};
+    size_t workers = (size_t)c->opts.max_concurrency_per_api;
+    if (workers > count) workers = count;
+    m.max_queued = workers * MANY_QUEUE_PER_WORKER;
+    m.aborted = calloc(count, sizeof *m.aborted);
+    pthread_t *threads = calloc(workers, sizeof *threads);
+    if (!m.aborted || !threads) {
+        free(m.aborted);
+        free(threads);
+        return err_set(err, ERR_NOMEM, "out of memory starting parallel requests");
+    }
+    for (size_t i = 0; i < count; i++) atomic_init(&m.aborted[i], false);
+    if (errs)
+        for (size_t i = 0; i < count; i++) err_clear(&errs[i]);
+    pthread_mutex_init(&m.mu, NULL);
+    pthread_cond_init(&m.cv_data, NULL);
+    pthread_cond_init(&m.cv_space, NULL);
+    size_t started = 0;
+    for (; started < workers; started++)
+        if (pthread_create(&threads[started], NULL, many_worker, &m) != 0) break;
+    int rc = 0;
+    err_info first;
+    err_clear(&first);
+    if (started == 0) {
+        rc = err_set(&first, ERR_INTERNAL, "cannot start worker threads");
+        /* Mark every list as failed. */
+        for (size_t i = 0; i < count; i++)
+            if (errs) errs[i] = first;
+    } else {
+        size_t ended = 0;
+        while (ended < count) {
+            pthread_mutex_lock(&m.mu);
+            while (!m.head) pthread_cond_wait(&m.cv_data, &m.mu);
+            page_node *n = m.head;
+            m.head = n->next;
+            if (!m.head) m.tail = NULL;
+            m.queued--;
+            pthread_cond_signal(&m.cv_space);
+            pthread_mutex_unlock(&m.mu);
+
+            err_info e;
+            err_clear(&e);
+            int r = 0;
+            if (n->end) {
+                ended++;
+                r = n->rc;
+                e = n->err;
+            } else if (!atomic_load(&m.aborted[n->index])) {
+                if (paging) {
+                    const cJSON *value = cJSON_GetObjectItemCaseSensitive(n->page, "value");
+                    const cJSON *item;
+                    cJSON_ArrayForEach(item, value) {
+                        if ((r = fn(arg, n->index, item, &e)) != 0) break;
+                    }
+                } else {
+                    r = fn(arg, n->index, n->page, &e);
+                }
+                if (r != 0) atomic_store(&m.aborted[n->index], true);
+            }
+            if (r != 0) {
+                if (errs && errs[n->index].kind == ERR_NONE) errs[n->index] = e;
+                if (rc == 0) {
+                    first = e;
+                    rc = -1;
+                }
+            }
+            cJSON_Delete(n->page);
+            free(n);
+        }
+    }
+    for (size_t i = 0; i < started; i++) pthread_join(threads[i], NULL);
+    pthread_cond_destroy(&m.cv_space);
+    pthread_cond_destroy(&m.cv_data);
+    pthread_mutex_destroy(&m.mu);
+    free(threads);
+    free(m.aborted);
+    if (rc != 0 && err) *err = first;
+    return rc;
+}
+
+int azure_list_many(azure_client *c, azure_api api, const char *const *paths, size_t count,
+                    azure_indexed_item_fn fn, void *arg, err_info *errs, err_info *err) {
+    return run_many(c, api, paths, count, true, fn, arg, errs, err);
+}
+
+int azure_get_many(azure_client *c, azure_api api, const char *const *paths, size_t count,
+                   azure_indexed_item_fn fn, void *arg, err_info *errs, err_info *err) {
+    return run_many(c, api, paths, count, false, fn, arg, errs, err);
+}

@@ -1,0 +1,249 @@
+/*
+ * azure_http: libcurl transport (design in azure_http.h).
+ */
+#include "azure/azure_http.h"
+
+#include <curl/curl.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#define HTTP_MAX_BODY (64u * 1024u * 1024u)
+
+struct azure_http {
+    azure_http_options opts;
+    CURLSH *share;
+    pthread_mutex_t locks[CURL_LOCK_DATA_LAST];
+    pthread_mutex_t pool_mu;
+    CURL **pool;            /* idle easy handles */
+    size_t pool_count, pool_cap;
+};
+
+static pthread_once_t global_once = PTHREAD_ONCE_INIT;
+static CURLcode global_rc = CURLE_OK;
+
+static void global_init(void) { global_rc = curl_global_init(CURL_GLOBAL_DEFAULT); }
+
+static void share_lock(CURL *h, curl_lock_data data, curl_lock_access access, void *arg) {
+    (void)h;
+    (void)access;
+    azure_http *http = arg;
+    if ((int)data >= 0 && data < CURL_LOCK_DATA_LAST) pthread_mutex_lock(&http->locks[data]);
+}
+
+static void share_unlock(CURL *h, curl_lock_data data, void *arg) {
+    (void)h;
+    azure_http *http = arg;
+    if ((int)data >= 0 && data < CURL_LOCK_DATA_LAST) pthread_mutex_unlock(&http->locks[data]);
+}
+
+azure_http *azure_http_new(const azure_http_options *opts) {
+    pthread_once(&global_once, global_init);
+    if (global_rc != CURLE_OK) return NULL;
+    azure_http *http = calloc(1, sizeof *http);
+    if (!http) return NULL;
+    if (opts) http->opts = *opts;
+    if (http->opts.connect_timeout_ms <= 0) http->opts.connect_timeout_ms = 10000;
+    if (http->opts.low_speed_timeout_s <= 0) http->opts.low_speed_timeout_s = 60;
+    for (int i = 0; i < CURL_LOCK_DATA_LAST; i++) pthread_mutex_init(&http->locks[i], NULL);
+    pthread_mutex_init(&http->pool_mu, NULL);
+    http->share = curl_share_init();
+    if (!http->share) {
+        azure_http_free(http);
+        return NULL;
+    }
+    curl_share_setopt(http->share, CURLSHOPT_LOCKFUNC, share_lock);
+    curl_share_setopt(http->share, CURLSHOPT_UNLOCKFUNC, share_unlock);
+    curl_share_setopt(http->share, CURLSHOPT_USERDATA, http);
+    curl_share_setopt(http->share, CURLSHOPT_SHARE, CURL_LOCK_DATA_DNS);
+    curl_share_setopt(http->share, CURLSHOPT_SHARE, CURL_LOCK_DATA_SSL_SESSION);
+    curl_share_setopt(http->share, CURLSHOPT_SHARE, CURL_LOCK_DATA_CONNECT);
+    return http;
+}
+
+void azure_http_free(azure_http *http) {
+    if (!http) return;
+    for (size_t i = 0; i < http->pool_count; i++) curl_easy_cleanup(http->pool[i]);
+    free(http->pool);
+    if (http->share) curl_share_cleanup(http->share);
+    pthread_mutex_destroy(&http->pool_mu);
+    for (int i = 0; i < CURL_LOCK_DATA_LAST; i++) pthread_mutex_destroy(&http->locks[i]);
+    free(http);
+}
+
+static CURL *borrow(azure_http *http) {
+    CURL *h = NULL;
+    pthread_mutex_lock(&http->pool_mu);
+    if (http->pool_count > 0) h = http->pool[--http->pool_count];
+    pthread_mutex_unlock(&http->pool_mu);
+    if (h) {
+        curl_easy_reset(h);
+        return h;
+    }
+    return curl_easy_init();
+}
+
+static void give_back(azure_http *http, CURL *h) {
+    pthread_mutex_lock(&http->pool_mu);
+    if (http->pool_count == http->pool_cap) {
+        size_t cap = http->pool_cap ? http->pool_cap * 2 : 8;
+        CURL **pool = realloc(http->pool, cap * sizeof *pool);
+        if (pool) {
+            http->pool = pool;
+            http->pool_cap = cap;
+        }
+    }
+    if (http->pool_count < http->pool_cap) {
+        http->pool[http->pool_count++] = h;
+        h = NULL;
+    }
+    pthread_mutex_unlock(&http->pool_mu);
+    if (h) curl_easy_cleanup(h);
+}
+
+void azure_http_response_init(azure_http_response *r) {
+    memset(r, 0, sizeof *r);
+    sbuf_init(&r->body);
+    r->remaining_reads = -1;
+}
+
+void azure_http_response_free(azure_http_response *r) {
+    sbuf_free(&r->body);
+    memset(r, 0, sizeof *r);
+    r->remaining_reads = -1;
+}
+
+typedef struct xfer {
+    azure_http_response *resp;
+    bool too_big;
+    const atomic_bool *cancelled;
+} xfer;
+
+static size_t on_body(char *data, size_t size, size_t n, void *arg) {
+    xfer *x = arg;
+    size_t len = size * n;
+    if (x->resp->body.len + len > HTTP_MAX_BODY) {
+        x->too_big = true;
+        return 0;
+    }
+    sbuf_append(&x->resp->body, data, len);
+    return sbuf_failed(&x->resp->body) ? 0 : len;
+}
+
+/* Copies the value of header line `line` (len bytes) into out when its
+ * name is `name`. */
+static bool header_value(const char *line, size_t len, const char *name, char *out, size_t size) {
+    size_t nl = strlen(name);
+    if (len <= nl || strncasecmp(line, name, nl) != 0 || line[nl] != ':') return false;
+    const char *v = line + nl + 1;
+    const char *end = line + len;
+    while (v < end && (*v == ' ' || *v == '\t')) v++;
+    while (end > v && (end[-1] == '\r' || end[-1] == '\n' || end[-1] == ' ')) end--;
+    size_t vl = (size_t)(end - v);
+    if (vl >= size) vl = size - 1;
+    memcpy(out, v, vl);
+    out[vl] = '\0';
+    return true;
+}
+
+static size_t on_header(char *data, size_t size, size_t n, void *arg) {
+    xfer *x = arg;
+    size_t len = size * n;
+    azure_http_response *r = x->resp;
+    if (len >= 5 && strncmp(data, "HTTP/", 5) == 0) {
+        /* A new response (after 100 Continue): forget earlier headers. */
+        r->retry_after[0] = '\0';
+        r->content_type[0] = '\0';
+        r->remaining_reads = -1;
+        return len;
+    }
+    char tmp[32];
+    if (header_value(data, len, "x-ms-ratelimit-remaining-subscription-reads", tmp, sizeof tmp))
+        r->remaining_reads = strtoll(tmp, NULL, 10);
+    else if (!header_value(data, len, "Retry-After", r->retry_after, sizeof r->retry_after))
+        header_value(data, len, "Content-Type", r->content_type, sizeof r->content_type);
+    return len;
+}
+
+static int on_progress(void *arg, curl_off_t a, curl_off_t b, curl_off_t c, curl_off_t d) {
+    (void)a;
+    (void)b;
+    (void)c;
+    (void)d;
+    xfer *x = arg;
+    return (x->cancelled && atomic_load(x->cancelled)) ? 1 : 0;
+}
+
+int azure_http_perform(azure_http *http, const azure_http_request *req,
+                       azure_http_response *resp, err_info *err) {
+    int rc = -1;
+    struct curl_slist *hdrs = NULL;
+    xfer x = {.resp = resp, .cancelled = http->opts.cancelled};
+    sbuf_reset(&resp->body);
+    resp->status = 0;
+    resp->retry_after[0] = '\0';
+    resp->content_type[0] = '\0';
+    resp->remaining_reads = -1;
+
+    CURL *h = borrow(http);
+    if (!h) return err_set(err, ERR_NOMEM, "cannot create an HTTP handle");
+    for (const char *const *p = req->headers; p && *p; p++) {
+        struct curl_slist *n = curl_slist_append(hdrs, *p);
+        if (!n) {
+            err_set(err, ERR_NOMEM, "out of memory building HTTP headers");
+            goto done;
+        }
+        hdrs = n;
+    }
+    curl_easy_setopt(h, CURLOPT_SHARE, http->share);
+    curl_easy_setopt(h, CURLOPT_URL, req->url);
+    curl_easy_setopt(h, CURLOPT_HTTPHEADER, hdrs);
+    curl_easy_setopt(h, CURLOPT_HTTP_VERSION, (long)CURL_HTTP_VERSION_2TLS);
+    curl_easy_setopt(h, CURLOPT_SSL_VERIFYPEER, 1L);
+    curl_easy_setopt(h, CURLOPT_SSL_VERIFYHOST, 2L);
+    curl_easy_setopt(h, CURLOPT_PROTOCOLS_STR, "http,https");
+    curl_easy_setopt(h, CURLOPT_CONNECTTIMEOUT_MS, (long)http->opts.connect_timeout_ms);
+    curl_easy_setopt(h, CURLOPT_LOW_SPEED_LIMIT, 1L);
+    curl_easy_setopt(h, CURLOPT_LOW_SPEED_TIME, (long)http->opts.low_speed_timeout_s);
+    curl_easy_setopt(h, CURLOPT_ACCEPT_ENCODING, "");
+    curl_easy_setopt(h, CURLOPT_TCP_KEEPALIVE, 1L);
+    curl_easy_setopt(h, CURLOPT_NOSIGNAL, 1L);
+    curl_easy_setopt(h, CURLOPT_FOLLOWLOCATION, 0L);
+    curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, on_body);
+    curl_easy_setopt(h, CURLOPT_WRITEDATA, &x);
+    curl_easy_setopt(h, CURLOPT_HEADERFUNCTION, on_header);
+    curl_easy_setopt(h, CURLOPT_HEADERDATA, &x);
+    curl_easy_setopt(h, CURLOPT_NOPROGRESS, 0L);
+    curl_easy_setopt(h, CURLOPT_XFERINFOFUNCTION, on_progress);
+    curl_easy_setopt(h, CURLOPT_XFERINFODATA, &x);
+    curl_easy_setopt(h, CURLOPT_USERAGENT, "azure-integration/" AI_VERSION);
+    if (strcmp(req->method, "POST") == 0) {
+        curl_easy_setopt(h, CURLOPT_POST, 1L);
+        curl_easy_setopt(h, CURLOPT_POSTFIELDS, req->body ? req->body : "");
+    } else {
+        curl_easy_setopt(h, CURLOPT_HTTPGET, 1L);
+    }
+
+    CURLcode cc = curl_easy_perform(h);
+    if (cc == CURLE_OK) {
+        long status = 0;
+        curl_easy_getinfo(h, CURLINFO_RESPONSE_CODE, &status);
+        resp->status = (int)status;
+        rc = 0;
+    } else if (cc == CURLE_ABORTED_BY_CALLBACK) {
+        err_set(err, ERR_CANCELLED, "request cancelled");
+    } else if (x.too_big) {
+        err_set(err, ERR_UPSTREAM, "response larger than %u bytes", HTTP_MAX_BODY);
+    } else if (sbuf_failed(&resp->body)) {
+        err_set(err, ERR_NOMEM, "out of memory reading a response");
+    } else {
+        err_set(err, ERR_NETWORK, "%s", curl_easy_strerror(cc));
+        err_hint(err, "check network access to the Azure endpoints (proxy, DNS, firewall)");
+    }
+done:
+    curl_slist_free_all(hdrs);
+    give_back(http, h);
+    return rc;
+}

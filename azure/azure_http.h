@@ -1,0 +1,61 @@
+/*
+ * azure_http: one HTTP exchange over libcurl, with connections reused
+ * across the calling job's threads.
+ *
+ * A transport owns a curl share handle (DNS cache, TLS session cache and
+ * connection cache, each behind its own mutex) and a pool of easy handles:
+ * a request borrows an easy handle, so keep-alive connections and TLS
+ * sessions survive from one request to the next whichever thread sends it.
+ * HTTP/2 is negotiated over TLS when the server offers it
+ * (CURL_HTTP_VERSION_2TLS); TLS peers and host names are always verified;
+ * connects time out, and a transfer slower than 1 byte/s for
+ * low_speed_timeout_s is aborted (a stalled connection never hangs a job);
+ * responses may be gzip-compressed.  Bodies are capped (64 MiB) so a broken
+ * server cannot exhaust memory.  Retries, tokens and concurrency limits are
+ * the caller's business (azure_client).
+ */
+#ifndef AI_AZURE_AZURE_HTTP_H
+#define AI_AZURE_AZURE_HTTP_H
+
+#include "common/error.h"
+#include "common/sbuf.h"
+
+#include <stdatomic.h>
+#include <stdint.h>
+
+typedef struct azure_http azure_http;
+
+typedef struct azure_http_options {
+    int connect_timeout_ms;
+    int low_speed_timeout_s;
+    const atomic_bool *cancelled;   /* aborts transfers when set (may be NULL) */
+} azure_http_options;
+
+azure_http *azure_http_new(const azure_http_options *opts);
+void azure_http_free(azure_http *http);
+
+typedef struct azure_http_request {
+    const char *method;          /* "GET" or "POST" */
+    const char *url;
+    const char *const *headers;  /* "Name: value", NULL-terminated, may be NULL */
+    const char *body;            /* POST body or NULL */
+} azure_http_request;
+
+typedef struct azure_http_response {
+    int status;                  /* 0 when the transfer failed */
+    sbuf body;
+    char retry_after[64];        /* Retry-After header, "" when absent */
+    int64_t remaining_reads;     /* x-ms-ratelimit-remaining-subscription-reads, -1 absent */
+    char content_type[96];
+} azure_http_response;
+
+void azure_http_response_init(azure_http_response *r);
+void azure_http_response_free(azure_http_response *r);
+
+/* Performs the exchange.  Returns 0 when an HTTP answer arrived (any
+ * status); -1 with ERR_NETWORK (connect, TLS, reset, timeout),
+ * ERR_CANCELLED or ERR_NOMEM otherwise. */
+int azure_http_perform(azure_http *http, const azure_http_request *req,
+                       azure_http_response *resp, err_info *err);
+
+#endif

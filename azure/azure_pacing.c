@@ -1,0 +1,111 @@
+/*
+ * azure_pacing: token bucket per subscription (model in azure_pacing.h).
+ * The table is a plain array searched linearly: a job reads a handful of
+ * subscriptions, rarely more than a few hundred.
+ */
+#include "azure/azure_pacing.h"
+
+#include <pthread.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <time.h>
+
+typedef struct bucket {
+    char scope[40];
+    double tokens;       /* may go negative: reservations */
+    int64_t updated_ms;
+} bucket;
+
+struct azure_pacing {
+    pthread_mutex_t mu;
+    double burst;
+    double rate_per_ms;
+    bucket *rows;
+    size_t count, cap;
+};
+
+azure_pacing *azure_pacing_new(double burst, double refill_per_s) {
+    azure_pacing *p = calloc(1, sizeof *p);
+    if (!p) return NULL;
+    pthread_mutex_init(&p->mu, NULL);
+    p->burst = burst > 1 ? burst : 1;
+    p->rate_per_ms = (refill_per_s > 0 ? refill_per_s : 1) / 1000.0;
+    return p;
+}
+
+void azure_pacing_free(azure_pacing *p) {
+    if (!p) return;
+    pthread_mutex_destroy(&p->mu);
+    free(p->rows);
+    free(p);
+}
+
+int64_t azure_pacing_now_ms(void) {
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+void azure_pacing_scope_of(const char *path, char *out, size_t size) {
+    out[0] = '\0';
+    if (size == 0) return;
+    const char *p = strcasestr(path, "/subscriptions/");
+    if (!p) return;
+    p += strlen("/subscriptions/");
+    size_t n = strcspn(p, "/?#");
+    if (n >= size) n = size - 1;
+    memcpy(out, p, n);
+    out[n] = '\0';
+}
+
+/* Finds or adds the row of scope (mutex held); NULL on allocation failure. */
+static bucket *row_of(azure_pacing *p, const char *scope, int64_t now_ms) {
+    for (size_t i = 0; i < p->count; i++)
+        if (strcasecmp(p->rows[i].scope, scope) == 0) return &p->rows[i];
+    if (p->count == p->cap) {
+        size_t cap = p->cap ? p->cap * 2 : 8;
+        bucket *rows = realloc(p->rows, cap * sizeof *rows);
+        if (!rows) return NULL;
+        p->rows = rows;
+        p->cap = cap;
+    }
+    bucket *b = &p->rows[p->count++];
+    memset(b, 0, sizeof *b);
+    strncpy(b->scope, scope, sizeof b->scope - 1);
+    b->tokens = p->burst;
+    b->updated_ms = now_ms;
+    return b;
+}
+
+static void refill(azure_pacing *p, bucket *b, int64_t now_ms) {
+    if (now_ms > b->updated_ms) {
+        b->tokens += (double)(now_ms - b->updated_ms) * p->rate_per_ms;
+        if (b->tokens > p->burst) b->tokens = p->burst;
+        b->updated_ms = now_ms;
+    }
+}
+
+int64_t azure_pacing_acquire(azure_pacing *p, const char *scope, int64_t now_ms) {
+    int64_t wait = 0;
+    pthread_mutex_lock(&p->mu);
+    bucket *b = row_of(p, scope, now_ms);
+    if (b) {
+        refill(p, b, now_ms);
+        b->tokens -= 1.0;
+        if (b->tokens < 0) wait = (int64_t)(-b->tokens / p->rate_per_ms) + 1;
+    }
+    pthread_mutex_unlock(&p->mu);
+    return wait;
+}
+
+void azure_pacing_observe(azure_pacing *p, const char *scope, int64_t remaining, int64_t now_ms) {
+    if (remaining < 0) return;
+    pthread_mutex_lock(&p->mu);
+    bucket *b = row_of(p, scope, now_ms);
+    if (b) {
+        refill(p, b, now_ms);
+        if ((double)remaining < b->tokens) b->tokens = (double)remaining;
+    }
+    pthread_mutex_unlock(&p->mu);
+}

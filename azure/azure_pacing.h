@@ -1,0 +1,46 @@
+/*
+ * azure_pacing: slows Azure Resource Manager reads down before ARM throttles
+ * them.
+ *
+ * Model (documented by Microsoft as "token bucket" throttling of ARM since
+ * 2024): each subscription (and, separately, tenant-level calls) has a
+ * bucket of 250 read tokens refilled at 25 per second; a read that finds
+ * the bucket empty is answered 429.  ARM reports what is left in
+ * `x-ms-ratelimit-remaining-subscription-reads`.  We keep our own bucket per
+ * subscription with the same burst and refill and, whenever ARM reports a
+ * remaining count lower than ours (other clients share the subscription's
+ * budget), we lower ours to it.  A read takes one token; when none is left,
+ * the caller is told how long to wait until one will be (the token is
+ * reserved, so concurrent callers queue up fairly instead of all waking at
+ * once).  A 100,000-resource tenant therefore settles at ~25 reads/s per
+ * subscription without ever seeing a 429 unless something else is using the
+ * same budget.
+ *
+ * Thread-safe (one mutex; the table holds one row per subscription seen).
+ */
+#ifndef AI_AZURE_AZURE_PACING_H
+#define AI_AZURE_AZURE_PACING_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+typedef struct azure_pacing azure_pacing;
+
+azure_pacing *azure_pacing_new(double burst, double refill_per_s);
+void azure_pacing_free(azure_pacing *p);
+
+/* Subscription GUID of an ARM path or URL ("/subscriptions/<id>/..."), copied
+ * into out (empty string for tenant-level paths). */
+void azure_pacing_scope_of(const char *path, char *out, size_t size);
+
+/* Takes a token for `scope`; returns how many ms the caller must wait before
+ * sending (0 = now).  `now_ms` is a monotonic clock reading. */
+int64_t azure_pacing_acquire(azure_pacing *p, const char *scope, int64_t now_ms);
+
+/* Feeds back x-ms-ratelimit-remaining-subscription-reads. */
+void azure_pacing_observe(azure_pacing *p, const char *scope, int64_t remaining, int64_t now_ms);
+
+/* Monotonic milliseconds (CLOCK_MONOTONIC). */
+int64_t azure_pacing_now_ms(void);
+
+#endif

@@ -1,0 +1,190 @@
+/*
+ * Pure parts of the Azure access layer: retry classification, Retry-After,
+ * backoff bounds, ARM pacing bucket, the repeated-link guard, resource types
+ * in error messages, endpoints from the environment.
+ */
+#include "azure/azure_client.h"
+#include "azure/azure_endpoints.h"
+#include "azure/azure_error.h"
+#include "azure/azure_pacing.h"
+#include "azure/azure_paging.h"
+#include "azure/azure_retry.h"
+
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <cmocka.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+static void test_classify(void **state) {
+    (void)state;
+    assert_int_equal(azure_retry_classify(200), AZURE_RETRY_DONE);
+    assert_int_equal(azure_retry_classify(401), AZURE_RETRY_REFRESH_TOKEN);
+    assert_int_equal(azure_retry_classify(403), AZURE_RETRY_FAIL);
+    assert_int_equal(azure_retry_classify(404), AZURE_RETRY_FAIL);
+    assert_int_equal(azure_retry_classify(408), AZURE_RETRY_BACKOFF);
+    assert_int_equal(azure_retry_classify(429), AZURE_RETRY_THROTTLED);
+    assert_int_equal(azure_retry_classify(503), AZURE_RETRY_THROTTLED);
+    assert_int_equal(azure_retry_classify(500), AZURE_RETRY_BACKOFF);
+    assert_int_equal(azure_retry_classify(502), AZURE_RETRY_BACKOFF);
+    assert_int_equal(azure_retry_classify(501), AZURE_RETRY_FAIL);
+    assert_int_equal(azure_retry_classify(505), AZURE_RETRY_FAIL);
+    assert_int_equal(azure_retry_classify(0), AZURE_RETRY_BACKOFF);
+}
+
+static void test_retry_after(void **state) {
+    (void)state;
+    time_t now = 1445412480; /* Wed, 21 Oct 2015 07:28:00 GMT */
+    assert_int_equal(azure_retry_after_ms("120", now), 120000);
+    assert_int_equal(azure_retry_after_ms(" 2 ", now), 2000);
+    assert_int_equal(azure_retry_after_ms("Wed, 21 Oct 2015 07:28:05 GMT", now), 5000);
+    assert_int_equal(azure_retry_after_ms("Wed, 21 Oct 2015 07:27:00 GMT", now), 0);
+    assert_int_equal(azure_retry_after_ms(NULL, now), -1);
+    assert_int_equal(azure_retry_after_ms("", now), -1);
+    assert_int_equal(azure_retry_after_ms("soon", now), -1);
+    assert_int_equal(azure_retry_after_ms("-3", now), -1);
+    assert_int_equal(azure_retry_after_ms("12abc", now), -1);
+}
+
+static void test_backoff_bounds(void **state) {
+    (void)state;
+    for (int attempt = 1; attempt <= 12; attempt++) {
+        for (int k = 0; k < 50; k++) {
+            int64_t d = azure_retry_backoff_ms(attempt, 100, 5000);
+            int64_t full = 100;
+            for (int i = 1; i < attempt && full < 5000; i++) full *= 2;
+            if (full > 5000) full = 5000;
+            assert_true(d >= full / 2);
+            assert_true(d <= full);
+        }
+    }
+}
+
+static void test_pacing_bucket(void **state) {
+    (void)state;
+    azure_pacing *p = azure_pacing_new(250, 25);
+    assert_non_null(p);
+    int64_t t = 1000000;
+    for (int i = 0; i < 250; i++) assert_int_equal(azure_pacing_acquire(p, "sub-a", t), 0);
+    /* The 251st read waits for one refill (40 ms), the 252nd for two. */
+    int64_t w1 = azure_pacing_acquire(p, "sub-a", t);
+    int64_t w2 = azure_pacing_acquire(p, "sub-a", t);
+    assert_in_range(w1, 39, 42);
+    assert_in_range(w2, 79, 82);
+    /* Another subscription has its own bucket. */
+    assert_int_equal(azure_pacing_acquire(p, "sub-b", t), 0);
+    /* One second later 25 tokens came back, minus the two reservations. */
+    for (int i = 0; i < 23; i++) assert_int_equal(azure_pacing_acquire(p, "sub-a", t + 1000), 0);
+    assert_true(azure_pacing_acquire(p, "sub-a", t + 1000) > 0);
+    /* ARM says only 3 reads are left for sub-b: we slow down at once. */
+    azure_pacing_observe(p, "sub-b", 3, t);
+    for (int i = 0; i < 3; i++) assert_int_equal(azure_pacing_acquire(p, "sub-b", t), 0);
+    assert_true(azure_pacing_acquire(p, "sub-b", t) > 0);
+    azure_pacing_free(p);
+
+    char scope[64];
+    azure_pacing_scope_of("https://x/subscriptions/abc-1/resourceGroups/r?api-version=1", scope,
+                          sizeof scope);
+    assert_string_equal(scope, "abc-1");
+    azure_pacing_scope_of("/subscriptions?api-version=2016-06-01", scope, sizeof scope);
+    assert_string_equal(scope, "");
+}
+
+static void test_link_guard(void **state) {
+    (void)state;
+    azure_link_guard g;
+    azure_link_guard_init(&g);
+    char link[64];
+    for (int i = 0; i < 5000; i++) {
+        snprintf(link, sizeof link, "https://graph/v1.0/users?$skiptoken=%d", i);
+        assert_int_equal(azure_link_guard_add(&g, link), 1);
+    }
+    assert_int_equal(azure_link_guard_add(&g, "https://graph/v1.0/users?$skiptoken=17"), 0);
+    azure_link_guard_clear(&g);
+
+    cJSON *page = cJSON_Parse("{\"value\":[],\"@odata.nextLink\":\"https://a/b\"}");
+    assert_string_equal(azure_paging_next_link(page), "https://a/b");
+    cJSON_Delete(page);
+    page = cJSON_Parse("{\"value\":[],\"nextLink\":\"\"}");
+    assert_null(azure_paging_next_link(page));
+    cJSON_Delete(page);
+    page = cJSON_Parse("{\"value\":[],\"nextLink\":null}");
+    assert_null(azure_paging_next_link(page));
+    cJSON_Delete(page);
+}
+
+static void test_resource_type(void **state) {
+    (void)state;
+    char t[128];
+    azure_error_resource_type("https://management.azure.com/subscriptions/s/resourceGroups/rg/"
+                              "providers/Microsoft.Sql/servers?api-version=2014-04-01",
+                              t, sizeof t);
+    assert_string_equal(t, "Microsoft.Sql/servers");
+    azure_error_resource_type("/subscriptions/s/resourceGroups/rg/providers/Microsoft.Sql/servers/"
+                              "srv1/databases?api-version=1",
+                              t, sizeof t);
+    assert_string_equal(t, "Microsoft.Sql/servers/databases");
+    azure_error_resource_type("https://graph.microsoft.com/v1.0/groups/123/members", t, sizeof t);
+    assert_string_equal(t, "groups");
+    azure_error_resource_type("/subscriptions/s/resourcegroups?api-version=1", t, sizeof t);
+    assert_string_equal(t, "resourcegroups");
+}
+
+static void test_endpoints_env(void **state) {
+    (void)state;
+    azure_endpoints ep;
+    err_info err;
+    unsetenv("AZURE_CLOUD");
+    unsetenv("AZURE_AUTHORITY_HOST");
+    unsetenv("AZURE_GRAPH_ENDPOINT");
+    unsetenv("AZURE_RESOURCE_MANAGER_ENDPOINT");
+    unsetenv("AZURE_STORAGE_URL_TEMPLATE");
+    assert_int_equal(azure_endpoints_from_env(&ep, &err), 0);
+    assert_string_equal(ep.authority_host, "https://login.microsoftonline.com");
+    assert_string_equal(ep.graph, "https://graph.microsoft.com");
+    assert_string_equal(ep.resource_manager, "https://management.azure.com");
+
+    setenv("AZURE_CLOUD", "AzureUSGovernment", 1);
+    assert_int_equal(azure_endpoints_from_env(&ep, &err), 0);
+    assert_string_equal(ep.authority_host, "https://login.microsoftonline.us");
+    assert_string_equal(ep.graph, "https://graph.microsoft.us");
+    assert_string_equal(ep.resource_manager, "https://management.usgovcloudapi.net");
+    setenv("AZURE_CLOUD", "AzureChinaCloud", 1);
+    assert_int_equal(azure_endpoints_from_env(&ep, &err), 0);
+    assert_string_equal(ep.resource_manager, "https://management.chinacloudapi.cn");
+
+    setenv("AZURE_CLOUD", "Mars", 1);
+    assert_int_equal(azure_endpoints_from_env(&ep, &err), -1);
+    assert_int_equal(err.kind, ERR_INVALID);
+    assert_non_null(strstr(err.message, "AZURE_CLOUD"));
+    unsetenv("AZURE_CLOUD");
+
+    setenv("AZURE_GRAPH_ENDPOINT", "http://graph.example.com", 1);
+    assert_int_equal(azure_endpoints_from_env(&ep, &err), -1);
+    assert_non_null(strstr(err.message, "AZURE_GRAPH_ENDPOINT"));
+    setenv("AZURE_GRAPH_ENDPOINT", "http://127.0.0.1:8080/", 1);
+    setenv("AZURE_STORAGE_URL_TEMPLATE", "http://127.0.0.1:8080/__storage/{account}/{service}", 1);
+    assert_int_equal(azure_endpoints_from_env(&ep, &err), 0);
+    assert_string_equal(ep.graph, "http://127.0.0.1:8080");
+    char url[256];
+    assert_int_equal(azure_storage_url(&ep, "acct", "blob", url, sizeof url), 0);
+    assert_string_equal(url, "http://127.0.0.1:8080/__storage/acct/blob");
+    unsetenv("AZURE_STORAGE_URL_TEMPLATE");
+    assert_int_equal(azure_endpoints_from_env(&ep, &err), 0);
+    assert_int_equal(azure_storage_url(&ep, "acct", "queue", url, sizeof url), 0);
+    assert_string_equal(url, "https://acct.queue.core.windows.net");
+    unsetenv("AZURE_GRAPH_ENDPOINT");
+}
+
+int main(void) {
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_classify),      cmocka_unit_test(test_retry_after),
+        cmocka_unit_test(test_backoff_bounds), cmocka_unit_test(test_pacing_bucket),
+        cmocka_unit_test(test_link_guard),    cmocka_unit_test(test_resource_type),
+        cmocka_unit_test(test_endpoints_env),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
