@@ -57,6 +57,59 @@ static void props_vault(sbuf *o, const fake_gen_item_ctx *c, const char *id) {
                 c->index);
 }
 
+/* Governance types (authorization, policy, monitor, security, advisor). */
+static void props_role_assignment(sbuf *o, const fake_gen_item_ctx *c, const char *id) {
+    (void)id;
+    static const char *const kinds[] = {"User", "Group", "ServicePrincipal"};
+    sbuf_printf(o,
+                "{\"roleDefinitionId\":\"/subscriptions/%s/providers/Microsoft.Authorization/"
+                "roleDefinitions/acdd72a7-3385-48ef-bd42-f606fba81ae7\",\"principalId\":"
+                "\"%08x-2222-4000-8000-%012x\",\"principalType\":\"%s\",\"scope\":"
+                "\"/subscriptions/%s/resourceGroups/%s\"}",
+                c->subscription_id, (unsigned)c->index, (unsigned)c->index, kinds[c->index % 3],
+                c->subscription_id, c->resource_group);
+}
+
+static void props_policy_assignment(sbuf *o, const fake_gen_item_ctx *c, const char *id) {
+    (void)id;
+    sbuf_printf(o,
+                "{\"displayName\":\"policy %d\",\"policyDefinitionId\":\"/providers/"
+                "Microsoft.Authorization/policyDefinitions/def-%d\",\"scope\":\"/subscriptions/"
+                "%s/resourceGroups/%s\",\"parameters\":{\"effect\":{\"value\":\"Audit\"}},"
+                "\"metadata\":{\"createdOn\":\"2020-10-29T16:35:03.5371306Z\"},"
+                "\"enforcementMode\":\"Default\"}",
+                c->index, c->index % 7, c->subscription_id, c->resource_group);
+}
+
+static void props_recommendation(sbuf *o, const fake_gen_item_ctx *c, const char *id) {
+    (void)id;
+    static const char *const impact[] = {"High", "Medium", "Low"};
+    sbuf_printf(o,
+                "{\"category\":\"Security\",\"impact\":\"%s\",\"impactedField\":"
+                "\"Microsoft.Storage/storageAccounts\",\"impactedValue\":\"acct%d\","
+                "\"lastUpdated\":\"2020-10-08T13:53:02.9719087Z\",\"shortDescription\":"
+                "{\"problem\":\"p%d\",\"solution\":\"s%d\"},\"extendedProperties\":"
+                "{\"score\":\"%d\"},\"resourceMetadata\":{\"resourceId\":\"/subscriptions/"
+                "%s/resourcegroups/%s\"}}",
+                impact[c->index % 3], c->index, c->index, c->index, c->index % 10,
+                c->subscription_id, c->resource_group);
+}
+
+static void props_activity_log_alert(sbuf *o, const fake_gen_item_ctx *c, const char *id) {
+    (void)id;
+    sbuf_printf(o,
+                "{\"scopes\":[\"/subscriptions/%s\"],\"condition\":{\"allOf\":[{\"field\":"
+                "\"category\",\"equals\":\"Administrative\",\"containsAny\":null}]},"
+                "\"enabled\":true,\"description\":\"\"}",
+                c->subscription_id);
+}
+
+static void props_pricing(sbuf *o, const fake_gen_item_ctx *c, const char *id) {
+    (void)id;
+    sbuf_printf(o, "{\"pricingTier\":\"%s\",\"freeTrialRemainingTime\":\"PT0S\"}",
+                c->index % 2 ? "Free" : "Standard");
+}
+
 const fake_gen_type fake_gen_types[] = {
     {"Microsoft.Compute/virtualMachines", "2019-07-01", props_vm},
     {"Microsoft.Compute/disks", "2019-07-01", props_empty},
@@ -67,5 +120,10 @@ const fake_gen_type fake_gen_types[] = {
     {"Microsoft.Storage/storageAccounts", "2019-06-01", props_storage},
     {"Microsoft.KeyVault/vaults", "2019-09-01", props_vault},
     {"Microsoft.Sql/servers", "2014-04-01", props_empty},
+    {"Microsoft.Authorization/roleAssignments", "2018-09-01-preview", props_role_assignment},
+    {"Microsoft.Authorization/policyAssignments", "2019-09-01", props_policy_assignment},
+    {"Microsoft.Advisor/recommendations", "2020-01-01", props_recommendation},
+    {"microsoft.insights/activityLogAlerts", "2017-04-01", props_activity_log_alert},
+    {"Microsoft.Security/pricings", "2018-06-01", props_pricing},
 };
 const size_t fake_gen_type_count = sizeof fake_gen_types / sizeof fake_gen_types[0];
