@@ -36,13 +36,18 @@ bool azure_url_is_loopback(const char *url) {
     const char *p = strstr(url, "://");
     if (!p) return false;
     p += 3;
-    static const char *const hosts[] = {"127.0.0.1", "localhost", "[::1]"};
-    for (size_t i = 0; i < sizeof hosts / sizeof hosts[0]; i++) {
-        size_t n = strlen(hosts[i]);
-        if (strncasecmp(p, hosts[i], n) == 0 && (p[n] == ':' || p[n] == '/' || p[n] == '\0'))
-            return true;
+    size_t n = strcspn(p, ":/?#");
+    if (p[0] == '[') n = strcspn(p, "]") + 1;
+    if ((n == 9 && strncasecmp(p, "localhost", 9) == 0) || (n == 5 && strncmp(p, "[::1]", 5) == 0))
+        return true;
+    /* 127.0.0.0/8: "127." followed by three dot-separated numbers. */
+    if (n < 7 || strncmp(p, "127.", 4) != 0) return false;
+    int dots = 0;
+    for (size_t i = 4; i < n; i++) {
+        if (p[i] == '.') dots++;
+        else if (p[i] < '0' || p[i] > '9') return false;
     }
-    return false;
+    return dots == 2;
 }
 
 int azure_url_check(const char *url, const char *what, err_info *err) {

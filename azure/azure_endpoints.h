@@ -15,7 +15,7 @@
  * AzureChinaCloud; case-insensitive). */
 int azure_endpoints_for_cloud(const char *cloud, azure_endpoints *out, err_info *err);
 
-/* True when the URL's host is 127.0.0.1, localhost or [::1]. */
+/* True when the URL's host is in 127.0.0.0/8, localhost or [::1]. */
 bool azure_url_is_loopback(const char *url);
 
 /* https, or http on loopback; else ERR_INVALID naming `what`. */

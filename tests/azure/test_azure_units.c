@@ -177,6 +177,14 @@ static void test_endpoints_env(void **state) {
     assert_int_equal(azure_storage_url(&ep, "acct", "queue", url, sizeof url), 0);
     assert_string_equal(url, "https://acct.queue.core.windows.net");
     unsetenv("AZURE_GRAPH_ENDPOINT");
+
+    assert_true(azure_url_is_loopback("http://127.0.0.1:80/x"));
+    assert_true(azure_url_is_loopback("http://127.1.2.3"));
+    assert_true(azure_url_is_loopback("http://localhost:9/"));
+    assert_true(azure_url_is_loopback("http://[::1]:9/"));
+    assert_false(azure_url_is_loopback("http://127.0.0.1.evil.com/"));
+    assert_false(azure_url_is_loopback("http://localhost.evil.com/"));
+    assert_false(azure_url_is_loopback("http://10.0.0.1/"));
 }
 
 int main(void) {
