@@ -29,7 +29,7 @@ def har_bodies(rel_path, contains):
     h = json.load(open(os.path.join(REC, rel_path)))
     out = []
     for e in h["log"]["entries"]:
-        if contains in e["request"]["url"] and e["response"]["status"] == 200:
+        if re.search(contains, e["request"]["url"]) and e["response"]["status"] == 200:
             out.append(json.loads(e["response"]["content"]["text"]))
     assert out, (rel_path, contains)
     return out
@@ -197,7 +197,7 @@ AD = "active-directory/__recordings__/active-directory-steps_52759203/recording.
 
 
 def ad_account():
-    org = items(AD, "/organization")[0]
+    org = items(AD, r"/organization$")[0]
     policy = har_bodies(AD, "identitySecurityDefaultsEnforcementPolicy")[0]
     default = None
     for d in org["verifiedDomains"]:
@@ -216,7 +216,7 @@ def ad_account():
 
 def ad_users():
     ents, rels = [], []
-    for u in items(AD, "/users"):
+    for u in items(AD, r"/users\?"):
         assign = convert_properties(u)
         assign.update({"name": u["displayName"], "email": u.get("mail"),
                        "firstName": u.get("givenName"), "lastName": u.get("surname"),
@@ -228,9 +228,7 @@ def ad_users():
 
 def ad_groups():
     ents, rels = [], []
-    for g in items(AD, "/groups"):
-        if "members" in g:
-            continue
+    for g in items(AD, r"/groups$"):
         assign = convert_properties(g, parse_time=True)
         t = lambda k: iso_ms(g[k]) if g.get(k) else None
         assign.update({"name": g["displayName"], "deletedOn": t("deletedDateTime"),

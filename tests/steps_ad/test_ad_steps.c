@@ -1,0 +1,143 @@
+/*
+ * Active Directory steps against the recordings, through the fake Azure
+ * server (see tests/steps_governance/gov_case.h): ad-account (with the
+ * security-defaults policy, without the permission for it, and the
+ * fallback when the organization cannot be read), ad-users, ad-groups,
+ * ad-group-members, ad-service-principals (two Graph pages), and a 403 on
+ * the users list failing only that step with the Graph permission named.
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include "steps_governance/gov_case.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#define AD_DIR "steps/active-directory/__recordings__/"
+#define AD_HAR AD_DIR "active-directory-steps_52759203/recording.har"
+
+static void test_account(void **state)
+{
+    (void)state;
+    gov_case c = {.expected = "ad-account", .hars = {AD_HAR}, .steps = {"ad-account"}};
+    gov_case_run(&c, NULL, NULL, 0);
+}
+
+static void test_account_without_policy_permission(void **state)
+{
+    (void)state;
+    gov_case c = {.expected = "ad-account-no-policy-permission",
+                  .hars = {AD_HAR},
+                  .faults = {{"/policies/identitySecurityDefaultsEnforcementPolicy", 403,
+                              "{\"error\":{\"code\":\"AccessDenied\",\"message\":\"You cannot "
+                              "perform the requested operation, required scopes are missing in "
+                              "the token.\"}}"}},
+                  .steps = {"ad-account"}};
+    gov_case_run(&c, NULL, NULL, 0);
+}
+
+static void test_account_fallback_without_organization(void **state)
+{
+    (void)state;
+    gov_case c = {.hars = {AD_HAR},
+                  .faults = {{"/organization", 403,
+                              "{\"error\":{\"code\":\"Authorization_RequestDenied\",\"message\":"
+                              "\"Insufficient privileges to complete the operation.\"}}"}},
+                  .steps = {"ad-account"}};
+    cJSON *out = NULL;
+    gov_case_run(&c, &out, NULL, 0);
+    cJSON *expected = cJSON_Parse(
+        "{\"entities\":[{\"_key\":\"azure-instance-0001\",\"_type\":\"azure_account\",\"_class\":"
+        "[\"Account\"],\"name\":\"Azure Test Instance\",\"displayName\":\"Azure Test Instance\"}],"
+        "\"relationships\":[]}");
+    gov_graph_assert_equal(expected, out);
+    const cJSON *raw = cJSON_GetObjectItemCaseSensitive(
+        cJSON_GetArrayItem(cJSON_GetObjectItemCaseSensitive(out, "entities"), 0), "_rawData");
+    assert_true(cJSON_IsArray(raw));
+    assert_int_equal(cJSON_GetArraySize(raw), 0);
+    cJSON_Delete(expected);
+    cJSON_Delete(out);
+}
+
+static void test_users(void **state)
+{
+    (void)state;
+    gov_case c = {.expected = "ad-users",
+                  .hars = {AD_HAR},
+                  .ingest_active_directory = true,
+                  .steps = {"ad-account", "ad-users"}};
+    gov_case_run(&c, NULL, NULL, 0);
+}
+
+static void test_groups(void **state)
+{
+    (void)state;
+    gov_case c = {.expected = "ad-groups",
+                  .hars = {AD_HAR},
+                  .ingest_active_directory = true,
+                  .steps = {"ad-account", "ad-groups"}};
+    gov_case_run(&c, NULL, NULL, 0);
+}
+
+static void test_group_members(void **state)
+{
+    (void)state;
+    gov_case c = {.expected = "ad-group-members",
+                  .hars = {AD_HAR},
+                  .ingest_active_directory = true,
+                  .steps = {"ad-account", "ad-groups", "ad-group-members"}};
+    gov_case_run(&c, NULL, NULL, 0);
+}
+
+static void test_service_principals_two_pages(void **state)
+{
+    (void)state;
+    gov_case c = {.expected = "ad-service-principals",
+                  .hars = {AD_HAR, AD_DIR "active-directory-step-service-principals_877653164/recording.har"},
+                  .ingest_active_directory = true,
+                  .steps = {"ad-account", "ad-service-principals"}};
+    gov_case_run(&c, NULL, NULL, 0);
+}
+
+static void test_users_403_fails_only_that_step(void **state)
+{
+    (void)state;
+    char error[512] = "";
+    gov_case c = {.hars = {AD_HAR},
+                  .ingest_active_directory = true,
+                  .faults = {{"/users", 403,
+                              "{\"error\":{\"code\":\"Authorization_RequestDenied\",\"message\":"
+                              "\"Insufficient privileges to complete the operation.\"}}"}},
+                  .steps = {"ad-account", "ad-users", "ad-groups"},
+                  .failing_step = "ad-users"};
+    cJSON *out = NULL;
+    gov_case_run(&c, &out, error, sizeof error);
+    assert_non_null(strstr(error, "Directory.Read.All"));
+    /* ad-groups still ran after the failure. */
+    int groups = 0;
+    const cJSON *e;
+    cJSON_ArrayForEach(e, cJSON_GetObjectItemCaseSensitive(out, "entities"))
+        groups += strcmp(cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(e, "_type")),
+                         "azure_user_group") == 0;
+    assert_int_equal(groups, 1);
+    cJSON_Delete(out);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_account),
+        cmocka_unit_test(test_account_without_policy_permission),
+        cmocka_unit_test(test_account_fallback_without_organization),
+        cmocka_unit_test(test_users),
+        cmocka_unit_test(test_groups),
+        cmocka_unit_test(test_group_members),
+        cmocka_unit_test(test_service_principals_two_pages),
+        cmocka_unit_test(test_users_403_fails_only_that_step),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}

@@ -1,0 +1,298 @@
+/*
+ * Governance steps against the recordings, through the fake Azure server:
+ * role assignments, their principal relationships (mapped without the
+ * directory, direct with it), scope relationships, role definitions,
+ * classic administrators, policy assignments, monitor log profiles and
+ * activity log alerts (and their scopes), Security Center assessments,
+ * contacts and pricings, Advisor recommendations.  Each case compares the
+ * produced graph with expected/<case>.json exactly (see gov_case.h).
+ * Seeded entities stand for what other services' steps produce; their keys
+ * are deliberately cased differently from the ids Azure returns where the
+ * recordings allow it, to prove case-insensitive resolution.
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include "steps_governance/gov_case.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#define AD_HAR "steps/active-directory/__recordings__/active-directory-steps_52759203/recording.har"
+#define AUTHZ "steps/resource-manager/authorization/__recordings__/"
+#define SUB_D "d3803fd6-2ba4-4286-80aa-f3d613ad59a7"
+#define SUB_4 "40474ebe-55a2-4071-8fa8-b610acdd8e56"
+
+#define SEED_SUB(guid)                                                                            \
+    "{\"_key\":\"/subscriptions/" guid "\",\"_type\":\"azure_subscription\",\"_class\":"         \
+    "[\"Account\"],\"name\":\"sub\",\"displayName\":\"sub\",\"subscriptionId\":\"" guid "\"}"
+
+static void test_role_assignments(void **state)
+{
+    (void)state;
+    gov_case c = {.expected = "rm-authorization-role-assignments",
+                  .hars = {AD_HAR, AUTHZ "active-directory-step-role-assignments_332628170/recording.har"},
+                  .subscription = SUB_D,
+                  .steps = {"ad-account", "rm-authorization-role-assignments"}};
+    gov_case_run(&c, NULL, NULL, 0);
+}
+
+static void test_principals_mapped_without_directory(void **state)
+{
+    (void)state;
+    gov_case c = {.expected = "rm-authorization-role-assignment-principal-relationships-mapped",
+                  .hars = {AD_HAR, AUTHZ "active-directory-step-role-assignments_332628170/recording.har"},
+                  .subscription = SUB_D,
+                  .ingest_active_directory = false,
+                  .steps = {"ad-account", "rm-authorization-role-assignments",
+                            "rm-authorization-role-assignment-principal-relationships"}};
+    gov_case_run(&c, NULL, NULL, 0);
+}
+
+static void test_principals_direct_with_directory(void **state)
+{
+    (void)state;
+    gov_case c = {.expected = "rm-authorization-role-assignment-principal-relationships-directory",
+                  .hars = {AD_HAR, AUTHZ "active-directory-step-role-assignments_332628170/recording.har"},
+                  .subscription = SUB_D,
+                  .ingest_active_directory = true,
+                  .seed = {"{\"_key\":\"c13d20a5-a062-4635-b243-1e1688085d87\",\"_type\":"
+                           "\"azure_user_group\",\"_class\":[\"UserGroup\"],\"name\":\"g\","
+                           "\"displayName\":\"g\"}"},
+                  .steps = {"ad-account", "rm-authorization-role-assignments",
+                            "rm-authorization-role-assignment-principal-relationships"}};
+    gov_case_run(&c, NULL, NULL, 0);
+}
+
+static void test_principal_lookup_is_case_insensitive(void **state)
+{
+    (void)state;
+    gov_case c = {
+                  .hars = {AD_HAR, AUTHZ "active-directory-step-role-assignments_332628170/recording.har"},
+                  .subscription = SUB_D,
+                  .ingest_active_directory = true,
+                  /* the group as ad-groups stores it; principalId is lower case */
+                  .seed = {"{\"_key\":\"C13D20A5-A062-4635-B243-1E1688085D87\",\"_type\":"
+                           "\"azure_user_group\",\"_class\":[\"UserGroup\"],\"name\":\"g\","
+                           "\"displayName\":\"g\"}"},
+                  .steps = {"ad-account", "rm-authorization-role-assignments",
+                            "rm-authorization-role-assignment-principal-relationships"}};
+    /* The expected file relates to the lower-case id; the seeded key is
+     * upper case, so the direct relationship must use the stored key. */
+    cJSON *out = NULL;
+    c.expected = NULL;
+    gov_case_run(&c, &out, NULL, 0);
+    const cJSON *r;
+    int direct = 0, mapped = 0;
+    cJSON_ArrayForEach(r, cJSON_GetObjectItemCaseSensitive(out, "relationships"))
+    {
+        const char *type = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(r, "_type"));
+        if (strcmp(type, "azure_role_assignment_assigned_user_group") == 0) {
+            direct++;
+            assert_string_equal(
+                cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(r, "_toEntityKey")),
+                "C13D20A5-A062-4635-B243-1E1688085D87");
+            assert_null(cJSON_GetObjectItemCaseSensitive(r, "_mapping"));
+        } else if (strncmp(type, "mapping_source_assigned_", 24) == 0) {
+            mapped++;
+        }
+    }
+    assert_true(direct >= 1);
+    assert_int_equal(direct + mapped, 13);
+    cJSON_Delete(out);
+}
+
+static void test_scope_relationships(void **state)
+{
+    (void)state;
+    gov_case c = {.expected = "rm-authorization-role-assignment-scope-relationships",
+                  .hars = {AD_HAR, AUTHZ "active-directory-step-role-assignments_332628170/recording.har"},
+                  .subscription = SUB_D,
+                  .seed = {SEED_SUB(SUB_D)},
+                  .steps = {"ad-account", "rm-authorization-role-assignments",
+                            "rm-authorization-role-assignment-scope-relationships"}};
+    gov_case_run(&c, NULL, NULL, 0);
+}
+
+static void test_role_definitions(void **state)
+{
+    (void)state;
+    gov_case c = {
+        .expected = "rm-authorization-role-definitions",
+        .hars = {AD_HAR, AUTHZ "active-directory-step-role-definitions_2121799178/recording.har"},
+        .subscription = SUB_D,
+        .seed = {"{\"_key\":\"/subscriptions/" SUB_D "/providers/Microsoft.Authorization/"
+                 "roleAssignments/test-assignment-0001\",\"_type\":\"azure_role_assignment\","
+                 "\"_class\":[\"AccessPolicy\"],\"name\":\"ra\",\"displayName\":\"ra\","
+                 "\"roleDefinitionId\":\"/providers/Microsoft.Authorization/roleDefinitions/"
+                 "b24988ac-6180-42a0-ab88-20f7382dd24c\"}"},
+        .steps = {"ad-account", "rm-authorization-role-definitions"}};
+    gov_case_run(&c, NULL, NULL, 0);
+}
+
+static void test_classic_administrators(void **state)
+{
+    (void)state;
+    gov_case c = {.expected = "rm-authorization-classic-administrators",
+                  .hars = {AD_HAR, AUTHZ "active-directory-step-classic-administrators_3012456868/recording.har"},
+                  .subscription = SUB_D,
+                  .steps = {"ad-account", "rm-authorization-classic-administrators"}};
+    gov_case_run(&c, NULL, NULL, 0);
+}
+
+static void test_role_assignments_403_fails_step_with_permission(void **state)
+{
+    (void)state;
+    char error[512] = "";
+    gov_case c = {.hars = {AD_HAR},
+                  .subscription = SUB_D,
+                  .faults = {{"/providers/Microsoft.Authorization/roleAssignments", 403,
+                              "{\"error\":{\"code\":\"AuthorizationFailed\",\"message\":\"The client "
+                              "does not have authorization to perform action "
+                              "'Microsoft.Authorization/roleAssignments/read'\"}}"}},
+                  .steps = {"ad-account", "rm-authorization-role-assignments"},
+                  .failing_step = "rm-authorization-role-assignments"};
+    gov_case_run(&c, NULL, error, sizeof error);
+    assert_non_null(strstr(error, "Reader"));
+}
+
+static void test_policy_assignments(void **state)
+{
+    (void)state;
+    gov_case c = {.expected = "rm-policy-assignments",
+                  .hars = {AD_HAR, "steps/resource-manager/policy/__recordings__/"
+                                   "resource-manager-step-redis-caches_687386006/recording.har"},
+                  .subscription = SUB_4,
+                  .seed = {SEED_SUB(SUB_4)},
+                  .steps = {"ad-account", "rm-policy-assignments"}};
+    gov_case_run(&c, NULL, NULL, 0);
+}
+
+static void test_log_profiles(void **state)
+{
+    (void)state;
+    gov_case c = {
+        .expected = "rm-monitor-log-profiles",
+        .hars = {AD_HAR, "steps/resource-manager/monitor/__recordings__/"
+                         "resource-manager-step-monitor-log-profiles_3087885473/recording.har"},
+        .subscription = SUB_4,
+        .seed = {SEED_SUB(SUB_4),
+                 "{\"_key\":\"/subscriptions/" SUB_4 "/resourceGroups/j1dev/providers/"
+                 "Microsoft.Storage/storageAccounts/keionnedj1dev\",\"_type\":"
+                 "\"azure_storage_account\",\"_class\":[\"Service\"],\"name\":\"sa\","
+                 "\"displayName\":\"sa\"}"},
+        .steps = {"ad-account", "rm-monitor-log-profiles"}};
+    gov_case_run(&c, NULL, NULL, 0);
+}
+
+#define SEED_RG                                                                                   \
+    "{\"_key\":\"/subscriptions/" SUB_D "/resourceGroups/j1dev\",\"_type\":"                     \
+    "\"azure_resource_group\",\"_class\":[\"Group\"],\"name\":\"j1dev\",\"displayName\":"         \
+    "\"j1dev\"}"
+
+static void test_activity_log_alerts(void **state)
+{
+    (void)state;
+    gov_case c = {.expected = "rm-monitor-activity-log-alerts",
+                  .hars = {AD_HAR, "steps/resource-manager/monitor/__recordings__/"
+                                   "rm-monitor-activity-log-alerts_530143872/recording.har"},
+                  .subscription = SUB_D,
+                  .seed = {SEED_RG},
+                  .steps = {"ad-account", "rm-monitor-activity-log-alerts"}};
+    gov_case_run(&c, NULL, NULL, 0);
+}
+
+static void test_activity_log_alert_scopes(void **state)
+{
+    (void)state;
+    gov_case c = {.expected = "rm-monitor-activity-log-alert-scope-relationships",
+                  .hars = {AD_HAR, "steps/resource-manager/monitor/__recordings__/"
+                                   "rm-monitor-activity-log-alert-scope-relationships_369297772/"
+                                   "recording.har"},
+                  .subscription = SUB_D,
+                  .seed = {SEED_RG, SEED_SUB(SUB_D)},
+                  .steps = {"ad-account", "rm-monitor-activity-log-alerts",
+                            "rm-monitor-activity-log-alert-scope-relationships"}};
+    gov_case_run(&c, NULL, NULL, 0);
+}
+
+static void test_security_assessments(void **state)
+{
+    (void)state;
+    gov_case c = {.expected = "rm-security-assessments",
+                  .hars = {AD_HAR, "steps/resource-manager/security/__recordings__/"
+                                   "resource-manager-step-security-assessments_3815676715/"
+                                   "recording.har"},
+                  .subscription = SUB_D,
+                  .seed = {SEED_SUB(SUB_D)},
+                  .steps = {"ad-account", "rm-security-assessments"}};
+    gov_case_run(&c, NULL, NULL, 0);
+}
+
+static void test_security_contacts(void **state)
+{
+    (void)state;
+    gov_case c = {.expected = "rm-security-center-contacts",
+                  .hars = {AD_HAR, "steps/resource-manager/security/__recordings__/"
+                                   "resource-manager-step-security-center-contacts_4083088945/"
+                                   "recording.har"},
+                  .subscription = SUB_4,
+                  .seed = {SEED_SUB(SUB_4)},
+                  .steps = {"ad-account", "rm-security-center-contacts"}};
+    gov_case_run(&c, NULL, NULL, 0);
+}
+
+static void test_security_pricings(void **state)
+{
+    (void)state;
+    gov_case c = {.expected = "rm-security-center-pricing-configs",
+                  .hars = {AD_HAR, "steps/resource-manager/security/__recordings__/"
+                                   "rm-security-center-pricing-configs_1738543608/recording.har"},
+                  .subscription = SUB_D,
+                  .seed = {SEED_SUB(SUB_D)},
+                  .steps = {"ad-account", "rm-security-center-pricing-configs"}};
+    gov_case_run(&c, NULL, NULL, 0);
+}
+
+static void test_advisor_recommendations(void **state)
+{
+    (void)state;
+    gov_case c = {
+        .expected = "rm-advisor-recommendations",
+        .hars = {AD_HAR, "steps/resource-manager/advisor/__recordings__/"
+                         "resource-manager-step-recommendations_1999680629/recording.har"},
+        .subscription = SUB_D,
+        /* Azure's casing of the resource; the recommendation names it lower-cased. */
+        .seed = {"{\"_key\":\"/subscriptions/" SUB_D "/resourceGroups/j1dev/providers/"
+                 "Microsoft.Storage/storageAccounts/ndowmon1j1devblobstorage\",\"_type\":"
+                 "\"azure_storage_account\",\"_class\":[\"Service\"],\"name\":\"sa\","
+                 "\"displayName\":\"sa\"}"},
+        .steps = {"ad-account", "rm-advisor-recommendations"}};
+    gov_case_run(&c, NULL, NULL, 0);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_role_assignments),
+        cmocka_unit_test(test_principals_mapped_without_directory),
+        cmocka_unit_test(test_principals_direct_with_directory),
+        cmocka_unit_test(test_principal_lookup_is_case_insensitive),
+        cmocka_unit_test(test_scope_relationships),
+        cmocka_unit_test(test_role_definitions),
+        cmocka_unit_test(test_classic_administrators),
+        cmocka_unit_test(test_role_assignments_403_fails_step_with_permission),
+        cmocka_unit_test(test_policy_assignments),
+        cmocka_unit_test(test_log_profiles),
+        cmocka_unit_test(test_activity_log_alerts),
+        cmocka_unit_test(test_activity_log_alert_scopes),
+        cmocka_unit_test(test_security_assessments),
+        cmocka_unit_test(test_security_contacts),
+        cmocka_unit_test(test_security_pricings),
+        cmocka_unit_test(test_advisor_recommendations),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
