@@ -127,6 +127,45 @@ static void test_users_403_fails_only_that_step(void **state)
     cJSON_Delete(out);
 }
 
+/* A generated tenant with Azure's Graph page size (100): users, groups and
+ * service principals span many pages; members of 40 groups are fetched in
+ * parallel batches; every membership becomes one mapped relationship whose
+ * target type follows the member's @odata.type. */
+static void test_generated_tenant(void **state)
+{
+    (void)state;
+    fake_azure_tenant t = {.users = 2500, .groups = 40, .members = 3000,
+                           .service_principals = 150, .subscriptions = 1, .resource_groups = 1};
+    gov_case c = {.tenant = &t,
+                  .ingest_active_directory = true,
+                  .steps = {"ad-account", "ad-users", "ad-groups", "ad-group-members",
+                            "ad-service-principals"}};
+    cJSON *out = NULL;
+    gov_case_run(&c, &out, NULL, 0);
+    assert_int_equal(gov_graph_count(out, "entities", "azure_account"), 1);
+    assert_int_equal(gov_graph_count(out, "entities", "azure_user"), 2500);
+    assert_int_equal(gov_graph_count(out, "entities", "azure_user_group"), 40);
+    assert_int_equal(gov_graph_count(out, "entities", "azure_service_principal"), 150);
+    assert_int_equal(gov_graph_count(out, "relationships", "azure_account_has_user"), 2500);
+    assert_int_equal(gov_graph_count(out, "relationships", "azure_account_has_group"), 40);
+    assert_int_equal(gov_graph_count(out, "relationships", "azure_group_has_member"), 3000);
+    int groups = 0, others = 0;
+    const cJSON *r;
+    cJSON_ArrayForEach(r, cJSON_GetObjectItemCaseSensitive(out, "relationships"))
+    {
+        const cJSON *target = cJSON_GetObjectItemCaseSensitive(
+            cJSON_GetObjectItemCaseSensitive(r, "_mapping"), "targetEntity");
+        const char *tt = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(target, "_type"));
+        if (!tt)
+            continue;
+        groups += strcmp(tt, "azure_user_group") == 0;
+        others += strcmp(tt, "azure_group_member") == 0;
+    }
+    assert_true(groups > 0);   /* every 50th membership is a nested group */
+    assert_true(others > 0);   /* every 97th a service principal */
+    cJSON_Delete(out);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -138,6 +177,7 @@ int main(void)
         cmocka_unit_test(test_group_members),
         cmocka_unit_test(test_service_principals_two_pages),
         cmocka_unit_test(test_users_403_fails_only_that_step),
+        cmocka_unit_test(test_generated_tenant),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

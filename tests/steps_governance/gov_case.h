@@ -14,8 +14,11 @@
 #ifndef AI_TESTS_GOV_CASE_H
 #define AI_TESTS_GOV_CASE_H
 
+#include "fakes/fake_azure.h"
+
 #include <cjson/cJSON.h>
 #include <stdbool.h>
+#include <stddef.h>
 
 #define GOV_MAX 8
 
@@ -34,7 +37,11 @@ typedef struct gov_case {
     const char *steps[GOV_MAX];         /* step ids run in order */
     gov_fault faults[GOV_MAX];          /* injected answers */
     const char *failing_step;           /* a step expected to fail, or NULL */
+    const fake_azure_tenant *tenant;    /* generated tenant served besides recordings */
 } gov_case;
+
+/* Number of objects of `type` in graph[part] ("entities"/"relationships"). */
+int gov_graph_count(const cJSON *graph, const char *part, const char *type);
 
 /* Runs the case; fails the cmocka test on any difference.  When out is not
  * NULL, *out receives {"entities":[...],"relationships":[...]} as produced

@@ -97,3 +97,15 @@ void gov_graph_assert_equal(const cJSON *expected, const cJSON *actual)
     assert_set_equal("relationship", cJSON_GetObjectItemCaseSensitive(expected, "relationships"),
                      cJSON_GetObjectItemCaseSensitive(actual, "relationships"));
 }
+
+int gov_graph_count(const cJSON *graph, const char *part, const char *type)
+{
+    int n = 0;
+    const cJSON *o;
+    cJSON_ArrayForEach(o, cJSON_GetObjectItemCaseSensitive(graph, part))
+    {
+        const char *t = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(o, "_type"));
+        n += t && strcmp(t, type) == 0;
+    }
+    return n;
+}

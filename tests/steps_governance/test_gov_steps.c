@@ -274,6 +274,29 @@ static void test_advisor_recommendations(void **state)
     gov_case_run(&c, NULL, NULL, 0);
 }
 
+/* Role assignments of a generated subscription (ARM pages of 1000 with
+ * nextLink): all streamed into the store; without the directory every
+ * principal is a mapped relationship typed by principalType; scopes are
+ * resource groups that resolve case-insensitively when present. */
+static void test_generated_role_assignments(void **state)
+{
+    (void)state;
+    fake_azure_tenant t = {.subscriptions = 1, .resource_groups = 4, .resources = 2500};
+    gov_case c = {.tenant = &t,
+                  .steps = {"ad-account", "rm-authorization-role-assignments",
+                            "rm-authorization-role-assignment-principal-relationships"}};
+    cJSON *out = NULL;
+    gov_case_run(&c, &out, NULL, 0);
+    assert_int_equal(gov_graph_count(out, "entities", "azure_role_assignment"), 2500);
+    int users = gov_graph_count(out, "relationships", "mapping_source_assigned_azure_user");
+    int groups = gov_graph_count(out, "relationships", "mapping_source_assigned_azure_user_group");
+    int sps = gov_graph_count(out, "relationships",
+                              "mapping_source_assigned_azure_service_principal");
+    assert_int_equal(users + groups + sps, 2500);
+    assert_true(users > 800 && groups > 800 && sps > 800);
+    cJSON_Delete(out);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -293,6 +316,7 @@ int main(void)
         cmocka_unit_test(test_security_contacts),
         cmocka_unit_test(test_security_pricings),
         cmocka_unit_test(test_advisor_recommendations),
+        cmocka_unit_test(test_generated_role_assignments),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
