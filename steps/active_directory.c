@@ -104,7 +104,7 @@ static int account_verified_domains(const cJSON *value, const cJSON *item, const
 
 static const prop_map account_props[] = {
     {"name", "displayName", MAP_STRING},
-    {"displayName", NULL, MAP_FN, .fn = account_display_name},
+    {"displayName", "displayName", MAP_FN, .fn = account_display_name},
     {"organizationName", "displayName", MAP_STRING},
     {"defaultDomain", "verifiedDomains", MAP_FN, .fn = account_default_domain},
     {"verifiedDomains", "verifiedDomains", MAP_FN, .fn = account_verified_domains},
