@@ -307,7 +307,9 @@ static long res_count(const fake_gen *g, long rg) {
 
 static size_t split(char *path, char **segs) {
     size_t n = 0;
-    for (char *s = strtok(path, "/"); s && n < MAX_SEGS; s = strtok(NULL, "/")) segs[n++] = s;
+    char *save = NULL;
+    for (char *s = strtok_r(path, "/", &save); s && n < MAX_SEGS; s = strtok_r(NULL, "/", &save))
+        segs[n++] = s;
     return n;
 }
 

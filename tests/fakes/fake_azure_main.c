@@ -146,6 +146,10 @@ int main(int argc, char **argv) {
             "%d, %zu unmatched\n",
             (long long)c.requests, (long long)c.token_requests, (long long)c.throttled,
             (long long)c.faults, c.max_in_flight, fake_azure_unmatched_count(f));
+    for (size_t i = 0; i < fake_azure_unmatched_count(f) && i < 20; i++) {
+        char u[1024];
+        if (fake_azure_unmatched(f, i, u, sizeof u)) fprintf(stderr, "fake-azure: unmatched %s\n", u);
+    }
     fake_azure_stop(f);
     return 0;
 }

@@ -1,0 +1,273 @@
+/*
+ * graph_bench: issue 5's benchmark — fetch a large Active Directory through
+ * the Azure client against the fake Azure server in generated mode.
+ *
+ *   graph_bench [--users N] [--groups N] [--members N] [--latency-ms N]
+ *               [--concurrency N] [--fake PATH-TO-fake-azure]
+ *
+ * Defaults: 100,000 users, 10,000 groups, 500,000 memberships, 20 ms per
+ * request, 8 requests in flight per API (the client's default).
+ *
+ * The fake runs as a separate process (fake-azure, found next to this
+ * binary's build tree unless --fake is given) so that CPU time and peak RSS
+ * are the client's alone.  The work is what the Active Directory steps
+ * fetch: users ($top=999, every page), groups ($top=999), and the members of
+ * every group (azure_list_many over 10,000 lists, all pages), each item
+ * turned into an entity-like JSON record by the callback (as a step does
+ * before handing it to the graph store), never held.
+ *
+ * Lower bound: every request costs at least the injected latency and at
+ * most `concurrency` are in flight, so wall >= requests x latency /
+ * concurrency.  The ratio wall / bound is the overhead of the client.
+ */
+#include "azure/azure_client.h"
+#include "common/json.h"
+#include "common/sbuf.h"
+
+#include <errno.h>
+#include <limits.h>
+#include <pthread.h>
+#include <signal.h>
+#include <spawn.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/resource.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+extern char **environ;
+
+typedef struct sink {
+    long items;
+    long bytes;
+    sbuf rec;
+} sink;
+
+/* Builds the JSON record a step would produce from one Graph object. */
+static void record(sink *s, const cJSON *item, const char *type, const char *extra_key) {
+    sbuf_reset(&s->rec);
+    sbuf_puts(&s->rec, "{\"_type\":");
+    sbuf_json_string(&s->rec, type);
+    sbuf_puts(&s->rec, ",\"_key\":");
+    sbuf_json_string(&s->rec, json_get_string(item, "id"));
+    static const char *const fields[] = {"displayName", "userPrincipalName", "mail",
+                                         "jobTitle", "@odata.type"};
+    for (size_t i = 0; i < sizeof fields / sizeof fields[0]; i++) {
+        const char *v = json_get_string(item, fields[i]);
+        if (!v) continue;
+        sbuf_putc(&s->rec, ',');
+        sbuf_json_string(&s->rec, fields[i]);
+        sbuf_putc(&s->rec, ':');
+        sbuf_json_string(&s->rec, v);
+    }
+    if (extra_key) {
+        sbuf_puts(&s->rec, ",\"_fromEntityKey\":");
+        sbuf_json_string(&s->rec, extra_key);
+    }
+    sbuf_putc(&s->rec, '}');
+    s->items++;
+    s->bytes += (long)s->rec.len;
+}
+
+static int on_user(void *arg, const cJSON *item, err_info *err) {
+    (void)err;
+    record(arg, item, "azure_user", NULL);
+    return 0;
+}
+
+typedef struct groups {
+    sink s;
+    char (*ids)[40];
+    size_t n, cap;
+} groups;
+
+static int on_group(void *arg, const cJSON *item, err_info *err) {
+    groups *g = arg;
+    record(&g->s, item, "azure_user_group", NULL);
+    const char *id = json_get_string(item, "id");
+    if (!id) return 0;
+    if (g->n == g->cap) {
+        size_t cap = g->cap ? g->cap * 2 : 1024;
+        void *p = realloc(g->ids, cap * sizeof *g->ids);
+        if (!p) return err_set(err, ERR_NOMEM, "out of memory");
+        g->ids = p;
+        g->cap = cap;
+    }
+    snprintf(g->ids[g->n++], sizeof g->ids[0], "%s", id);
+    return 0;
+}
+
+typedef struct members {
+    sink s;
+    const groups *g;
+} members;
+
+static int on_member(void *arg, size_t index, const cJSON *item, err_info *err) {
+    (void)err;
+    members *m = arg;
+    record(&m->s, item, "azure_group_has_member", m->g->ids[index]);
+    return 0;
+}
+
+typedef struct user_thread {
+    azure_client *client;
+    sink s;
+    int rc;
+    err_info err;
+} user_thread;
+
+static void *users_main(void *arg) {
+    user_thread *u = arg;
+    u->rc = azure_list(u->client, AZURE_API_GRAPH, "/users?$top=999", on_user, &u->s, &u->err);
+    return NULL;
+}
+
+static double now_s(void) {
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+/* Starts fake-azure; returns its pid and URL, and the write end of its stdin. */
+static pid_t start_fake(const char *bin, char *const argv[], char *url, size_t size, int *stdin_w) {
+    int in[2], out[2];
+    if (pipe(in) != 0 || pipe(out) != 0) return -1;
+    posix_spawn_file_actions_t fa;
+    posix_spawn_file_actions_init(&fa);
+    posix_spawn_file_actions_adddup2(&fa, in[0], 0);
+    posix_spawn_file_actions_adddup2(&fa, out[1], 1);
+    posix_spawn_file_actions_addclose(&fa, in[1]);
+    posix_spawn_file_actions_addclose(&fa, out[0]);
+    pid_t pid;
+    int rc = posix_spawn(&pid, bin, &fa, NULL, argv, environ);
+    posix_spawn_file_actions_destroy(&fa);
+    close(in[0]);
+    close(out[1]);
+    if (rc != 0) {
+        fprintf(stderr, "graph_bench: cannot start %s: %s\n", bin, strerror(rc));
+        return -1;
+    }
+    FILE *f = fdopen(out[0], "r");
+    if (!f || !fgets(url, (int)size, f)) {
+        fprintf(stderr, "graph_bench: fake-azure did not print its URL\n");
+        return -1;
+    }
+    url[strcspn(url, "\r\n")] = '\0';
+    fclose(f);
+    *stdin_w = in[1];
+    return pid;
+}
+
+int main(int argc, char **argv) {
+    long users = 100000, ngroups = 10000, nmembers = 500000;
+    int latency = 20, concurrency = 8;
+    char fake_bin[PATH_MAX] = "";
+    for (int i = 1; i + 1 < argc; i += 2) {
+        const char *a = argv[i], *v = argv[i + 1];
+        if (strcmp(a, "--users") == 0) users = atol(v);
+        else if (strcmp(a, "--groups") == 0) ngroups = atol(v);
+        else if (strcmp(a, "--members") == 0) nmembers = atol(v);
+        else if (strcmp(a, "--latency-ms") == 0) latency = atoi(v);
+        else if (strcmp(a, "--concurrency") == 0) concurrency = atoi(v);
+        else if (strcmp(a, "--fake") == 0) snprintf(fake_bin, sizeof fake_bin, "%s", v);
+        else {
+            fprintf(stderr, "graph_bench: unknown option %s\n", a);
+            return 2;
+        }
+    }
+    if (!fake_bin[0]) {
+        char self[PATH_MAX - 64];
+        ssize_t n = readlink("/proc/self/exe", self, sizeof self - 1);
+        if (n <= 0) return 1;
+        self[n] = '\0';
+        char *slash = strrchr(self, '/');
+        if (slash) *slash = '\0';
+        snprintf(fake_bin, sizeof fake_bin, "%s/../tests/fakes/fake-azure", self);
+    }
+    json_init();
+    char gen[256], lat[32], url[128];
+    snprintf(gen, sizeof gen, "users=%ld,groups=%ld,members=%ld", users, ngroups, nmembers);
+    snprintf(lat, sizeof lat, "%d", latency);
+    char *fargv[] = {"fake-azure", "--generate", gen, "--latency-ms", lat, NULL};
+    int fake_stdin = -1;
+    pid_t pid = start_fake(fake_bin, fargv, url, sizeof url, &fake_stdin);
+    if (pid < 0) return 1;
+
+    azure_endpoints ep;
+    memset(&ep, 0, sizeof ep);
+    snprintf(ep.authority_host, sizeof ep.authority_host, "%s", url);
+    snprintf(ep.graph, sizeof ep.graph, "%s", url);
+    snprintf(ep.resource_manager, sizeof ep.resource_manager, "%s", url);
+    azure_credentials cr = {"bench-tenant", "bench-client", "bench-secret"};
+    azure_client_options opts = {.max_concurrency_per_api = concurrency};
+    azure_client *client = NULL;
+    err_info err;
+    int status = 1;
+    if (azure_client_new(&ep, &cr, &opts, &client, &err) != 0 ||
+        azure_client_authenticate(client, AZURE_API_GRAPH, &err) != 0) {
+        fprintf(stderr, "graph_bench: %s\n", err.message);
+        goto done;
+    }
+
+    double t0 = now_s();
+    user_thread ut = {.client = client};
+    sbuf_init(&ut.s.rec);
+    pthread_t th;
+    pthread_create(&th, NULL, users_main, &ut);
+    groups g = {0};
+    sbuf_init(&g.s.rec);
+    int rc = azure_list(client, AZURE_API_GRAPH, "/groups?$top=999", on_group, &g, &err);
+    members m = {.g = &g};
+    sbuf_init(&m.s.rec);
+    char **paths = calloc(g.n ? g.n : 1, sizeof *paths);
+    for (size_t i = 0; rc == 0 && i < g.n; i++) {
+        char p[96];
+        snprintf(p, sizeof p, "/groups/%s/members?$top=999", g.ids[i]);
+        paths[i] = strdup(p);
+    }
+    if (rc == 0)
+        rc = azure_list_many(client, AZURE_API_GRAPH, (const char *const *)paths, g.n, on_member,
+                             &m, NULL, &err);
+    pthread_join(th, NULL);
+    double wall = now_s() - t0;
+    if (rc != 0 || ut.rc != 0) {
+        fprintf(stderr, "graph_bench: %s\n", rc != 0 ? err.message : ut.err.message);
+        goto free_all;
+    }
+    azure_stats st;
+    azure_client_stats(client, &st);
+    struct rusage ru;
+    getrusage(RUSAGE_SELF, &ru);
+    double cpu = (double)ru.ru_utime.tv_sec + (double)ru.ru_utime.tv_usec / 1e6 +
+                 (double)ru.ru_stime.tv_sec + (double)ru.ru_stime.tv_usec / 1e6;
+    long requests = (long)st.requests[AZURE_API_GRAPH];
+    double bound = (double)requests * latency / 1000.0 / concurrency;
+    printf("graph_bench: users=%ld groups=%ld memberships=%ld latency=%dms concurrency=%d\n",
+           users, ngroups, nmembers, latency, concurrency);
+    printf("  items: users %ld, groups %ld, members %ld (records %.1f MB)\n", ut.s.items,
+           g.s.items, m.s.items, (double)(ut.s.bytes + g.s.bytes + m.s.bytes) / 1e6);
+    printf("  requests (pages): %ld  retries: %lld  throttled: %lld\n", requests,
+           (long long)st.retries[AZURE_API_GRAPH], (long long)st.throttled[AZURE_API_GRAPH]);
+    printf("  wall time:   %.2f s\n", wall);
+    printf("  lower bound: %.2f s  (pages x latency / concurrency)\n", bound);
+    printf("  ratio:       %.3f  (target <= 1.3)\n", wall / bound);
+    printf("  CPU seconds: %.2f (user+sys, client process)\n", cpu);
+    printf("  peak RSS:    %.1f MB  (target <= 300)\n", (double)ru.ru_maxrss / 1024.0);
+    status = (ut.s.items == users && m.s.items == nmembers && g.s.items == ngroups) ? 0 : 1;
+    if (status) fprintf(stderr, "graph_bench: item counts differ from the tenant\n");
+free_all:
+    for (size_t i = 0; i < g.n; i++) free(paths[i]);
+    free(paths);
+    free(g.ids);
+    sbuf_free(&ut.s.rec);
+    sbuf_free(&g.s.rec);
+    sbuf_free(&m.s.rec);
+done:
+    azure_client_free(client);
+    if (fake_stdin >= 0) close(fake_stdin);
+    kill(pid, SIGTERM);
+    waitpid(pid, NULL, 0);
+    return status;
+}
