@@ -8,10 +8,11 @@
  * only where a value needs it (verified domains, the account key, group
  * member targets).  Large tenants: users, groups and service principals are
  * streamed page by page from azure_list() straight into the graph store, so
- * at most one Graph page is in memory.  Group members are fetched for many
- * groups at once with azure_list_many() over batches of group ids (the only
- * per-group state kept is the list of ids of one batch), within the client's
- * per-API concurrency bound; relationships are added as each member arrives.
+ * at most one Graph page per list is in memory.  Group members are fetched
+ * for many groups at once with azure_list_many() over batches of 256 group
+ * ids (the ids are collected first, ~40 bytes per group, so no Azure call
+ * runs inside the store's iteration), within the client's per-API
+ * concurrency bound; relationships are added as each member arrives.
  *
  * Per-item problems (an invalid or duplicate object) are logged and counted
  * and the step goes on, as the reference's Graph iteration does; Azure
@@ -534,49 +535,46 @@ static int member_batch_flush(member_batch *b, azure_client *client, err_info *e
     return 0;
 }
 
-typedef struct member_walk {
-    member_batch *batch;
-    azure_client *client;
-} member_walk;
-
-static int member_group(void *arg, const cJSON *group, err_info *err)
-{
-    member_walk *w = arg;
-    member_batch *b = w->batch;
-    const char *id = json_get_string(group, "id");
-    if (!id)
-        return 0;
-    size_t plen = strlen(id) + sizeof "/groups//members";
-    char *path = malloc(plen);
-    char *copy = strdup(id);
-    if (!path || !copy) {
-        free(path);
-        free(copy);
-        return err_set(err, ERR_NOMEM, "out of memory listing group members");
-    }
-    snprintf(path, plen, "/groups/%s/members", id);
-    b->ids[b->count] = copy;
-    b->paths[b->count] = path;
-    b->count++;
-    if (b->count < AD_MEMBER_BATCH)
-        return 0;
-    if (step_should_stop(b->ctx))
-        return err_set(err, ERR_CANCELLED, "step stopped: the job is cancelled or draining");
-    return member_batch_flush(b, w->client, err);
-}
-
+/* Group ids are collected first (a few hundred kilobytes for 10,000
+ * groups), so that no Azure call runs inside the store's iteration. */
 static int run_group_members(step_ctx *ctx, err_info *err)
 {
     azure_client *client = azure_job_client(azure_job_of(ctx));
+    gov_strings groups = {0};
     member_batch *b = calloc(1, sizeof *b);
-    if (!b)
-        return err_set(err, ERR_NOMEM, "out of memory listing group members");
+    int rc = -1;
+    if (!b) {
+        err_set(err, ERR_NOMEM, "out of memory listing group members");
+        goto done;
+    }
     b->ctx = ctx;
-    member_walk w = {.batch = b, .client = client};
-    int rc = step_iterate_entities(ctx, "azure_user_group", member_group, &w, err);
-    if (rc == 0)
-        rc = member_batch_flush(b, client, err);
-    if (rc == 0 && b->groups_failed > 0) {
+    if (gov_collect(ctx, "azure_user_group", "id", &groups, err) != 0)
+        goto done;
+    for (size_t g = 0; g < groups.count; g++) {
+        const char *id = groups.items[g];
+        size_t plen = strlen(id) + sizeof "/groups//members";
+        b->paths[b->count] = malloc(plen);
+        b->ids[b->count] = strdup(id);
+        if (!b->paths[b->count] || !b->ids[b->count]) {
+            free(b->paths[b->count]);
+            free(b->ids[b->count]);
+            b->paths[b->count] = b->ids[b->count] = NULL;
+            err_set(err, ERR_NOMEM, "out of memory listing group members");
+            goto done;
+        }
+        snprintf(b->paths[b->count], plen, "/groups/%s/members", id);
+        b->count++;
+        if (b->count == AD_MEMBER_BATCH || g + 1 == groups.count) {
+            if (step_should_stop(ctx)) {
+                err_set(err, ERR_CANCELLED, "step stopped: the job is cancelled or draining");
+                goto done;
+            }
+            if (member_batch_flush(b, client, err) != 0)
+                goto done;
+        }
+    }
+    rc = 0;
+    if (b->groups_failed > 0) {
         /* Not every group could be read: the relationships of the others
          * are kept, the step reports the first cause. */
         *err = b->first_error;
@@ -584,8 +582,11 @@ static int run_group_members(step_ctx *ctx, err_info *err)
                    (long long)b->groups_failed);
         rc = -1;
     }
-    member_batch_clear(b);
+done:
+    if (b)
+        member_batch_clear(b);
     free(b);
+    gov_strings_free(&groups);
     return rc;
 }
 
