@@ -260,7 +260,8 @@ static void count_request(azure_client *c, azure_api api, int status) {
 /* One GET with tokens, pacing, the gate and retries.  On success resp holds
  * a 2xx answer. */
 static int do_get(azure_client *c, azure_api api, const char *path, azure_http_response *resp,
-                  err_info *err) {
+                  bool *subscription_missing, err_info *err) {
+    if (subscription_missing) *subscription_missing = false;
     if ((int)api < 0 || api >= AZURE_API_COUNT)
         return err_set(err, ERR_INVALID, "unknown Azure API %d", (int)api);
     int rc = -1;
@@ -319,9 +320,13 @@ static int do_get(azure_client *c, azure_api api, const char *path, azure_http_r
         }
         if (action == AZURE_RETRY_FAIL || action == AZURE_RETRY_REFRESH_TOKEN ||
             attempt >= c->opts.max_attempts) {
-            if (r == 0)
+            if (r == 0) {
                 azure_error_from_response(api, resp->status, sbuf_str(&url),
                                           sbuf_str(&resp->body), resp->body.len, err);
+                if (subscription_missing)
+                    *subscription_missing = azure_error_subscription_missing(
+                        api, resp->status, sbuf_str(&url), sbuf_str(&resp->body), resp->body.len);
+            }
             if (attempt > 1) err_prefix(err, "after %d attempts", attempt);
             goto done;
         }
@@ -354,11 +359,11 @@ done:
 }
 
 static int get_page(azure_client *c, azure_api api, const char *path, cJSON **out,
-                    err_info *err) {
+                    bool *subscription_missing, err_info *err) {
     *out = NULL;
     azure_http_response resp;
     azure_http_response_init(&resp);
-    int rc = do_get(c, api, path, &resp, err);
+    int rc = do_get(c, api, path, &resp, subscription_missing, err);
     if (rc == 0) {
         *out = json_parse_len(sbuf_str(&resp.body), resp.body.len);
         if (!*out) {
@@ -372,7 +377,7 @@ static int get_page(azure_client *c, azure_api api, const char *path, cJSON **ou
 
 int azure_get_json(azure_client *c, azure_api api, const char *path, cJSON **out,
                    err_info *err) {
-    return get_page(c, api, path, out, err);
+    return get_page(c, api, path, out, NULL, err);
 }
 
 int azure_get_text(azure_client *c, azure_api api, const char *path, char **body, size_t *len,
@@ -381,7 +386,7 @@ int azure_get_text(azure_client *c, azure_api api, const char *path, char **body
     if (len) *len = 0;
     azure_http_response resp;
     azure_http_response_init(&resp);
-    int rc = do_get(c, api, path, &resp, err);
+    int rc = do_get(c, api, path, &resp, NULL, err);
     if (rc == 0) {
         size_t n = resp.body.len;
         *body = sbuf_take(&resp.body);
@@ -409,8 +414,9 @@ static int walk_pages(azure_client *c, azure_api api, const char *path, page_fn 
     for (bool first = true; url; first = false) {
         if (stop && atomic_load(stop)) break;
         cJSON *page = NULL;
-        if (get_page(c, api, url, &page, err) != 0) {
-            if (first && err->kind == ERR_NOT_FOUND) {
+        bool subscription_missing = false;
+        if (get_page(c, api, url, &page, &subscription_missing, err) != 0) {
+            if (first && err->kind == ERR_NOT_FOUND && !subscription_missing) {
                 log_warn("%s: resources not found (%s); treating the list as empty",
                          azure_api_name(api), err->message);
                 err_clear(err);
@@ -555,7 +561,7 @@ static void *many_worker(void *arg) {
             rc = walk_pages(m->c, m->api, m->paths[i], worker_page, &wa, &m->aborted[i], &e);
         } else {
             cJSON *page = NULL;
-            rc = get_page(m->c, m->api, m->paths[i], &page, &e);
+            rc = get_page(m->c, m->api, m->paths[i], &page, NULL, &e);
             if (rc == 0) rc = worker_page(&wa, page, &e);
         }
         end->index = i;

@@ -95,7 +95,9 @@ int azure_get_text(azure_client *client, azure_api api, const char *path, char *
 /* Calls fn for every element of `value` of every page, following nextLink /
  * @odata.nextLink until absent (a repeated link is an error).  Only one page
  * is in memory at a time.  A 404 on the first page is an empty list (logged
- * as a warning); fn returning non-zero stops with that error. */
+ * as a warning), except when ARM says the subscription itself does not
+ * exist (SubscriptionNotFound): that is an ERR_NOT_FOUND naming it.  fn
+ * returning non-zero stops with that error. */
 typedef int (*azure_item_fn)(void *arg, const cJSON *item, err_info *err);
 int azure_list(azure_client *client, azure_api api, const char *path, azure_item_fn fn,
                void *arg, err_info *err);

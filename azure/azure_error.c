@@ -114,6 +114,17 @@ static bool is_subscription_path(const char *path) {
     return *p == '\0' || *p == '?' || (p[0] == '/' && (p[1] == '\0' || p[1] == '?'));
 }
 
+bool azure_error_subscription_missing(azure_api api, int status, const char *path,
+                                      const char *body, size_t body_len) {
+    if (api != AZURE_API_ARM || status != 404) return false;
+    if (is_subscription_path(path)) return true;
+    cJSON *j = body && body_len ? json_parse_len(body, body_len) : NULL;
+    const char *code = j ? json_path_string(j, "error.code") : NULL;
+    bool missing = code && strcasecmp(code, "SubscriptionNotFound") == 0;
+    cJSON_Delete(j);
+    return missing;
+}
+
 int azure_error_from_response(azure_api api, int status, const char *path, const char *body,
                               size_t body_len, err_info *err) {
     char type[128], sub[64];
@@ -142,6 +153,7 @@ int azure_error_from_response(azure_api api, int status, const char *path, const
     }
     if (status == 404 && api == AZURE_API_ARM &&
         ((code && strcasecmp(code, "SubscriptionNotFound") == 0) || is_subscription_path(path))) {
+        kind = ERR_NOT_FOUND;
         err_set(err, ERR_NOT_FOUND, "subscription %s was not found (%s)", sub,
                 code ? code : "HTTP 404");
         err_hint(err, "check subscriptionId and that the service principal can read subscription %s",

@@ -16,6 +16,7 @@
 #include "azure/azure_client.h"
 #include "common/error.h"
 
+#include <stdbool.h>
 #include <stddef.h>
 
 /* Resource type of an ARM/Graph path or URL, into out ("" if none). */
@@ -25,6 +26,12 @@ void azure_error_resource_type(const char *path, char *out, size_t size);
 const char *azure_api_name(azure_api api);
 /* Label value for metrics ("graph", "arm", "data"). */
 const char *azure_api_label(azure_api api);
+
+/* True for an ARM 404 that means the subscription itself does not exist
+ * (GET /subscriptions/{id}, or error code SubscriptionNotFound): a list
+ * under it is then an error, not an empty list. */
+bool azure_error_subscription_missing(azure_api api, int status, const char *path,
+                                      const char *body, size_t body_len);
 
 /* Fills err for an HTTP error answer; returns -1. */
 int azure_error_from_response(azure_api api, int status, const char *path, const char *body,

@@ -181,6 +181,7 @@ int azure_http_perform(azure_http *http, const azure_http_request *req,
     int rc = -1;
     struct curl_slist *hdrs = NULL;
     xfer x = {.resp = resp, .cancelled = http->opts.cancelled};
+    char errbuf[CURL_ERROR_SIZE] = "";
     sbuf_reset(&resp->body);
     resp->status = 0;
     resp->retry_after[0] = '\0';
@@ -199,6 +200,7 @@ int azure_http_perform(azure_http *http, const azure_http_request *req,
     }
     curl_easy_setopt(h, CURLOPT_SHARE, http->share);
     curl_easy_setopt(h, CURLOPT_URL, req->url);
+    curl_easy_setopt(h, CURLOPT_ERRORBUFFER, errbuf);
     curl_easy_setopt(h, CURLOPT_HTTPHEADER, hdrs);
     curl_easy_setopt(h, CURLOPT_HTTP_VERSION, (long)CURL_HTTP_VERSION_2TLS);
     curl_easy_setopt(h, CURLOPT_SSL_VERIFYPEER, 1L);
@@ -239,7 +241,9 @@ int azure_http_perform(azure_http *http, const azure_http_request *req,
     } else if (sbuf_failed(&resp->body)) {
         err_set(err, ERR_NOMEM, "out of memory reading a response");
     } else {
-        err_set(err, ERR_NETWORK, "%s", curl_easy_strerror(cc));
+        /* libcurl's detail names host and cause, never headers. */
+        err_set(err, ERR_NETWORK, "%s%s%.300s%s", curl_easy_strerror(cc), errbuf[0] ? " (" : "",
+                errbuf, errbuf[0] ? ")" : "");
         err_hint(err, "check network access to the Azure endpoints (proxy, DNS, firewall)");
     }
 done:

@@ -9,6 +9,8 @@
  */
 #include "azure/azure_client.h"
 #include "common/log.h"
+#include "common/metrics.h"
+#include "common/sbuf.h"
 #include "fakes/fake_azure.h"
 
 #include <setjmp.h>
@@ -417,6 +419,29 @@ static void test_error_messages(void **state) {
     assert_non_null(strstr(err.message, "subscription sub-404 was not found"));
     assert_non_null(strstr(err.hint, "subscriptionId"));
     assert_no_secret(&err);
+
+    /* A list under a subscription that does not exist is an error, not an
+     * empty list (other 404s are). */
+    const char *rgs = "/subscriptions/sub-404/resourcegroups?api-version=2020-01-01";
+    fake_azure_add_response(fx->fake, "GET", rgs, 404, NULL,
+                            "{\"error\":{\"code\":\"SubscriptionNotFound\",\"message\":\"x\"}}");
+    collect none = {0};
+    assert_int_equal(azure_list(fx->client, AZURE_API_ARM, rgs, count_item, &none, &err), -1);
+    assert_int_equal(err.kind, ERR_NOT_FOUND);
+    assert_non_null(strstr(err.message, "subscription sub-404 was not found"));
+
+    /* Nobody listening: a network error with libcurl's detail. */
+    azure_endpoints dead = fx->ep;
+    snprintf(dead.graph, sizeof dead.graph, "http://127.0.0.1:1");
+    azure_credentials cr = {"tenant-1", "client-1", SECRET};
+    azure_client_options o = {.max_attempts = 2, .max_retry_wait_ms = 10};
+    azure_client *dc = NULL;
+    assert_int_equal(azure_client_new(&dead, &cr, &o, &dc, &err), 0);
+    assert_int_equal(azure_get_json(dc, AZURE_API_GRAPH, "/organization", &doc, &err), -1);
+    assert_int_equal(err.kind, ERR_NETWORK);
+    assert_non_null(strstr(err.message, "after 2 attempts"));
+    assert_non_null(strstr(err.message, "127.0.0.1"));
+    azure_client_free(dc);
     fixture_free(fx);
 }
 
@@ -573,6 +598,63 @@ static void test_no_secret_in_logs(void **state) {
     assert_true(lines >= 1); /* the 404 warning at least */
 }
 
+typedef struct canceller {
+    azure_client *client;
+    int after_ms;
+} canceller;
+
+static void *cancel_later(void *arg) {
+    canceller *c = arg;
+    struct timespec ts = {.tv_sec = 0, .tv_nsec = (long)c->after_ms * 1000000L};
+    nanosleep(&ts, NULL);
+    azure_client_cancel(c->client);
+    return NULL;
+}
+
+static void test_cancel(void **state) {
+    (void)state;
+    fixture *fx = fixture_new(NULL, NULL);
+    fake_azure_add_response(fx->fake, "GET", "/v1.0/organization", 200, NULL, "{\"value\":[]}");
+    err_info err;
+    assert_int_equal(get_org(fx, &err), 0);
+    fake_azure_fault slow = {.match = "/v1.0/organization", .kind = FAKE_FAULT_DELAY,
+                             .delay_ms = 8000, .times = 1};
+    fake_azure_add_fault(fx->fake, &slow);
+    canceller c = {fx->client, 200};
+    pthread_t th;
+    pthread_create(&th, NULL, cancel_later, &c);
+    struct timespec t0, t1;
+    clock_gettime(CLOCK_MONOTONIC, &t0);
+    assert_int_equal(get_org(fx, &err), -1);
+    clock_gettime(CLOCK_MONOTONIC, &t1);
+    pthread_join(th, NULL);
+    assert_int_equal(err.kind, ERR_CANCELLED);
+    assert_true(t1.tv_sec - t0.tv_sec < 4);
+    /* Later calls give up at once. */
+    assert_int_equal(get_org(fx, &err), -1);
+    assert_int_equal(err.kind, ERR_CANCELLED);
+    fixture_free(fx);
+}
+
+static void test_metrics(void **state) {
+    (void)state;
+    fixture *fx = fixture_new(NULL, NULL);
+    fake_azure_add_response(fx->fake, "GET", "/v1.0/organization", 200, NULL, "{\"value\":[]}");
+    fake_azure_fault f = {.match = "/v1.0/organization", .kind = FAKE_FAULT_STATUS, .status = 429,
+                          .retry_after = "0", .times = 1};
+    fake_azure_add_fault(fx->fake, &f);
+    err_info err;
+    assert_int_equal(get_org(fx, &err), 0);
+    sbuf out = SBUF_INIT;
+    metrics_render(&out);
+    assert_non_null(strstr(sbuf_str(&out), "azure_requests_total{api=\"graph\",status=\"200\"}"));
+    assert_non_null(strstr(sbuf_str(&out), "azure_requests_total{api=\"graph\",status=\"429\"}"));
+    assert_non_null(strstr(sbuf_str(&out), "azure_throttled_total{api=\"graph\"}"));
+    assert_null(strstr(sbuf_str(&out), "fake-access-token"));
+    sbuf_free(&out);
+    fixture_free(fx);
+}
+
 int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_token_and_get),
@@ -586,6 +668,8 @@ int main(void) {
         cmocka_unit_test(test_concurrency_bound),
         cmocka_unit_test(test_ten_thousand_pages),
         cmocka_unit_test(test_no_secret_in_logs),
+        cmocka_unit_test(test_cancel),
+        cmocka_unit_test(test_metrics),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
