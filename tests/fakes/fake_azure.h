@@ -109,7 +109,8 @@ typedef struct fake_azure_counts {
 } fake_azure_counts;
 void fake_azure_get_counts(fake_azure *fake, fake_azure_counts *out);
 void fake_azure_reset_counts(fake_azure *fake);
-/* Requests for one path-and-query prefix. */
+/* Requests for one path-and-query prefix (query parameters sorted and
+ * decoded; the first 200,000 requests since the last reset are kept). */
 int64_t fake_azure_count_path(fake_azure *fake, const char *prefix);
 
 /* Unmatched requests ("GET /path?query"), in arrival order. */

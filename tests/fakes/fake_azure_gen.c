@@ -3,7 +3,8 @@
  * fly (no list is ever materialized: item i of any collection is a pure
  * function of i, so a 500,000-membership tenant costs no memory).
  *
- * Graph (/v1.0): organization, users, groups, servicePrincipals (100 per
+ * Graph (/v1.0): organization, the security-defaults policy, users, groups,
+ * servicePrincipals (100 per
  * page, $top honoured up to 999, @odata.nextLink with $skiptoken), and
  * groups/{id}/members.  Memberships are spread round-robin over the groups
  * (group g has members k = 0.. of member index g + k*groups); every 50th
@@ -338,6 +339,13 @@ static bool graph_answer(fake_gen *g, const fake_request *r, char **s, size_t n,
                   "\"Fake Tenant\",\"verifiedDomains\":[{\"capabilities\":\"Email\",\"isDefault\":"
                   "true,\"isInitial\":true,\"name\":\"fake.onmicrosoft.com\",\"type\":"
                   "\"Managed\"}]}]}");
+        a->status = 200;
+        return true;
+    }
+    if (n == 3 && eq(s[1], "policies") && eq(s[2], "identitySecurityDefaultsEnforcementPolicy")) {
+        sbuf_puts(&a->body,
+                  "{\"id\":\"00000000-0000-0000-0000-000000000005\",\"displayName\":"
+                  "\"Security Defaults\",\"description\":\"generated\",\"isEnabled\":true}");
         a->status = 200;
         return true;
     }
