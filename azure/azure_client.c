@@ -286,9 +286,15 @@ static int do_get(azure_client *c, azure_api api, const char *path, azure_http_r
         char request_id[37 + 24];
         memcpy(request_id, "x-ms-client-request-id: ", 24);
         random_uuid(request_id + 24);
-        const char *headers[6] = {sbuf_str(&auth), "Accept: application/json", request_id};
-        if (api == AZURE_API_ARM) headers[3] = "Accept-Language: en-US";
-        else if (api == AZURE_API_DATA) headers[3] = "x-ms-version: 2021-08-06";
+        /* Storage answers XML: no JSON Accept there, but a service version
+         * (required with OAuth tokens). */
+        const char *headers[6] = {sbuf_str(&auth), request_id};
+        if (api == AZURE_API_DATA) {
+            headers[2] = "x-ms-version: 2021-08-06";
+        } else {
+            headers[2] = "Accept: application/json";
+            if (api == AZURE_API_ARM) headers[3] = "Accept-Language: en-US";
+        }
         if (sbuf_failed(&auth)) {
             err_set(err, ERR_NOMEM, "out of memory building a request");
             goto done;

@@ -347,6 +347,16 @@ static void test_retry_paths(void **state) {
         double secs = (double)(t1.tv_sec - t0.tv_sec) + (double)(t1.tv_nsec - t0.tv_nsec) / 1e9;
         if (i == 0) assert_true(secs >= 0.95); /* Retry-After: 1 honoured */
     }
+    /* Retry-After longer than the cap: the cap wins (3 s here). */
+    fake_azure_clear_faults(fx->fake);
+    fake_azure_fault longwait = {.match = "/v1.0/organization", .kind = FAKE_FAULT_STATUS,
+                                 .status = 429, .retry_after = "600", .times = 1};
+    fake_azure_add_fault(fx->fake, &longwait);
+    struct timespec w0, w1;
+    clock_gettime(CLOCK_MONOTONIC, &w0);
+    assert_int_equal(get_org(fx, &err), 0);
+    clock_gettime(CLOCK_MONOTONIC, &w1);
+    assert_true(w1.tv_sec - w0.tv_sec <= 4);
     /* Exhausted: 429 forever → ERR_THROTTLED after max_attempts. */
     fake_azure_clear_faults(fx->fake);
     fake_azure_fault always = {.match = "/v1.0/organization", .kind = FAKE_FAULT_STATUS,
