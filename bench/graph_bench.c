@@ -3,18 +3,22 @@
  * the Azure client against the fake Azure server in generated mode.
  *
  *   graph_bench [--users N] [--groups N] [--members N] [--latency-ms N]
- *               [--concurrency N] [--fake PATH-TO-fake-azure]
+ *               [--concurrency N] [--top N] [--batch N] [--fake PATH-TO-fake-azure]
  *
  * Defaults: 100,000 users, 10,000 groups, 500,000 memberships, 20 ms per
  * request, 8 requests in flight per API (the client's default).
  *
  * The fake runs as a separate process (fake-azure, found next to this
  * binary's build tree unless --fake is given) so that CPU time and peak RSS
- * are the client's alone.  The work is what the Active Directory steps
- * fetch: users ($top=999, every page), groups ($top=999), and the members of
- * every group (azure_list_many over 10,000 lists, all pages), each item
- * turned into an entity-like JSON record by the callback (as a step does
- * before handing it to the graph store), never held.
+ * are the client's alone.  The work is the requests the Active Directory
+ * steps (steps/active_directory.c) send: users with their $select (one
+ * list, every page, on its own thread as ad-users runs beside the group
+ * steps), groups, then the members of every group through azure_list_many
+ * in batches of 256 groups (as ad-group-members does).  Graph's default
+ * page is 100 items, as the steps send no $top; --top N adds $top=N to
+ * every list.  Each item is turned into an entity-like JSON record by the
+ * callback (as a step does before handing it to the graph store), never
+ * held.
  *
  * Lower bound: every request costs at least the injected latency and at
  * most `concurrency` are in flight, so wall >= requests x latency /
@@ -102,17 +106,19 @@ static int on_group(void *arg, const cJSON *item, err_info *err) {
 typedef struct members {
     sink s;
     const groups *g;
+    size_t offset;   /* first group of the current batch */
 } members;
 
 static int on_member(void *arg, size_t index, const cJSON *item, err_info *err) {
     (void)err;
     members *m = arg;
-    record(&m->s, item, "azure_group_has_member", m->g->ids[index]);
+    record(&m->s, item, "azure_group_has_member", m->g->ids[m->offset + index]);
     return 0;
 }
 
 typedef struct user_thread {
     azure_client *client;
+    const char *path;
     sink s;
     int rc;
     err_info err;
@@ -120,7 +126,7 @@ typedef struct user_thread {
 
 static void *users_main(void *arg) {
     user_thread *u = arg;
-    u->rc = azure_list(u->client, AZURE_API_GRAPH, "/users?$top=999", on_user, &u->s, &u->err);
+    u->rc = azure_list(u->client, AZURE_API_GRAPH, u->path, on_user, &u->s, &u->err);
     return NULL;
 }
 
@@ -162,7 +168,7 @@ static pid_t start_fake(const char *bin, char *const argv[], char *url, size_t s
 
 int main(int argc, char **argv) {
     long users = 100000, ngroups = 10000, nmembers = 500000;
-    int latency = 20, concurrency = 8;
+    int latency = 20, concurrency = 8, top = 0, batch = 256;
     char fake_bin[PATH_MAX] = "";
     for (int i = 1; i + 1 < argc; i += 2) {
         const char *a = argv[i], *v = argv[i + 1];
@@ -171,6 +177,8 @@ int main(int argc, char **argv) {
         else if (strcmp(a, "--members") == 0) nmembers = atol(v);
         else if (strcmp(a, "--latency-ms") == 0) latency = atoi(v);
         else if (strcmp(a, "--concurrency") == 0) concurrency = atoi(v);
+        else if (strcmp(a, "--top") == 0) top = atoi(v);
+        else if (strcmp(a, "--batch") == 0) batch = atoi(v);
         else if (strcmp(a, "--fake") == 0) snprintf(fake_bin, sizeof fake_bin, "%s", v);
         else {
             fprintf(stderr, "graph_bench: unknown option %s\n", a);
@@ -211,25 +219,37 @@ int main(int argc, char **argv) {
         goto done;
     }
 
+    if (batch < 1) batch = 1;
+    char q[32] = "", users_path[256], groups_path[64];
+    if (top > 0) snprintf(q, sizeof q, "$top=%d", top);
+    snprintf(users_path, sizeof users_path,
+             "/users?$select=businessPhones,displayName,givenName,jobTitle,mail,mobilePhone,"
+             "officeLocation,preferredLanguage,surname,userPrincipalName,id,userType%s%s",
+             q[0] ? "&" : "", q);
+    snprintf(groups_path, sizeof groups_path, "/groups%s%s", q[0] ? "?" : "", q);
+
     double t0 = now_s();
-    user_thread ut = {.client = client};
+    user_thread ut = {.client = client, .path = users_path};
     sbuf_init(&ut.s.rec);
     pthread_t th;
     pthread_create(&th, NULL, users_main, &ut);
     groups g = {0};
     sbuf_init(&g.s.rec);
-    int rc = azure_list(client, AZURE_API_GRAPH, "/groups?$top=999", on_group, &g, &err);
+    int rc = azure_list(client, AZURE_API_GRAPH, groups_path, on_group, &g, &err);
     members m = {.g = &g};
     sbuf_init(&m.s.rec);
     char **paths = calloc(g.n ? g.n : 1, sizeof *paths);
     for (size_t i = 0; rc == 0 && i < g.n; i++) {
         char p[96];
-        snprintf(p, sizeof p, "/groups/%s/members?$top=999", g.ids[i]);
+        snprintf(p, sizeof p, "/groups/%s/members%s%s", g.ids[i], q[0] ? "?" : "", q);
         paths[i] = strdup(p);
     }
-    if (rc == 0)
-        rc = azure_list_many(client, AZURE_API_GRAPH, (const char *const *)paths, g.n, on_member,
-                             &m, NULL, &err);
+    for (size_t at = 0; rc == 0 && at < g.n; at += (size_t)batch) {
+        size_t n = g.n - at < (size_t)batch ? g.n - at : (size_t)batch;
+        m.offset = at;
+        rc = azure_list_many(client, AZURE_API_GRAPH, (const char *const *)paths + at, n,
+                             on_member, &m, NULL, &err);
+    }
     pthread_join(th, NULL);
     double wall = now_s() - t0;
     if (rc != 0 || ut.rc != 0) {
@@ -244,8 +264,10 @@ int main(int argc, char **argv) {
                  (double)ru.ru_stime.tv_sec + (double)ru.ru_stime.tv_usec / 1e6;
     long requests = (long)st.requests[AZURE_API_GRAPH];
     double bound = (double)requests * latency / 1000.0 / concurrency;
-    printf("graph_bench: users=%ld groups=%ld memberships=%ld latency=%dms concurrency=%d\n",
-           users, ngroups, nmembers, latency, concurrency);
+    printf("graph_bench: users=%ld groups=%ld memberships=%ld latency=%dms concurrency=%d "
+           "page=%d batch=%d\n",
+           users, ngroups, nmembers, latency, concurrency, top > 0 ? (top > 999 ? 999 : top) : 100,
+           batch);
     printf("  items: users %ld, groups %ld, members %ld (records %.1f MB)\n", ut.s.items,
            g.s.items, m.s.items, (double)(ut.s.bytes + g.s.bytes + m.s.bytes) / 1e6);
     printf("  requests (pages): %ld  retries: %lld  throttled: %lld\n", requests,
