@@ -514,6 +514,7 @@ typedef struct many_ctx {
     page_node *head, *tail;
     size_t queued, max_queued;
     atomic_bool *aborted;    /* per list: the consumer failed, stop fetching */
+    page_node *ends;         /* per list: its end marker */
 } many_ctx;
 
 typedef struct worker_page_arg {
@@ -552,17 +553,13 @@ static void *many_worker(void *arg) {
         size_t i = m->next_index < m->count ? m->next_index++ : m->count;
         pthread_mutex_unlock(&m->mu);
         if (i >= m->count) break;
-        /* The end marker is allocated first so that reporting the end of a
-         * list can never fail. */
-        page_node *end = calloc(1, sizeof *end);
+        /* End markers are preallocated (one per list) so that reporting the
+         * end of a list can never fail for want of memory. */
+        page_node *end = &m->ends[i];
         err_info e;
         err_clear(&e);
         int rc;
         worker_page_arg wa = {m, i};
-        if (!end) {
-            /* Without memory for a marker the consumer would wait forever. */
-            abort();
-        }
         if (m->paging) {
             rc = walk_pages(m->c, m->api, m->paths[i], worker_page, &wa, &m->aborted[i], &e);
         } else {
@@ -590,9 +587,11 @@ static int run_many(azure_client *c, azure_api api, const char *const *paths, si
     if (workers > count) workers = count;
     m.max_queued = workers * MANY_QUEUE_PER_WORKER;
     m.aborted = calloc(count, sizeof *m.aborted);
+    m.ends = calloc(count, sizeof *m.ends);
     pthread_t *threads = calloc(workers, sizeof *threads);
-    if (!m.aborted || !threads) {
+    if (!m.aborted || !m.ends || !threads) {
         free(m.aborted);
+        free(m.ends);
         free(threads);
         return err_set(err, ERR_NOMEM, "out of memory starting parallel requests");
     }
@@ -652,7 +651,7 @@ static int run_many(azure_client *c, azure_api api, const char *const *paths, si
                 }
             }
             cJSON_Delete(n->page);
-            free(n);
+            if (!n->end) free(n); /* end markers belong to m.ends */
         }
     }
     for (size_t i = 0; i < started; i++) pthread_join(threads[i], NULL);
@@ -661,6 +660,7 @@ static int run_many(azure_client *c, azure_api api, const char *const *paths, si
     pthread_mutex_destroy(&m.mu);
     free(threads);
     free(m.aborted);
+    free(m.ends);
     if (rc != 0 && err) *err = first;
     return rc;
 }
