@@ -93,7 +93,9 @@ int64_t azure_pacing_acquire(azure_pacing *p, const char *scope, int64_t now_ms)
     if (b) {
         refill(p, b, now_ms);
         b->tokens -= 1.0;
-        if (b->tokens < 0) wait = (int64_t)(-b->tokens / p->rate_per_ms) + 1;
+        /* +2 ms: our clock and ARM's never tick together; arriving a hair
+         * late costs nothing, a hair early costs a 429. */
+        if (b->tokens < 0) wait = (int64_t)(-b->tokens / p->rate_per_ms) + 2;
     }
     pthread_mutex_unlock(&p->mu);
     return wait;
