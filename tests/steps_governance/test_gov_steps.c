@@ -147,7 +147,7 @@ static void test_role_assignments_403_fails_step_with_permission(void **state)
 {
     (void)state;
     char error[512] = "";
-    gov_case c = {.hars = {AD_HAR},
+    gov_case c = {.hars = {AD_HAR, AUTHZ "active-directory-step-role-assignments_332628170/recording.har"},
                   .subscription = SUB_D,
                   .faults = {{"/providers/Microsoft.Authorization/roleAssignments", 403,
                               "{\"error\":{\"code\":\"AuthorizationFailed\",\"message\":\"The client "

@@ -65,16 +65,12 @@ static void cell(const char *from, const char *to, char *out, size_t size)
 
 static bool split_row(const char *line, seed_row *row)
 {
-    const char *p[4];
-    const char *s = line;
-    if (*s != '|')
+    const char *p[4] = {line};
+    if (*line != '|')
         return false;
-    for (int i = 0; i < 4; i++) {
-        p[i] = s;
-        s = strchr(s + 1, '|');
-        if (!s)
+    for (int i = 1; i < 4; i++)
+        if (!(p[i] = strchr(p[i - 1] + 1, '|')))
             return false;
-    }
     cell(p[0] + 1, p[1], row->a, sizeof row->a);
     cell(p[1] + 1, p[2], row->b, sizeof row->b);
     cell(p[2] + 1, p[3], row->c, sizeof row->c);
