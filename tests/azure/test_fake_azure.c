@@ -270,6 +270,43 @@ static void test_arm_pacing_avoids_429(void **state) {
     fake_azure_stop(f);
 }
 
+static void test_recorded_token_answers(void **state) {
+    (void)state;
+    const char *tenant = "a76fc728-0cba-45f0-a9eb-d45207e14513";
+    /* The whole tree: the tenant has failing and succeeding recordings;
+     * a token is served. */
+    fake_azure *f = fake_azure_start(NULL);
+    assert_true(fake_azure_load_dir(f, RECORDINGS) > 0);
+    azure_endpoints ep;
+    memset(&ep, 0, sizeof ep);
+    snprintf(ep.authority_host, sizeof ep.authority_host, "%s", fake_azure_url(f));
+    snprintf(ep.graph, sizeof ep.graph, "%s", fake_azure_url(f));
+    snprintf(ep.resource_manager, sizeof ep.resource_manager, "%s", fake_azure_url(f));
+    azure_credentials cr = {tenant, "c", "secret-value"};
+    azure_client *c = NULL;
+    err_info err;
+    assert_int_equal(azure_client_new(&ep, &cr, NULL, &c, &err), 0);
+    assert_int_equal(azure_client_authenticate(c, AZURE_API_GRAPH, &err), 0);
+    azure_client_free(c);
+    fake_azure_stop(f);
+
+    /* The failing recording alone: its 401 is replayed. */
+    f = fake_azure_start(NULL);
+    assert_int_equal(fake_azure_load_dir(f, RECORDINGS "/azure/graph/__recordings__/"
+                                            "authenticate-invalid_1887818055"),
+                     1);
+    snprintf(ep.authority_host, sizeof ep.authority_host, "%s", fake_azure_url(f));
+    snprintf(ep.graph, sizeof ep.graph, "%s", fake_azure_url(f));
+    snprintf(ep.resource_manager, sizeof ep.resource_manager, "%s", fake_azure_url(f));
+    assert_int_equal(azure_client_new(&ep, &cr, NULL, &c, &err), 0);
+    assert_int_equal(azure_client_authenticate(c, AZURE_API_GRAPH, &err), -1);
+    assert_int_equal(err.kind, ERR_AUTH);
+    assert_string_equal(err.hint, "check clientId/clientSecret/directoryId");
+    azure_client_free(c);
+    assert_int_equal(fake_azure_unmatched_count(f), 0);
+    fake_azure_stop(f);
+}
+
 int main(void) {
     curl_global_init(CURL_GLOBAL_DEFAULT);
     const struct CMUnitTest tests[] = {
@@ -277,6 +314,7 @@ int main(void) {
         cmocka_unit_test(test_normalization),
         cmocka_unit_test(test_generated_paging),
         cmocka_unit_test(test_arm_pacing_avoids_429),
+        cmocka_unit_test(test_recorded_token_answers),
     };
     int rc = cmocka_run_group_tests(tests, NULL, NULL);
     curl_global_cleanup();

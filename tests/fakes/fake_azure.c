@@ -627,6 +627,17 @@ static enum MHD_Result answer(fake_azure *f, struct MHD_Connection *conn, const 
     route *r = route_of(f, sbuf_str(&key), false);
     if (r && r->count > 0) {
         canned *a = &r->answers[r->served < r->count ? r->served : r->count - 1];
+        if (token) {
+            /* Several recordings hold the same tenant's token endpoint,
+             * some of them failing on purpose (authenticate-invalid): when
+             * the tenant has a successful answer, only those are served; a
+             * test wanting a token error injects a fault. */
+            size_t ok = 0;
+            for (size_t i = 0; i < r->count; i++) ok += r->answers[i].status < 300;
+            for (size_t i = 0, k = 0, want = r->served < ok ? r->served : ok - 1; ok && i < r->count;
+                 i++)
+                if (r->answers[i].status < 300 && k++ == want) a = &r->answers[i];
+        }
         r->served++;
         /* Copy out under the lock (answers are immutable, routes may grow). */
         canned c = *a;

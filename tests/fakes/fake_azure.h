@@ -13,7 +13,8 @@
  * collapsing repeated slashes (recordings hold "//" quirks).  When several
  * entries match, they are served in recorded order, then the last repeats.
  * Token POSTs to /{tenant}/oauth2/... answer the recorded token response for
- * that tenant if there is one, else a fresh token.  Absolute URLs inside
+ * that tenant if there is one (its successful ones when it has any: load a
+ * failing recording alone to replay a token error), else a fresh token.  Absolute URLs inside
  * bodies (nextLink, @odata.nextLink, any "https://host/..." of a fake host)
  * are rewritten to point at the fake.  Unmatched requests answer 404 with a
  * JSON error and are listed (tests assert the list is empty).
