@@ -140,54 +140,25 @@ const entity_spec policy_assignment_spec = {
     .fixup = policy_flatten,
 };
 
-typedef struct pa_state {
-    step_ctx *ctx;
-    map_ctx mctx;
-} pa_state;
-
-static int pa_item(void *arg, const cJSON *item, err_info *err)
+static int pa_links(step_ctx *ctx, const cJSON *item, const char *key, err_info *err)
 {
-    pa_state *st = arg;
-    if (step_should_stop(st->ctx))
-        return err_set(err, ERR_CANCELLED, "step stopped: the job is cancelled or draining");
-    const char *id = json_get_string(item, "id");
-    if (!id)
-        return 0;
-    cJSON *entity = NULL;
-    err_info e = {0};
-    if (entity_map_build(&policy_assignment_spec, item, &st->mctx, &entity, &e) != 0) {
-        if (e.kind == ERR_NOMEM) {
-            *err = e;
-            return -1;
-        }
-        log_kv(LOG_WARN, "skipped a policy assignment", "id", id, "error", e.message, NULL);
-        return 0;
-    }
-    if (gov_add(st->ctx, entity, true, id, err) != 0)
-        return -1;
-    gov_found pa, scope;
+    gov_found scope;
     const char *scope_id = json_path_string(item, "properties.scope");
-    if (!scope_id || !gov_find(st->ctx, scope_id, &scope) || !gov_find(st->ctx, id, &pa))
+    if (!scope_id || !gov_find(ctx, scope_id, &scope))
         return 0;
-    return gov_relate(st->ctx, "HAS", scope.key, scope.type, pa.key, "azure_policy_assignment",
+    return gov_relate(ctx, "HAS", scope.key, scope.type, key, "azure_policy_assignment",
                       "azure_resource_has_policy_assignment", err);
 }
 
+static const gov_sub_collection policy_assignments = {
+    .spec = &policy_assignment_spec,
+    .path_fmt = "/subscriptions/%s/providers/Microsoft.Authorization/policyAssignments?api-version=" PA_API,
+    .after = pa_links,
+};
+
 static int run_policy_assignments(step_ctx *ctx, err_info *err)
 {
-    if (gov_require_account(ctx, err) != 0)
-        return -1;
-    azure_job *job = azure_job_of(ctx);
-    pa_state st = {.ctx = ctx, .mctx = {.integration = job}};
-    char path[256];
-    for (size_t i = 0; i < azure_job_subscription_count(job); i++) {
-        snprintf(path, sizeof path,
-                 "/subscriptions/%s/providers/Microsoft.Authorization/policyAssignments?api-version=" PA_API,
-                 azure_job_subscription(job, i));
-        if (azure_list(azure_job_client(job), AZURE_API_ARM, path, pa_item, &st, err) != 0)
-            return -1;
-    }
-    return 0;
+    return gov_list_per_subscription(ctx, &policy_assignments, err);
 }
 
 static const step_def step_policy_assignments = {
