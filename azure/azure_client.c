@@ -178,6 +178,8 @@ void azure_client_stats(const azure_client *c, azure_stats *out) {
     }
 }
 
+const azure_endpoints *azure_client_endpoints(const azure_client *c) { return &c->ep; }
+
 static const char *resource_of(const azure_client *c, azure_api api) {
     switch (api) {
     case AZURE_API_GRAPH: return c->ep.graph;

@@ -124,4 +124,8 @@ typedef struct azure_stats {
 
 void azure_client_stats(const azure_client *client, azure_stats *out);
 
+/* The endpoints the client was created with (e.g. for data-plane URLs:
+ * azure_storage_url() in azure/azure_endpoints.h). */
+const azure_endpoints *azure_client_endpoints(const azure_client *client);
+
 #endif

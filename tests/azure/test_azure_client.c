@@ -121,6 +121,7 @@ static void test_token_and_get(void **state) {
     fake_azure_get_counts(fx->fake, &c);
     assert_int_equal(c.token_requests, 2);
     assert_int_equal(fake_azure_unmatched_count(fx->fake), 0);
+    assert_string_equal(azure_client_endpoints(fx->client)->graph, fake_azure_url(fx->fake));
     azure_stats st;
     azure_client_stats(fx->client, &st);
     assert_int_equal(st.requests[AZURE_API_GRAPH], 2);
