@@ -307,6 +307,24 @@ static void test_recorded_token_answers(void **state) {
     fake_azure_stop(f);
 }
 
+/* A recorded two-page Graph list: the client follows the recorded
+ * @odata.nextLink (percent-encoded $skiptoken, rewritten to the fake). */
+static void test_recorded_graph_paging(void **state) {
+    (void)state;
+    fake_azure *f = fake_azure_start(NULL);
+    assert_int_equal(fake_azure_load_dir(f, RECORDINGS "/steps/active-directory/__recordings__/"
+                                            "iterateServicePrincipals_3897857815"),
+                     3);
+    azure_client *c = client_for(f);
+    pages p = {0};
+    err_info err;
+    assert_int_equal(azure_list(c, AZURE_API_GRAPH, "/servicePrincipals", count_item, &p, &err), 0);
+    assert_int_equal(p.items, 142);
+    assert_int_equal(fake_azure_unmatched_count(f), 0);
+    azure_client_free(c);
+    fake_azure_stop(f);
+}
+
 int main(void) {
     curl_global_init(CURL_GLOBAL_DEFAULT);
     const struct CMUnitTest tests[] = {
@@ -315,6 +333,7 @@ int main(void) {
         cmocka_unit_test(test_generated_paging),
         cmocka_unit_test(test_arm_pacing_avoids_429),
         cmocka_unit_test(test_recorded_token_answers),
+        cmocka_unit_test(test_recorded_graph_paging),
     };
     int rc = cmocka_run_group_tests(tests, NULL, NULL);
     curl_global_cleanup();
