@@ -325,6 +325,36 @@ static void test_recorded_graph_paging(void **state) {
     fake_azure_stop(f);
 }
 
+/* Graph throttling per tenant in generated mode (a small bucket): raw
+ * requests beyond it get 429 + Retry-After; the client waits and retries
+ * and every list completes. */
+static void test_graph_throttle(void **state) {
+    (void)state;
+    fake_azure_options fo = {.throttle = true, .graph_burst = 4, .graph_refill_per_s = 4};
+    fake_azure *f = fake_azure_start(&fo);
+    fake_azure_tenant t = {.users = 300};
+    assert_int_equal(fake_azure_generate(f, &t), 0);
+    CURL *h = curl_easy_init();
+    int throttled = 0;
+    for (int i = 0; i < 8; i++)
+        if (replay(h, fake_azure_url(f), "GET", "https://x/v1.0/users?$top=1") == 429) throttled++;
+    curl_easy_cleanup(h);
+    assert_true(throttled >= 3);
+
+    azure_client *c = client_for(f);
+    pages p = {0};
+    err_info err;
+    /* 3 pages, bucket empty: each waits for Retry-After (1 s). */
+    assert_int_equal(azure_list(c, AZURE_API_GRAPH, "/users", count_item, &p, &err), 0);
+    assert_int_equal(p.items, 300);
+    azure_stats st;
+    azure_client_stats(c, &st);
+    assert_true(st.throttled[AZURE_API_GRAPH] >= 1);
+    assert_int_equal(st.retries[AZURE_API_GRAPH], st.throttled[AZURE_API_GRAPH]);
+    azure_client_free(c);
+    fake_azure_stop(f);
+}
+
 int main(void) {
     curl_global_init(CURL_GLOBAL_DEFAULT);
     const struct CMUnitTest tests[] = {
@@ -334,6 +364,7 @@ int main(void) {
         cmocka_unit_test(test_arm_pacing_avoids_429),
         cmocka_unit_test(test_recorded_token_answers),
         cmocka_unit_test(test_recorded_graph_paging),
+        cmocka_unit_test(test_graph_throttle),
     };
     int rc = cmocka_run_group_tests(tests, NULL, NULL);
     curl_global_cleanup();

@@ -777,7 +777,8 @@ fake_azure *fake_azure_start(const fake_azure_options *opts) {
 }
 
 int fake_azure_generate(fake_azure *f, const fake_azure_tenant *tenant) {
-    fake_gen *g = fake_gen_new(tenant, f->url, f->opts.throttle);
+    fake_gen *g = fake_gen_new(tenant, f->url, f->opts.throttle, f->opts.graph_burst,
+                               f->opts.graph_refill_per_s);
     if (!g) return -1;
     pthread_mutex_lock(&f->mu);
     fake_gen *old = f->gen;

@@ -49,6 +49,8 @@ typedef struct fake_azure_options {
     int latency_ms;         /* added to every answer (generated and recorded) */
     bool throttle;          /* Azure-like read throttling in generated mode */
     int token_expires_in;   /* expires_in of generated tokens (default 3599) */
+    int graph_burst;        /* Graph throttle bucket (default 8000) ... */
+    int graph_refill_per_s; /* ... and refill (default 800/s) */
 } fake_azure_options;
 
 /* Starts the server; NULL opts = defaults.  Returns NULL on failure (message

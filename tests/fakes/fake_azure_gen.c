@@ -18,7 +18,7 @@
  * subscription (tenant-level calls share one bucket), burst 250, refill 25
  * per second, answers carry x-ms-ratelimit-remaining-subscription-reads;
  * Graph: per tenant, burst 8000, refill 800 per second (Graph's
- * "8,000 resource units per 10 s" tier).  An empty bucket answers 429 with
+ * "8,000 resource units per 10 s" tier; both settable for tests).  An empty bucket answers 429 with
  * Retry-After (whole seconds until a token is back).
  */
 #include "fakes/fake_azure_internal.h"
@@ -45,6 +45,7 @@ struct fake_gen {
     fake_azure_tenant t;
     char base[64];
     bool throttle;
+    double graph_burst, graph_refill;
     pthread_mutex_t mu;
     gen_bucket *buckets;
     size_t nbuckets, capbuckets;
@@ -66,7 +67,8 @@ static long guid_index(const char *s, int kind) {
     return (int)k == kind ? (long)i : -1;
 }
 
-fake_gen *fake_gen_new(const fake_azure_tenant *tenant, const char *base_url, bool throttle) {
+fake_gen *fake_gen_new(const fake_azure_tenant *tenant, const char *base_url, bool throttle,
+                       int graph_burst, int graph_refill_per_s) {
     fake_gen *g = calloc(1, sizeof *g);
     if (!g) return NULL;
     g->t = *tenant;
@@ -74,6 +76,8 @@ fake_gen *fake_gen_new(const fake_azure_tenant *tenant, const char *base_url, bo
     if (g->t.resource_groups <= 0) g->t.resource_groups = 1;
     snprintf(g->base, sizeof g->base, "%s", base_url);
     g->throttle = throttle;
+    g->graph_burst = graph_burst > 0 ? graph_burst : 8000;
+    g->graph_refill = graph_refill_per_s > 0 ? graph_refill_per_s : 800;
     pthread_mutex_init(&g->mu, NULL);
     return g;
 }
@@ -463,7 +467,7 @@ bool fake_gen_answer(fake_gen *g, const fake_request *r, fake_answer *a, bool *t
         if (g->throttle) {
             long left = 0;
             const char *scope = graph ? "graph" : (n >= 2 ? s[1] : "tenant");
-            int wait = graph ? bucket_take(g, scope, 8000, 800, &left)
+            int wait = graph ? bucket_take(g, scope, g->graph_burst, g->graph_refill, &left)
                              : bucket_take(g, scope, 250, 25, &left);
             if (!graph) {
                 a->remaining_reads = left;

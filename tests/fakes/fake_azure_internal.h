@@ -40,7 +40,8 @@ typedef struct fake_answer {
 
 /* Generated tenant. */
 typedef struct fake_gen fake_gen;
-fake_gen *fake_gen_new(const fake_azure_tenant *tenant, const char *base_url, bool throttle);
+fake_gen *fake_gen_new(const fake_azure_tenant *tenant, const char *base_url, bool throttle,
+                       int graph_burst, int graph_refill_per_s);
 void fake_gen_free(fake_gen *g);
 /* Answers a request of the generated tenant; false when the path is not
  * one it serves.  Sets *throttled when the answer is a throttling 429. */
