@@ -10,6 +10,7 @@
  *    client's pacing keeps a 320-read run free of 429s.
  */
 #include "azure/azure_client.h"
+#include "azure/azure_endpoints.h"
 #include "fakes/fake_azure.h"
 
 #include <cjson/cJSON.h>
@@ -355,6 +356,44 @@ static void test_graph_throttle(void **state) {
     fake_azure_stop(f);
 }
 
+/* Storage data plane: the recorded blob service properties (XML) through
+ * AZURE_STORAGE_URL_TEMPLATE pointing at the fake. */
+static void test_storage_data_plane(void **state) {
+    (void)state;
+    fake_azure *f = fake_azure_start(NULL);
+    assert_true(fake_azure_load_dir(f, RECORDINGS "/steps/resource-manager/storage/__recordings__/"
+                                       "storageAccountServiceClient-getBlobServiceProperties_"
+                                       "1284191461") > 0);
+    azure_endpoints ep;
+    memset(&ep, 0, sizeof ep);
+    snprintf(ep.authority_host, sizeof ep.authority_host, "%s", fake_azure_url(f));
+    snprintf(ep.graph, sizeof ep.graph, "%s", fake_azure_url(f));
+    snprintf(ep.resource_manager, sizeof ep.resource_manager, "%s", fake_azure_url(f));
+    snprintf(ep.storage_url_template, sizeof ep.storage_url_template,
+             "%s/__storage/{account}/{service}", fake_azure_url(f));
+    azure_credentials cr = {"t", "c", "secret-value"};
+    azure_client *c = NULL;
+    err_info err;
+    assert_int_equal(azure_client_new(&ep, &cr, NULL, &c, &err), 0);
+    char url[512];
+    assert_int_equal(azure_storage_url(azure_client_endpoints(c), "ndowmon1j1dev", "blob", url,
+                                       sizeof url - 64),
+                     0);
+    strcat(url, "/?restype=service&comp=properties");
+    char *body = NULL;
+    size_t len = 0;
+    assert_int_equal(azure_get_text(c, AZURE_API_DATA, url, &body, &len, &err), 0);
+    assert_non_null(strstr(body, "<StorageServiceProperties>"));
+    assert_int_equal(strlen(body), len);
+    free(body);
+    /* A relative path is refused on the data plane. */
+    assert_int_equal(azure_get_text(c, AZURE_API_DATA, "/x", &body, &len, &err), -1);
+    assert_int_equal(err.kind, ERR_INVALID);
+    assert_int_equal(fake_azure_unmatched_count(f), 0);
+    azure_client_free(c);
+    fake_azure_stop(f);
+}
+
 int main(void) {
     curl_global_init(CURL_GLOBAL_DEFAULT);
     const struct CMUnitTest tests[] = {
@@ -365,6 +404,7 @@ int main(void) {
         cmocka_unit_test(test_recorded_token_answers),
         cmocka_unit_test(test_recorded_graph_paging),
         cmocka_unit_test(test_graph_throttle),
+        cmocka_unit_test(test_storage_data_plane),
     };
     int rc = cmocka_run_group_tests(tests, NULL, NULL);
     curl_global_cleanup();
