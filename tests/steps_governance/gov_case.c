@@ -5,7 +5,8 @@
  * azure_job is built against it with a test instance (id
  * "azure-instance-0001", name "Azure Test Instance" — the values
  * derive_expected.py uses) and validated like a real job; the steps run one
- * after another through the engine's step harness; the produced graph is
+ * after another through the step harness (the engine's, or step_double.h
+ * when built with GOV_STEP_DOUBLE); the produced graph is
  * reduced to what the last step added and compared with the expected
  * file.
  */
@@ -22,7 +23,11 @@
 #include "fakes/fake_azure.h"
 #include "steps/azure_job.h"
 #include "steps/registry.h"
+#ifdef GOV_STEP_DOUBLE
+#include "steps_governance/step_double.h"
+#else
 #include "support/step_harness.h"
+#endif
 
 #include <stdio.h>
 #include <stdlib.h>
