@@ -311,8 +311,12 @@ static int do_get(azure_client *c, azure_api api, const char *path, azure_http_r
         gate_leave(c, api);
         count_request(c, api, r == 0 ? resp->status : 0);
         if (r != 0 && err->kind != ERR_NETWORK) goto done; /* cancelled, no memory */
-        if (r == 0 && api == AZURE_API_ARM && resp->remaining_reads >= 0)
-            azure_pacing_observe(c->pacing, scope, resp->remaining_reads, azure_pacing_now_ms());
+        if (r == 0 && api == AZURE_API_ARM) {
+            /* Subscription calls report the subscription's budget,
+             * tenant-level calls (scope "") the tenant's. */
+            int64_t left = scope[0] ? resp->remaining_reads : resp->remaining_tenant_reads;
+            if (left >= 0) azure_pacing_observe(c->pacing, scope, left, azure_pacing_now_ms());
+        }
         azure_retry_action action = r == 0 ? azure_retry_classify(resp->status)
                                            : AZURE_RETRY_BACKOFF;
         if (action == AZURE_RETRY_DONE) {

@@ -107,12 +107,14 @@ void azure_http_response_init(azure_http_response *r) {
     memset(r, 0, sizeof *r);
     sbuf_init(&r->body);
     r->remaining_reads = -1;
+    r->remaining_tenant_reads = -1;
 }
 
 void azure_http_response_free(azure_http_response *r) {
     sbuf_free(&r->body);
     memset(r, 0, sizeof *r);
     r->remaining_reads = -1;
+    r->remaining_tenant_reads = -1;
 }
 
 typedef struct xfer {
@@ -157,11 +159,14 @@ static size_t on_header(char *data, size_t size, size_t n, void *arg) {
         r->retry_after[0] = '\0';
         r->content_type[0] = '\0';
         r->remaining_reads = -1;
+        r->remaining_tenant_reads = -1;
         return len;
     }
     char tmp[32];
     if (header_value(data, len, "x-ms-ratelimit-remaining-subscription-reads", tmp, sizeof tmp))
         r->remaining_reads = strtoll(tmp, NULL, 10);
+    else if (header_value(data, len, "x-ms-ratelimit-remaining-tenant-reads", tmp, sizeof tmp))
+        r->remaining_tenant_reads = strtoll(tmp, NULL, 10);
     else if (!header_value(data, len, "Retry-After", r->retry_after, sizeof r->retry_after))
         header_value(data, len, "Content-Type", r->content_type, sizeof r->content_type);
     return len;
@@ -187,6 +192,7 @@ int azure_http_perform(azure_http *http, const azure_http_request *req,
     resp->retry_after[0] = '\0';
     resp->content_type[0] = '\0';
     resp->remaining_reads = -1;
+    resp->remaining_tenant_reads = -1;
 
     CURL *h = borrow(http);
     if (!h) return err_set(err, ERR_NOMEM, "cannot create an HTTP handle");

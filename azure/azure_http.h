@@ -46,6 +46,7 @@ typedef struct azure_http_response {
     sbuf body;
     char retry_after[64];        /* Retry-After header, "" when absent */
     int64_t remaining_reads;     /* x-ms-ratelimit-remaining-subscription-reads, -1 absent */
+    int64_t remaining_tenant_reads; /* x-ms-ratelimit-remaining-tenant-reads, -1 absent */
     char content_type[96];
 } azure_http_response;
 

@@ -14,7 +14,8 @@
  * reserved, so concurrent callers queue up fairly instead of all waking at
  * once).  A 100,000-resource tenant therefore settles at ~25 reads/s per
  * subscription without ever seeing a 429 unless something else is using the
- * same budget.
+ * same budget.  Tenant-level calls (GET /subscriptions, /providers/...) have
+ * their own bucket, fed by x-ms-ratelimit-remaining-tenant-reads.
  *
  * Thread-safe (one mutex; the table holds one row per subscription seen).
  */
