@@ -656,7 +656,7 @@ static enum MHD_Result answer(fake_azure *f, struct MHD_Connection *conn, const 
         free(xv);
         goto leave;
     }
-    long serial = ++f->token_serial;
+    long serial = token ? ++f->token_serial : 0; /* distinct tokens, numbered */
     pthread_mutex_unlock(&f->mu);
 
     if (token) {
