@@ -168,6 +168,30 @@ static void test_generated_tenant(void **state)
     cJSON_Delete(out);
 }
 
+/* One group whose members cannot be read: the other groups' memberships
+ * are kept, and the step fails naming how many groups were lost. */
+static void test_group_members_one_group_fails(void **state)
+{
+    (void)state;
+    fake_azure_tenant t = {.users = 300, .groups = 10, .members = 200, .subscriptions = 1,
+                           .resource_groups = 1};
+    char error[512] = "";
+    gov_case c = {.tenant = &t,
+                  .ingest_active_directory = true,
+                  .faults = {{"/members", 403,
+                              "{\"error\":{\"code\":\"Authorization_RequestDenied\","
+                              "\"message\":\"Insufficient privileges to complete the "
+                              "operation.\"}}", 1}},
+                  .steps = {"ad-account", "ad-groups", "ad-group-members"},
+                  .failing_step = "ad-group-members"};
+    cJSON *out = NULL;
+    gov_case_run(&c, &out, error, sizeof error);
+    assert_non_null(strstr(error, "members of 1 group(s) could not be read"));
+    assert_non_null(strstr(error, "Directory.Read.All"));
+    assert_int_equal(gov_graph_count(out, "relationships", "azure_group_has_member"), 180);
+    cJSON_Delete(out);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -180,6 +204,7 @@ int main(void)
         cmocka_unit_test(test_service_principals_two_pages),
         cmocka_unit_test(test_users_403_fails_only_that_step),
         cmocka_unit_test(test_generated_tenant),
+        cmocka_unit_test(test_group_members_one_group_fails),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -134,7 +134,8 @@ void gov_case_run(const gov_case *c, cJSON **out, char *out_error, size_t error_
                          0);
     for (size_t i = 0; i < GOV_MAX && c->faults[i].match; i++) {
         fake_azure_fault f = {.match = c->faults[i].match, .kind = FAKE_FAULT_STATUS,
-                              .status = c->faults[i].status, .body = c->faults[i].body};
+                              .status = c->faults[i].status, .body = c->faults[i].body,
+                              .times = c->faults[i].times};
         assert_int_equal(fake_azure_add_fault(fake, &f), 0);
     }
 

@@ -26,6 +26,7 @@ typedef struct gov_fault {
     const char *match;
     int status;
     const char *body;
+    int times;   /* 0 = every matching request */
 } gov_fault;
 
 typedef struct gov_case {

@@ -37,7 +37,27 @@ static void test_role_assignments(void **state)
                   .hars = {AD_HAR, AUTHZ "active-directory-step-role-assignments_332628170/recording.har"},
                   .subscription = SUB_D,
                   .steps = {"ad-account", "rm-authorization-role-assignments"}};
-    gov_case_run(&c, NULL, NULL, 0);
+    cJSON *out = NULL;
+    gov_case_run(&c, &out, NULL, 0);
+    /* The SDK model has no createdOn/updatedOn/createdBy/updatedBy: not in
+     * _rawData either. */
+    const cJSON *e;
+    int checked = 0;
+    cJSON_ArrayForEach(e, cJSON_GetObjectItemCaseSensitive(out, "entities"))
+    {
+        const char *type = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(e, "_type"));
+        if (strcmp(type, "azure_role_assignment") != 0)
+            continue;
+        const cJSON *raw = cJSON_GetObjectItemCaseSensitive(
+            cJSON_GetArrayItem(cJSON_GetObjectItemCaseSensitive(e, "_rawData"), 0), "rawData");
+        assert_non_null(cJSON_GetObjectItemCaseSensitive(raw, "principalId"));
+        assert_null(cJSON_GetObjectItemCaseSensitive(raw, "createdOn"));
+        assert_null(cJSON_GetObjectItemCaseSensitive(raw, "updatedBy"));
+        assert_null(cJSON_GetObjectItemCaseSensitive(raw, "properties"));
+        checked++;
+    }
+    assert_int_equal(checked, 13);
+    cJSON_Delete(out);
 }
 
 static void test_principals_mapped_without_directory(void **state)
@@ -131,6 +151,30 @@ static void test_role_definitions(void **state)
                  "b24988ac-6180-42a0-ab88-20f7382dd24c\"}"},
         .steps = {"ad-account", "rm-authorization-role-definitions"}};
     gov_case_run(&c, NULL, NULL, 0);
+}
+
+/* A role definition that cannot be read costs only its relationship: the
+ * step succeeds (reference behaviour). */
+static void test_role_definition_unreadable_does_not_fail_step(void **state)
+{
+    (void)state;
+    gov_case c = {
+        .hars = {AD_HAR, AUTHZ "active-directory-step-role-definitions_2121799178/recording.har"},
+        .subscription = SUB_D,
+        .seed = {"{\"_key\":\"/subscriptions/" SUB_D "/providers/Microsoft.Authorization/"
+                 "roleAssignments/test-assignment-0001\",\"_type\":\"azure_role_assignment\","
+                 "\"_class\":[\"AccessPolicy\"],\"name\":\"ra\",\"displayName\":\"ra\","
+                 "\"roleDefinitionId\":\"/providers/Microsoft.Authorization/roleDefinitions/"
+                 "b24988ac-6180-42a0-ab88-20f7382dd24c\"}"},
+        .faults = {{"/roleDefinitions/", 403,
+                    "{\"error\":{\"code\":\"AuthorizationFailed\",\"message\":\"denied\"}}"}},
+        .steps = {"ad-account", "rm-authorization-role-definitions"}};
+    cJSON *out = NULL;
+    gov_case_run(&c, &out, NULL, 0);
+    assert_int_equal(gov_graph_count(out, "entities", "azure_role_definition"), 0);
+    assert_int_equal(
+        gov_graph_count(out, "relationships", "azure_role_assignment_uses_definition"), 0);
+    cJSON_Delete(out);
 }
 
 static void test_classic_administrators(void **state)
@@ -306,6 +350,7 @@ int main(void)
         cmocka_unit_test(test_principal_lookup_is_case_insensitive),
         cmocka_unit_test(test_scope_relationships),
         cmocka_unit_test(test_role_definitions),
+        cmocka_unit_test(test_role_definition_unreadable_does_not_fail_step),
         cmocka_unit_test(test_classic_administrators),
         cmocka_unit_test(test_role_assignments_403_fails_step_with_permission),
         cmocka_unit_test(test_policy_assignments),
