@@ -506,33 +506,35 @@ static int member_batch_flush(member_batch *b, azure_client *client, err_info *e
 {
     if (b->count == 0)
         return 0;
-    err_info errs[AD_MEMBER_BATCH];
-    memset(errs, 0, sizeof errs);
+    /* Per-list errors live on the heap: ~200 KB for a batch would be too
+     * much for a worker thread's stack. */
+    err_info *errs = calloc(b->count, sizeof *errs);
+    if (!errs)
+        return err_set(err, ERR_NOMEM, "out of memory listing group members");
     err_info e = {0};
     int rc = azure_list_many(client, AZURE_API_GRAPH, (const char *const *)b->paths, b->count,
                              member_item, b, errs, &e);
-    if (rc != 0) {
-        for (size_t i = 0; i < b->count; i++) {
-            if (errs[i].kind == ERR_NONE)
-                continue;
-            if (errs[i].kind == ERR_CANCELLED || errs[i].kind == ERR_NOMEM) {
-                *err = errs[i];
-                member_batch_clear(b);
-                return -1;
-            }
-            if (b->groups_failed++ == 0)
-                b->first_error = errs[i];
-            log_kv(LOG_WARN, "could not read the members of a group", "groupId", b->ids[i],
-                   "error", errs[i].message, NULL);
+    int result = 0;
+    for (size_t i = 0; rc != 0 && i < b->count && result == 0; i++) {
+        if (errs[i].kind == ERR_NONE)
+            continue;
+        if (errs[i].kind == ERR_CANCELLED || errs[i].kind == ERR_NOMEM) {
+            *err = errs[i];
+            result = -1;
+            break;
         }
-        if (e.kind == ERR_CANCELLED || e.kind == ERR_NOMEM) {
-            *err = e;
-            member_batch_clear(b);
-            return -1;
-        }
+        if (b->groups_failed++ == 0)
+            b->first_error = errs[i];
+        log_kv(LOG_WARN, "could not read the members of a group", "groupId", b->ids[i], "error",
+               errs[i].message, NULL);
     }
+    if (result == 0 && rc != 0 && (e.kind == ERR_CANCELLED || e.kind == ERR_NOMEM)) {
+        *err = e;
+        result = -1;
+    }
+    free(errs);
     member_batch_clear(b);
-    return 0;
+    return result;
 }
 
 /* Group ids are collected first (a few hundred kilobytes for 10,000
