@@ -457,8 +457,7 @@ cJSON *ad_group_member_relationship(const char *group_id, const cJSON *member)
         return NULL;
     if (!cJSON_AddStringToObject(rel, "groupId", group_id) ||
         !cJSON_AddStringToObject(rel, "memberId", member_id) ||
-        !(odata_type ? cJSON_AddStringToObject(rel, "memberType", odata_type)
-                     : cJSON_AddNullToObject(rel, "memberType"))) {
+        (odata_type && !cJSON_AddStringToObject(rel, "memberType", odata_type))) {
         cJSON_Delete(rel);
         return NULL;
     }

@@ -525,10 +525,11 @@ fail:
     return NULL;
 }
 
-static bool add_string_or_null(cJSON *obj, const char *name, const char *value)
+/* Adds a string property; an absent value is left out (the SDK drops
+ * undefined properties). */
+static bool add_optional(cJSON *obj, const char *name, const char *value)
 {
-    return value ? cJSON_AddStringToObject(obj, name, value) != NULL
-                 : cJSON_AddNullToObject(obj, name) != NULL;
+    return !value || cJSON_AddStringToObject(obj, name, value) != NULL;
 }
 
 cJSON *authz_classic_admin_relationship(const cJSON *admin, const char *default_domain)
@@ -537,7 +538,7 @@ cJSON *authz_classic_admin_relationship(const cJSON *admin, const char *default_
     const char *id = json_get_string(admin, "id");
     cJSON *target = cJSON_CreateObject();
     if (!target || !cJSON_AddStringToObject(target, "_type", "azure_user") ||
-        !add_string_or_null(target, "userPrincipalName", email)) {
+        !add_optional(target, "userPrincipalName", email)) {
         cJSON_Delete(target);
         return NULL;
     }
@@ -547,11 +548,11 @@ cJSON *authz_classic_admin_relationship(const cJSON *admin, const char *default_
     if (!rel)
         return NULL;
     char *link = gov_weblink_string(default_domain, id);
-    bool ok = add_string_or_null(rel, "id", id) &&
-              add_string_or_null(rel, "name", json_get_string(admin, "name")) &&
-              add_string_or_null(rel, "type", json_get_string(admin, "type")) &&
-              add_string_or_null(rel, "emailAddress", email) &&
-              add_string_or_null(rel, "role", json_path_string(admin, "properties.role")) &&
+    bool ok = add_optional(rel, "id", id) &&
+              add_optional(rel, "name", json_get_string(admin, "name")) &&
+              add_optional(rel, "type", json_get_string(admin, "type")) &&
+              add_optional(rel, "emailAddress", email) &&
+              add_optional(rel, "role", json_path_string(admin, "properties.role")) &&
               (!link || cJSON_AddStringToObject(rel, "webLink", link));
     free(link);
     if (!ok) {
