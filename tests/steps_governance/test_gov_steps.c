@@ -341,6 +341,34 @@ static void test_generated_role_assignments(void **state)
     cJSON_Delete(out);
 }
 
+/* The other governance collections of a generated subscription. */
+static void test_generated_governance_collections(void **state)
+{
+    (void)state;
+    fake_azure_tenant t = {.subscriptions = 2, .resource_groups = 2, .resources = 120};
+    gov_case c = {.tenant = &t,
+                  .steps = {"ad-account", "rm-policy-assignments", "rm-advisor-recommendations",
+                            "rm-security-center-pricing-configs"}};
+    cJSON *out = NULL;
+    gov_case_run(&c, &out, NULL, 0);
+    /* every subscription discovered by validation is ingested */
+    assert_int_equal(gov_graph_count(out, "entities", "azure_policy_assignment"), 240);
+    assert_int_equal(gov_graph_count(out, "entities", "azure_advisor_recommendation"), 240);
+    assert_int_equal(
+        gov_graph_count(out, "entities", "azure_security_center_subscription_pricing"), 240);
+    const cJSON *e;
+    cJSON_ArrayForEach(e, cJSON_GetObjectItemCaseSensitive(out, "entities"))
+    {
+        const char *type = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(e, "_type"));
+        if (strcmp(type, "azure_advisor_recommendation") == 0) {
+            const cJSON *sev = cJSON_GetObjectItemCaseSensitive(e, "numericSeverity");
+            assert_true(cJSON_IsNumber(sev));
+            assert_true(sev->valuedouble == 10 || sev->valuedouble == 5 || sev->valuedouble == 1);
+        }
+    }
+    cJSON_Delete(out);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -362,6 +390,7 @@ int main(void)
         cmocka_unit_test(test_security_pricings),
         cmocka_unit_test(test_advisor_recommendations),
         cmocka_unit_test(test_generated_role_assignments),
+        cmocka_unit_test(test_generated_governance_collections),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
