@@ -79,54 +79,15 @@ const entity_spec authz_role_assignment_spec = {
     .props = role_assignment_props,
 };
 
-typedef struct ra_state {
-    step_ctx *ctx;
-    map_ctx mctx;
-} ra_state;
-
-static int ra_item(void *arg, const cJSON *item, err_info *err)
-{
-    ra_state *st = arg;
-    if (step_should_stop(st->ctx))
-        return err_set(err, ERR_CANCELLED, "step stopped: the job is cancelled or draining");
-    const char *id = json_get_string(item, "id");
-    if (!id) {
-        log_warn("skipped a role assignment without id");
-        return 0;
-    }
-    cJSON *model = model_copy(item);
-    if (!model)
-        return err_set(err, ERR_NOMEM, "out of memory building a role assignment");
-    cJSON *entity = NULL;
-    err_info e = {0};
-    int rc = entity_map_build(&authz_role_assignment_spec, model, &st->mctx, &entity, &e);
-    cJSON_Delete(model);
-    if (rc != 0) {
-        if (e.kind == ERR_NOMEM) {
-            *err = e;
-            return -1;
-        }
-        log_kv(LOG_WARN, "skipped a role assignment", "id", id, "error", e.message, NULL);
-        return 0;
-    }
-    return gov_add(st->ctx, entity, true, id, err);
-}
+static const gov_sub_collection role_assignments = {
+    .spec = &authz_role_assignment_spec,
+    .prepare = model_copy,
+    .path_fmt = "/subscriptions/%s/providers/Microsoft.Authorization/roleAssignments?api-version=" RA_API,
+};
 
 static int run_role_assignments(step_ctx *ctx, err_info *err)
 {
-    if (gov_require_account(ctx, err) != 0)
-        return -1;
-    azure_job *job = azure_job_of(ctx);
-    ra_state st = {.ctx = ctx, .mctx = {.integration = job}};
-    char path[256];
-    for (size_t i = 0; i < azure_job_subscription_count(job); i++) {
-        snprintf(path, sizeof path,
-                 "/subscriptions/%s/providers/Microsoft.Authorization/roleAssignments?api-version=" RA_API,
-                 azure_job_subscription(job, i));
-        if (azure_list(azure_job_client(job), AZURE_API_ARM, path, ra_item, &st, err) != 0)
-            return -1;
-    }
-    return 0;
+    return gov_list_per_subscription(ctx, &role_assignments, err);
 }
 
 /* ---- rm-authorization-role-assignment-principal-relationships ---------- */

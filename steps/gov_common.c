@@ -177,12 +177,11 @@ typedef struct sub_state {
     gov_strings subs;   /* GUIDs, index = list index */
 } sub_state;
 
-static int sub_item(void *arg, size_t index, const cJSON *item, err_info *err)
+/* The relationships of one added item: subscription HAS item, then the
+ * collection's own hook. */
+static int sub_item_links(sub_state *st, size_t index, const cJSON *item, bool added,
+                          err_info *err)
 {
-    sub_state *st = arg;
-    bool added;
-    if (gov_map_add(st->ctx, st->coll->spec, item, &added, err) != 0)
-        return -1;
     gov_found child, sub;
     if (!added || !gov_find(st->ctx, json_get_string(item, "id"), &child))
         return 0;
@@ -193,6 +192,22 @@ static int sub_item(void *arg, size_t index, const cJSON *item, err_info *err)
                    st->coll->rel_type, err) != 0)
         return -1;
     return st->coll->after ? st->coll->after(st->ctx, item, child.key, err) : 0;
+}
+
+static int sub_item(void *arg, size_t index, const cJSON *item, err_info *err)
+{
+    sub_state *st = arg;
+    bool added;
+    cJSON *prepared = NULL;
+    if (st->coll->prepare && !(prepared = st->coll->prepare(item)))
+        return err_set(err, ERR_NOMEM, "out of memory preparing an item");
+    if (prepared)
+        item = prepared;
+    int rc = gov_map_add(st->ctx, st->coll->spec, item, &added, err);
+    if (rc == 0)
+        rc = sub_item_links(st, index, item, added, err);
+    cJSON_Delete(prepared);
+    return rc;
 }
 
 int gov_list_per_subscription(step_ctx *ctx, const gov_sub_collection *coll, err_info *err)

@@ -68,8 +68,13 @@ int gov_relate(step_ctx *ctx, const char *class_name, const char *from_key, cons
  * relationships).  Lists of all subscriptions are fetched in parallel. */
 typedef int (*gov_item_hook)(step_ctx *ctx, const cJSON *item, const char *entity_key,
                              err_info *err);
+/* Turns an item into the object mapped (e.g. the SDK model without fields
+ * it does not know); NULL = out of memory. */
+typedef cJSON *(*gov_item_prepare)(const cJSON *item);
+
 typedef struct gov_sub_collection {
     const entity_spec *spec;
+    gov_item_prepare prepare; /* optional */
     const char *path_fmt;
     bool link_subscription;   /* add subscription HAS item */
     const char *rel_type;     /* its explicit _type, NULL = generated */
