@@ -12,6 +12,14 @@
  *   can make Azure calls outside the store's iteration.
  * - gov_require_account: RM steps fail when ad-account did not store the
  *   account (reference ACCOUNT_ENTITY_NOT_FOUND).
+ * - gov_list_per_subscription: the common shape of most governance steps —
+ *   one ARM collection per ingested subscription, all fetched in parallel
+ *   within the client's bounds, each item mapped by its table, stored as it
+ *   arrives (never a whole list in memory) and related to its subscription
+ *   and, through a hook, to other entities.
+ * Trade-off: the webLink rule is repeated here (the ARM core's helper was
+ * not available when these steps were written); it is the one of part A
+ * §1.5 without the storage-container form, which no type here needs.
  */
 #ifndef AI_STEPS_GOV_COMMON_H
 #define AI_STEPS_GOV_COMMON_H
