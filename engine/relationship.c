@@ -1,0 +1,186 @@
+/*
+ * relationship: see relationship.h.  Keys and types are assembled with
+ * sbuf-free heap strings sized exactly, so Azure ids of any length work;
+ * every allocation is checked and NULL is returned on failure.
+ */
+#include "engine/relationship.h"
+
+#include "common/json.h"
+
+#include <ctype.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+static char *lower_dup(const char *s)
+{
+    char *o = strdup(s ? s : "");
+    if (o)
+        for (char *p = o; *p; p++)
+            *p = (char)tolower((unsigned char)*p);
+    return o;
+}
+
+/* The n-th '_'-separated part of s: start pointer and length. */
+static size_t part_count(const char *s)
+{
+    size_t n = 1;
+    for (; *s; s++)
+        n += *s == '_';
+    return n;
+}
+
+static const char *part_at(const char *s, size_t idx, size_t *len)
+{
+    while (idx > 0 && *s) {
+        if (*s++ == '_')
+            idx--;
+    }
+    const char *end = strchr(s, '_');
+    *len = end ? (size_t)(end - s) : strlen(s);
+    return s;
+}
+
+char *relationship_generate_type(const char *class_name, const char *from_type, const char *to_type)
+{
+    if (!class_name || !from_type || !to_type)
+        return NULL;
+    size_t nf = part_count(from_type), nt = part_count(to_type);
+    size_t keep = 0; /* leading parts of to_type to drop */
+    while (keep + 1 < nt && keep < nf) {
+        size_t lf, lt;
+        const char *f = part_at(from_type, keep, &lf);
+        const char *t = part_at(to_type, keep, &lt);
+        if (lf != lt || strncmp(f, t, lf) != 0)
+            break;
+        keep++;
+    }
+    size_t tl;
+    const char *rest = part_at(to_type, keep, &tl);
+    char *cls = lower_dup(class_name);
+    if (!cls)
+        return NULL;
+    size_t size = strlen(from_type) + strlen(cls) + strlen(rest) + 3;
+    char *out = malloc(size);
+    if (out)
+        snprintf(out, size, "%s_%s_%s", from_type, cls, rest);
+    free(cls);
+    return out;
+}
+
+static char *join3(const char *a, const char *b, const char *c)
+{
+    size_t size = strlen(a) + strlen(b) + strlen(c) + 3;
+    char *o = malloc(size);
+    if (o)
+        snprintf(o, size, "%s|%s|%s", a, b, c);
+    return o;
+}
+
+cJSON *relationship_direct(const char *class_name, const char *from_key, const char *from_type,
+                           const char *to_key, const char *to_type, const char *type,
+                           const char *key)
+{
+    if (!class_name || !from_key || !to_key || (!type && (!from_type || !to_type)))
+        return NULL;
+    char *cls = lower_dup(class_name);
+    char *k = cls && !key ? join3(from_key, cls, to_key) : NULL;
+    char *gen = type ? NULL : relationship_generate_type(class_name, from_type, to_type);
+    cJSON *r = cJSON_CreateObject();
+    bool ok = r && cls && (key || k) && (type || gen) &&
+              cJSON_AddStringToObject(r, "_key", key ? key : k) &&
+              cJSON_AddStringToObject(r, "_type", type ? type : gen) &&
+              cJSON_AddStringToObject(r, "_class", class_name) &&
+              cJSON_AddStringToObject(r, "_fromEntityKey", from_key) &&
+              cJSON_AddStringToObject(r, "_toEntityKey", to_key) &&
+              cJSON_AddStringToObject(r, "displayName", class_name);
+    free(cls);
+    free(k);
+    free(gen);
+    if (!ok) {
+        cJSON_Delete(r);
+        return NULL;
+    }
+    return r;
+}
+
+static char *mapped_key(const char *source_key, const char *cls, const cJSON *target,
+                        const char *const *filter)
+{
+    const char *tk = json_get_string(target, "_key");
+    if (tk)
+        return join3(source_key, cls, tk);
+    /* "{source}|{class}|FORWARD:k=v:k=v" (the SDK writes FORWARD here) */
+    size_t size = strlen(source_key) + strlen(cls) + 16;
+    for (size_t i = 0; filter[i]; i++) {
+        const cJSON *v = json_get(target, filter[i]);
+        size += strlen(filter[i]) + 3 + (cJSON_IsString(v) ? strlen(v->valuestring) : 32);
+    }
+    char *o = malloc(size);
+    if (!o)
+        return NULL;
+    int n = snprintf(o, size, "%s|%s|FORWARD", source_key, cls);
+    for (size_t i = 0; filter[i]; i++) {
+        const cJSON *v = json_get(target, filter[i]);
+        if (cJSON_IsString(v))
+            n += snprintf(o + n, size - (size_t)n, ":%s=%s", filter[i], v->valuestring);
+        else if (cJSON_IsNumber(v))
+            n += snprintf(o + n, size - (size_t)n, ":%s=%.17g", filter[i], v->valuedouble);
+        else if (cJSON_IsBool(v))
+            n += snprintf(o + n, size - (size_t)n, ":%s=%s", filter[i],
+                          cJSON_IsTrue(v) ? "true" : "false");
+        else
+            n += snprintf(o + n, size - (size_t)n, ":%s=undefined", filter[i]);
+    }
+    return o;
+}
+
+cJSON *relationship_mapped(const char *class_name, const char *type, const char *source_key,
+                           step_direction direction, cJSON *target_entity,
+                           const char *const *target_filter_keys, int skip_target_creation,
+                           const char *key)
+{
+    static const char *const default_filter[] = {"_type", "_key", NULL};
+    const char *const *filter = target_filter_keys ? target_filter_keys : default_filter;
+    if (!class_name || !source_key || !cJSON_IsObject(target_entity)) {
+        cJSON_Delete(target_entity);
+        return NULL;
+    }
+    char *cls = lower_dup(class_name);
+    char *k = cls && !key ? mapped_key(source_key, cls, target_entity, filter) : NULL;
+    char *gen = NULL;
+    if (!type) {
+        const char *tt = json_get_string(target_entity, "_type");
+        gen = relationship_generate_type(class_name, "mapping_source", tt ? tt : "unknown");
+    }
+    cJSON *r = cJSON_CreateObject();
+    cJSON *m = NULL, *keys = NULL, *inner = NULL;
+    bool ok = r && cls && (key || k) && (type || gen) &&
+              cJSON_AddStringToObject(r, "_class", class_name) &&
+              cJSON_AddStringToObject(r, "_type", type ? type : gen) &&
+              cJSON_AddStringToObject(r, "_key", key ? key : k) &&
+              cJSON_AddStringToObject(r, "displayName", class_name) &&
+              (m = cJSON_AddObjectToObject(r, "_mapping")) &&
+              cJSON_AddStringToObject(m, "relationshipDirection",
+                                      direction == STEP_REVERSE ? "REVERSE" : "FORWARD") &&
+              cJSON_AddStringToObject(m, "sourceEntityKey", source_key) &&
+              (keys = cJSON_AddArrayToObject(m, "targetFilterKeys")) &&
+              (inner = cJSON_CreateArray()) && cJSON_AddItemToArray(keys, inner);
+    for (size_t i = 0; ok && filter[i]; i++)
+        ok = cJSON_AddItemToArray(inner, cJSON_CreateString(filter[i]));
+    if (ok) {
+        ok = cJSON_AddItemToObject(m, "targetEntity", target_entity);
+        target_entity = NULL;
+    }
+    if (ok && skip_target_creation >= 0)
+        ok = cJSON_AddBoolToObject(m, "skipTargetCreation", skip_target_creation != 0) != NULL;
+    free(cls);
+    free(k);
+    free(gen);
+    cJSON_Delete(target_entity);
+    if (!ok) {
+        cJSON_Delete(r);
+        return NULL;
+    }
+    return r;
+}
