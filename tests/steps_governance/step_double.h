@@ -1,21 +1,18 @@
 /*
- * step_double: an in-memory stand-in for the engine layer (engine/step.h,
- * engine/entity_map.h, engine/relationship.h) used by the directory and
- * governance step tests, so that they check the steps' own logic against
- * the recordings independently of the engine's progress.  Configure with
+ * step_double: an in-memory stand-in for the engine's job store behind
+ * engine/step.h (the step context a runner gives a step), used by the
+ * directory and governance step tests until the engine's step harness is
+ * in the tree.  The property mapping (entity_map) and relationship builders
+ * are the engine's own: only the store is replaced.
+ *
+ * It implements the documented contract of step.h: case-insensitive key
+ * look-up, duplicate (ERR_CONFLICT) and declared-type (ERR_INVALID) checks —
+ * a relationship whose _type is generated from the source type and class of
+ * a declaration targeting ANY_SCOPE is accepted — iteration by type, job
+ * data.  The API mirrors the step harness the cases use: create around an
+ * azure_job, seed entities, run steps, dump the graph.  Configure with
  * -DAI_GOV_TESTS_ON_ENGINE=ON to run the same cases on the engine's step
  * harness (tests/support/step_harness.h) instead.
- *
- * It implements the documented contracts of those headers and of spec
- * part A §1.8-1.10 (SDK builder rules, relationship keys and types): a
- * store with case-insensitive key look-up, duplicate and declared-type
- * checks (a relationship whose _type is generated from the source type and
- * class of a declaration targeting ANY_SCOPE is accepted), job data, and
- * the property-mapping rules (every conversion these steps use; MAP_EQUALS,
- * MAP_PRESENT, MAP_NONEMPTY and MAP_JSON_STRING are not needed here and
- * yield "absent").  Class-schema pass-through reads
- * data-model/class_schemas/.  The API mirrors the step harness the cases
- * use: create around an azure_job, seed entities, run steps, dump the graph.
  */
 #ifndef AI_TESTS_STEP_DOUBLE_H
 #define AI_TESTS_STEP_DOUBLE_H
