@@ -7,6 +7,7 @@
 #include "steps_governance/step_double.h"
 
 #include "common/json.h"
+#include "engine/graph_rules.h"
 
 #include <ctype.h>
 #include <pthread.h>
@@ -85,6 +86,8 @@ static int add(step_ctx *ctx, cJSON *arr, cJSON *obj, err_info *err)
     int rc = 0;
     if (!key || !type)
         rc = err_set(err, ERR_INVALID, "object without _key or _type");
+    else if (arr == ctx->relationships && graph_rules_check_relationship(obj, err) != 0)
+        rc = -1;
     else if (ctx->def && !declared(ctx->def, type))
         rc = err_set(err, ERR_INVALID, "step %s did not declare _type %s", ctx->def->id, type);
     else if (find_key(ctx->entities, key) || find_key(ctx->relationships, key))

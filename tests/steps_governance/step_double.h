@@ -5,7 +5,8 @@
  * in the tree.  The property mapping (entity_map) and relationship builders
  * are the engine's own: only the store is replaced.
  *
- * It implements the documented contract of step.h: case-insensitive key
+ * It implements the documented contract of step.h: the engine's
+ * relationship rules (engine/graph_rules.h), case-insensitive key
  * look-up, duplicate (ERR_CONFLICT) and declared-type (ERR_INVALID) checks —
  * a relationship whose _type is generated from the source type and class of
  * a declaration targeting ANY_SCOPE is accepted — iteration by type, job
@@ -13,6 +14,12 @@
  * azure_job, seed entities, run steps, dump the graph.  Configure with
  * -DAI_GOV_TESTS_ON_ENGINE=ON to run the same cases on the engine's step
  * harness (tests/support/step_harness.h) instead.
+ *
+ * Entities are not checked against the class schemas' `required` lists:
+ * the reference's output (which the expected graphs follow) does not meet
+ * them — azure_account has no `vendor`, azure_user no `shortLoginId`,
+ * azure_service_principal no `function`, and Finding.impact is a number in
+ * the schema but the lower-cased impact string in the reference.
  */
 #ifndef AI_TESTS_STEP_DOUBLE_H
 #define AI_TESTS_STEP_DOUBLE_H
