@@ -1,0 +1,142 @@
+/*
+ * graph_rules: see graph_rules.h.  The property-name pattern
+ * ^(_|tag\.)?[A-Za-z0-9. -]+$ is checked by hand (no regex engine needed).
+ * The data-model schemas already require name/displayName/_key length for
+ * entities; the generic checks here run first so that the error names the
+ * rule an operator can look up in jupiterone.md §4.
+ */
+#include "engine/graph_rules.h"
+
+#include "common/json.h"
+#include "engine/schema.h"
+
+#include <ctype.h>
+#include <string.h>
+
+static bool name_ok(const char *n)
+{
+    if (n[0] == '_')
+        n++;
+    else if (strncmp(n, "tag.", 4) == 0)
+        n += 4;
+    if (!*n)
+        return false;
+    for (; *n; n++)
+        if (!isalnum((unsigned char)*n) && *n != '.' && *n != ' ' && *n != '-')
+            return false;
+    return true;
+}
+
+static bool primitive(const cJSON *v)
+{
+    return cJSON_IsString(v) || cJSON_IsNumber(v) || cJSON_IsBool(v);
+}
+
+static int check_common(const cJSON *obj, const char *what, err_info *err)
+{
+    if (!cJSON_IsObject(obj))
+        return err_set(err, ERR_INVALID, "%s is not a JSON object", what);
+    const char *key = json_get_string(obj, "_key");
+    const char *type = json_get_string(obj, "_type");
+    if (!key || strlen(key) < 10) {
+        err_set(err, ERR_INVALID, "%s _key '%s' is missing or shorter than 10 characters", what,
+                key ? key : "");
+        return err_hint(err, "JupiterOne requires _key strings of at least 10 characters");
+    }
+    if (!type || strlen(type) < 3)
+        return err_set(err, ERR_INVALID, "%s %s: _type missing or shorter than 3 characters", what, key);
+    return 0;
+}
+
+static int check_rawdata(const cJSON *raw, const char *key, err_info *err)
+{
+    if (!cJSON_IsArray(raw))
+        return err_set(err, ERR_INVALID, "entity %s: _rawData is not an array", key);
+    const cJSON *e, *f;
+    cJSON_ArrayForEach(e, raw)
+    {
+        const char *name = json_get_string(e, "name");
+        const cJSON *data = json_get(e, "rawData");
+        if (!name || !(cJSON_IsObject(data) || cJSON_IsString(data)))
+            return err_set(err, ERR_INVALID,
+                           "entity %s: _rawData entries need a name and an object or string rawData",
+                           key);
+        for (f = raw->child; f != e; f = f->next)
+            if (strcmp(json_get_string(f, "name"), name) == 0)
+                return err_set(err, ERR_INVALID, "entity %s: duplicate _rawData name '%s'", key, name);
+    }
+    return 0;
+}
+
+int graph_rules_check_entity(const cJSON *obj, err_info *err)
+{
+    if (check_common(obj, "entity", err) != 0)
+        return -1;
+    const char *key = json_get_string(obj, "_key");
+    const cJSON *cls = json_get(obj, "_class");
+    if (!cJSON_IsArray(cls) || cJSON_GetArraySize(cls) == 0)
+        return err_set(err, ERR_INVALID, "entity %s: _class must be a non-empty array", key);
+    const cJSON *p;
+    cJSON_ArrayForEach(p, obj)
+    {
+        if (!name_ok(p->string)) {
+            err_set(err, ERR_INVALID, "entity %s: property name '%s' is not allowed", key, p->string);
+            return err_hint(err, "names must match ^(_|tag\\.)?[A-Za-z0-9. -]+$");
+        }
+        if (strcmp(p->string, "_rawData") == 0) {
+            if (check_rawdata(p, key, err) != 0)
+                return -1;
+            continue;
+        }
+        if (strcmp(p->string, "_class") == 0)
+            continue;
+        bool ok = primitive(p) || cJSON_IsNull(p);
+        if (cJSON_IsArray(p) && strncmp(p->string, "tag.", 4) != 0) {
+            ok = true;
+            const cJSON *e;
+            cJSON_ArrayForEach(e, p) ok &= primitive(e);
+        }
+        if (!ok)
+            return err_set(err, ERR_INVALID,
+                           "entity %s: property '%s' must be a primitive or an array of primitives",
+                           key, p->string);
+    }
+    if (!json_get_string(obj, "name") || !json_get_string(obj, "displayName")) {
+        err_set(err, ERR_INVALID, "entity %s: name and displayName are required strings", key);
+        return err_hint(err, "map a name (displayName defaults to it)");
+    }
+    return schema_validate_entity(obj, err);
+}
+
+int graph_rules_check_relationship(const cJSON *obj, err_info *err)
+{
+    if (check_common(obj, "relationship", err) != 0)
+        return -1;
+    const char *key = json_get_string(obj, "_key");
+    const char *cls = json_get_string(obj, "_class");
+    if (!schema_relationship_class_known(cls)) {
+        err_set(err, ERR_INVALID, "relationship %s: _class '%s' is not a relationship class", key,
+                cls ? cls : "");
+        return err_hint(err, "use an upper-case class of data-model/relationship-classes.txt");
+    }
+    const cJSON *mapping = json_get(obj, "_mapping");
+    if (mapping) {
+        if (!json_get_string(mapping, "sourceEntityKey") || !cJSON_IsObject(json_get(mapping, "targetEntity")))
+            return err_set(err, ERR_INVALID,
+                           "relationship %s: _mapping needs sourceEntityKey and targetEntity", key);
+    } else if (!json_get_string(obj, "_fromEntityKey") || !json_get_string(obj, "_toEntityKey")) {
+        return err_set(err, ERR_INVALID, "relationship %s: _fromEntityKey and _toEntityKey are required",
+                       key);
+    }
+    const cJSON *p;
+    cJSON_ArrayForEach(p, obj)
+    {
+        if (!name_ok(p->string))
+            return err_set(err, ERR_INVALID, "relationship %s: property name '%s' is not allowed", key,
+                           p->string);
+        if (strcmp(p->string, "_mapping") != 0 && !primitive(p) && !cJSON_IsNull(p))
+            return err_set(err, ERR_INVALID, "relationship %s: property '%s' must be a primitive", key,
+                           p->string);
+    }
+    return 0;
+}

@@ -1,0 +1,634 @@
+/*
+ * graph_store: see graph_store.h.
+ *
+ * Index: open addressing (linear probing) over slots keyed by two 64-bit
+ * hashes of the lower-cased _key (FNV-1a and a multiply-xorshift hash),
+ * grown at 70 % load.  Two different keys colliding on both hashes is
+ * astronomically unlikely (2^-128 per pair) and would only make the second
+ * key a reported duplicate; entities additionally keep their stored _key so
+ * look-ups return it verbatim and compare it exactly (case-insensitively).
+ *
+ * Spill files are opened and immediately unlinked, so nothing stays on disk
+ * even if the process dies; writes are appends under the index lock and
+ * readers use pread below a size snapshot, so readers never see half a line.
+ */
+#include "engine/graph_store.h"
+
+#include "common/json.h"
+#include "engine/graph_rules.h"
+
+#include <ctype.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+typedef struct slot {
+    uint64_t h1, h2;
+    char *key;         /* entities: the stored _key; relationships: NULL */
+    int64_t offset;    /* entities: line start in the type's spill file */
+    uint32_t len;      /* entities: line length without '\n' */
+    uint16_t type_id;
+    uint8_t used;
+    uint8_t kind;
+} slot;
+
+typedef struct type_file {
+    char *name;
+    int fd;            /* -1 until the first entity of this type */
+    int64_t size;
+} type_file;
+
+typedef struct buffer {
+    char *step_id;
+    char *type;
+    graph_kind kind;
+    char **objs;
+    size_t *lens;
+    size_t count, cap, bytes;
+} buffer;
+
+struct graph_store {
+    pthread_mutex_t mu;       /* index, types, buffers, stats */
+    pthread_mutex_t sink_mu;  /* one sink call at a time */
+    graph_sink sink;
+    bool has_sink;
+    bool sink_failed;
+    char *dir;
+    slot *slots;
+    size_t cap, used;
+    type_file *types;
+    size_t ntypes, types_cap;
+    buffer *bufs;
+    size_t nbufs, bufs_cap;
+    size_t chunk_objects, chunk_bytes;
+    graph_store_stats stats;
+};
+
+/* ---- hashing ------------------------------------------------------------ */
+
+static void hash_key(const char *key, uint64_t *h1, uint64_t *h2)
+{
+    uint64_t a = 1469598103934665603ULL, b = 0x9E3779B97F4A7C15ULL;
+    for (const unsigned char *p = (const unsigned char *)key; *p; p++) {
+        uint64_t c = (uint64_t)tolower(*p);
+        a = (a ^ c) * 1099511628211ULL;
+        b = (b ^ c) * 0xBF58476D1CE4E5B9ULL;
+        b ^= b >> 29;
+    }
+    b ^= b >> 32;
+    *h1 = a;
+    *h2 = b;
+}
+
+static slot *lookup(graph_store *s, uint64_t h1, uint64_t h2)
+{
+    size_t mask = s->cap - 1;
+    for (size_t i = (size_t)h1 & mask;; i = (i + 1) & mask) {
+        slot *sl = &s->slots[i];
+        if (!sl->used)
+            return sl;
+        if (sl->h1 == h1 && sl->h2 == h2)
+            return sl;
+    }
+}
+
+static int grow(graph_store *s)
+{
+    size_t ncap = s->cap ? s->cap * 2 : 1024;
+    slot *old = s->slots;
+    size_t ocap = s->cap;
+    slot *n = calloc(ncap, sizeof *n);
+    if (!n)
+        return -1;
+    s->slots = n;
+    s->cap = ncap;
+    for (size_t i = 0; i < ocap; i++)
+        if (old[i].used)
+            *lookup(s, old[i].h1, old[i].h2) = old[i];
+    free(old);
+    return 0;
+}
+
+/* ---- lifecycle ---------------------------------------------------------- */
+
+graph_store *graph_store_new(const graph_sink *sink, const char *spill_dir, err_info *err)
+{
+    graph_store *s = calloc(1, sizeof *s);
+    if (!s) {
+        err_set(err, ERR_NOMEM, "out of memory creating the graph store");
+        return NULL;
+    }
+    pthread_mutex_init(&s->mu, NULL);
+    pthread_mutex_init(&s->sink_mu, NULL);
+    if (sink) {
+        s->sink = *sink;
+        s->has_sink = true;
+    }
+    s->chunk_objects = GRAPH_STORE_CHUNK_OBJECTS;
+    s->chunk_bytes = GRAPH_STORE_CHUNK_BYTES;
+    const char *base = spill_dir ? spill_dir : getenv("TMPDIR");
+    if (!base || !*base)
+        base = "/tmp";
+    size_t n = strlen(base) + 32;
+    s->dir = malloc(n);
+    if (!s->dir || grow(s) != 0) {
+        err_set(err, ERR_NOMEM, "out of memory creating the graph store");
+        goto fail;
+    }
+    snprintf(s->dir, n, "%s/ai-graph-XXXXXX", base);
+    if (!mkdtemp(s->dir)) {
+        err_set(err, ERR_IO, "cannot create a spill directory under %s: %s", base, strerror(errno));
+        err_hint(err, "set TMPDIR to a writable directory with room for the tenant's entities");
+        free(s->dir);
+        s->dir = NULL;
+        goto fail;
+    }
+    return s;
+fail:
+    graph_store_free(s);
+    return NULL;
+}
+
+static void buffer_clear(buffer *b)
+{
+    for (size_t i = 0; i < b->count; i++)
+        free(b->objs[i]);
+    b->count = 0;
+    b->bytes = 0;
+}
+
+void graph_store_free(graph_store *s)
+{
+    if (!s)
+        return;
+    for (size_t i = 0; i < s->cap; i++)
+        free(s->slots[i].key);
+    free(s->slots);
+    for (size_t i = 0; i < s->ntypes; i++) {
+        if (s->types[i].fd >= 0)
+            close(s->types[i].fd);
+        free(s->types[i].name);
+    }
+    free(s->types);
+    for (size_t i = 0; i < s->nbufs; i++) {
+        buffer_clear(&s->bufs[i]);
+        free(s->bufs[i].objs);
+        free(s->bufs[i].lens);
+        free(s->bufs[i].step_id);
+        free(s->bufs[i].type);
+    }
+    free(s->bufs);
+    if (s->dir)
+        rmdir(s->dir);
+    free(s->dir);
+    pthread_mutex_destroy(&s->mu);
+    pthread_mutex_destroy(&s->sink_mu);
+    free(s);
+}
+
+void graph_store_set_chunk_limits(graph_store *s, size_t max_objects, size_t max_bytes)
+{
+    pthread_mutex_lock(&s->mu);
+    if (max_objects)
+        s->chunk_objects = max_objects;
+    if (max_bytes)
+        s->chunk_bytes = max_bytes;
+    pthread_mutex_unlock(&s->mu);
+}
+
+/* ---- types and buffers (under mu) --------------------------------------- */
+
+static int type_id(graph_store *s, const char *name)
+{
+    for (size_t i = s->ntypes; i > 0; i--)
+        if (strcmp(s->types[i - 1].name, name) == 0)
+            return (int)(i - 1);
+    if (s->ntypes == UINT16_MAX)
+        return -1;
+    if (s->ntypes == s->types_cap) {
+        size_t nc = s->types_cap ? s->types_cap * 2 : 32;
+        type_file *t = realloc(s->types, nc * sizeof *t);
+        if (!t)
+            return -1;
+        s->types = t;
+        s->types_cap = nc;
+    }
+    char *dup = strdup(name);
+    if (!dup)
+        return -1;
+    s->types[s->ntypes] = (type_file){.name = dup, .fd = -1};
+    return (int)s->ntypes++;
+}
+
+static int type_fd(graph_store *s, type_file *t, err_info *err)
+{
+    if (t->fd >= 0)
+        return t->fd;
+    char path[4096];
+    snprintf(path, sizeof path, "%s/t%zu.jsonl", s->dir, (size_t)(t - s->types));
+    t->fd = open(path, O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+    if (t->fd < 0)
+        return err_set(err, ERR_IO, "cannot create spill file %s: %s", path, strerror(errno));
+    unlink(path);
+    return t->fd;
+}
+
+static buffer *buffer_for(graph_store *s, const char *step_id, graph_kind kind, const char *type)
+{
+    for (size_t i = 0; i < s->nbufs; i++) {
+        buffer *b = &s->bufs[i];
+        if (b->kind == kind && strcmp(b->type, type) == 0 && strcmp(b->step_id, step_id) == 0)
+            return b;
+    }
+    if (s->nbufs == s->bufs_cap) {
+        size_t nc = s->bufs_cap ? s->bufs_cap * 2 : 32;
+        buffer *nb = realloc(s->bufs, nc * sizeof *nb);
+        if (!nb)
+            return NULL;
+        s->bufs = nb;
+        s->bufs_cap = nc;
+    }
+    buffer *b = &s->bufs[s->nbufs];
+    *b = (buffer){.step_id = strdup(step_id), .type = strdup(type), .kind = kind};
+    if (!b->step_id || !b->type) {
+        free(b->step_id);
+        free(b->type);
+        return NULL;
+    }
+    s->nbufs++;
+    return b;
+}
+
+static int buffer_push(buffer *b, char *text, size_t len)
+{
+    if (b->count == b->cap) {
+        size_t nc = b->cap ? b->cap * 2 : 64;
+        char **o = realloc(b->objs, nc * sizeof *o);
+        if (!o)
+            return -1;
+        b->objs = o;
+        size_t *l = realloc(b->lens, nc * sizeof *l);
+        if (!l)
+            return -1;
+        b->lens = l;
+        b->cap = nc;
+    }
+    b->objs[b->count] = text;
+    b->lens[b->count++] = len;
+    b->bytes += len;
+    return 0;
+}
+
+/* A detached chunk: moved out of a buffer under mu, delivered without it. */
+typedef struct pending {
+    char *step_id, *type;
+    graph_kind kind;
+    char **objs;
+    size_t *lens;
+    size_t count;
+} pending;
+
+static int detach(buffer *b, pending *p)
+{
+    *p = (pending){.kind = b->kind, .count = b->count};
+    p->step_id = strdup(b->step_id);
+    p->type = strdup(b->type);
+    p->objs = b->objs;
+    p->lens = b->lens;
+    if (!p->step_id || !p->type) {
+        free(p->step_id);
+        free(p->type);
+        *p = (pending){0};
+        return -1;
+    }
+    b->objs = NULL;
+    b->lens = NULL;
+    b->count = b->cap = b->bytes = 0;
+    return 0;
+}
+
+static void pending_free(pending *p)
+{
+    for (size_t i = 0; i < p->count; i++)
+        free(p->objs[i]);
+    free(p->objs);
+    free(p->lens);
+    free(p->step_id);
+    free(p->type);
+}
+
+static int deliver(graph_store *s, pending *p, err_info *err)
+{
+    int rc = 0;
+    if (s->has_sink && p->count > 0) {
+        pthread_mutex_lock(&s->sink_mu);
+        pthread_mutex_lock(&s->mu);
+        bool failed = s->sink_failed;
+        pthread_mutex_unlock(&s->mu);
+        if (failed) {
+            rc = err_set(err, ERR_CANCELLED, "the graph sink failed earlier; %zu %s objects dropped",
+                         p->count, p->type);
+        } else {
+            graph_chunk c = {.step_id = p->step_id, .type = p->type, .kind = p->kind,
+                             .objects = (const char *const *)p->objs, .lengths = p->lens,
+                             .count = p->count};
+            rc = s->sink.write_chunk(s->sink.ctx, &c, err);
+            pthread_mutex_lock(&s->mu);
+            if (rc != 0)
+                s->sink_failed = true;
+            else
+                s->stats.chunks++;
+            pthread_mutex_unlock(&s->mu);
+        }
+        pthread_mutex_unlock(&s->sink_mu);
+    }
+    pending_free(p);
+    return rc;
+}
+
+/* ---- add ---------------------------------------------------------------- */
+
+int graph_store_add(graph_store *s, const char *step_id, graph_kind kind, cJSON *obj,
+                    err_info *err)
+{
+    int rc = -1;
+    char *text = NULL;
+    pending p = {0};
+    bool have_pending = false;
+    if (!s || !step_id || !obj) {
+        err_set(err, ERR_INVALID, "graph_store_add: missing store, step or object");
+        goto out;
+    }
+    if ((kind == GRAPH_ENTITIES ? graph_rules_check_entity(obj, err)
+                                : graph_rules_check_relationship(obj, err)) != 0) {
+        pthread_mutex_lock(&s->mu);
+        s->stats.invalid++;
+        pthread_mutex_unlock(&s->mu);
+        goto out;
+    }
+    const char *key = json_get_string(obj, "_key");
+    const char *type = json_get_string(obj, "_type");
+    text = cJSON_PrintUnformatted(obj);
+    if (!text) {
+        err_set(err, ERR_NOMEM, "out of memory serializing %s", key);
+        goto out;
+    }
+    size_t len = strlen(text);
+    uint64_t h1, h2;
+    hash_key(key, &h1, &h2);
+
+    pthread_mutex_lock(&s->mu);
+    if ((s->used + 1) * 10 >= s->cap * 7 && grow(s) != 0) {
+        pthread_mutex_unlock(&s->mu);
+        err_set(err, ERR_NOMEM, "out of memory growing the key index");
+        goto out;
+    }
+    slot *sl = lookup(s, h1, h2);
+    if (sl->used) {
+        s->stats.duplicates++;
+        pthread_mutex_unlock(&s->mu);
+        err_set(err, ERR_CONFLICT, "Duplicate _key detected (_key=%s)", key);
+        err_hint(err, "check step_has_key() before adding objects several resources can produce");
+        goto out;
+    }
+    int tid = type_id(s, type);
+    buffer *b = tid >= 0 ? buffer_for(s, step_id, kind, type) : NULL;
+    char *stored = kind == GRAPH_ENTITIES ? strdup(key) : NULL;
+    if (!b || (kind == GRAPH_ENTITIES && !stored)) {
+        free(stored);
+        pthread_mutex_unlock(&s->mu);
+        err_set(err, ERR_NOMEM, "out of memory adding %s", key);
+        goto out;
+    }
+    slot entry = {.h1 = h1, .h2 = h2, .key = stored, .type_id = (uint16_t)tid, .used = 1,
+                  .kind = (uint8_t)kind};
+    if (kind == GRAPH_ENTITIES) {
+        type_file *t = &s->types[tid];
+        if (type_fd(s, t, err) < 0) {
+            free(stored);
+            pthread_mutex_unlock(&s->mu);
+            goto out;
+        }
+        text[len] = '\n';
+        ssize_t w = pwrite(t->fd, text, len + 1, t->size);
+        text[len] = 0;
+        if (w != (ssize_t)(len + 1)) {
+            free(stored);
+            pthread_mutex_unlock(&s->mu);
+            err_set(err, ERR_IO, "cannot write the entity spill file: %s",
+                    w < 0 ? strerror(errno) : "short write");
+            err_hint(err, "free space under TMPDIR");
+            goto out;
+        }
+        entry.offset = t->size;
+        entry.len = (uint32_t)len;
+        t->size += (int64_t)len + 1;
+    }
+    if (buffer_push(b, text, len) != 0) {
+        free(stored);
+        pthread_mutex_unlock(&s->mu);
+        err_set(err, ERR_NOMEM, "out of memory buffering %s", key);
+        goto out;
+    }
+    text = NULL;
+    *sl = entry;
+    s->used++;
+    if (kind == GRAPH_ENTITIES)
+        s->stats.entities++;
+    else
+        s->stats.relationships++;
+    if (b->count >= s->chunk_objects || b->bytes >= s->chunk_bytes) {
+        if (detach(b, &p) == 0)
+            have_pending = true;
+    }
+    pthread_mutex_unlock(&s->mu);
+    rc = 0;
+    if (have_pending)
+        rc = deliver(s, &p, err);
+out:
+    free(text);
+    cJSON_Delete(obj);
+    return rc;
+}
+
+/* ---- look-ups ----------------------------------------------------------- */
+
+bool graph_store_has_key(graph_store *s, const char *key)
+{
+    if (!key)
+        return false;
+    uint64_t h1, h2;
+    hash_key(key, &h1, &h2);
+    pthread_mutex_lock(&s->mu);
+    bool found = lookup(s, h1, h2)->used;
+    pthread_mutex_unlock(&s->mu);
+    return found;
+}
+
+/* Under mu: the entity slot for key, or NULL. */
+static slot *entity_slot(graph_store *s, const char *key)
+{
+    uint64_t h1, h2;
+    hash_key(key, &h1, &h2);
+    slot *sl = lookup(s, h1, h2);
+    if (!sl->used || sl->kind != GRAPH_ENTITIES || strcasecmp(sl->key, key) != 0)
+        return NULL;
+    return sl;
+}
+
+bool graph_store_find_entity(graph_store *s, const char *key, char *key_out, size_t key_size,
+                             char *type_out, size_t type_size)
+{
+    if (!key)
+        return false;
+    pthread_mutex_lock(&s->mu);
+    slot *sl = entity_slot(s, key);
+    if (sl) {
+        if (key_out && key_size)
+            snprintf(key_out, key_size, "%s", sl->key);
+        if (type_out && type_size)
+            snprintf(type_out, type_size, "%s", s->types[sl->type_id].name);
+    }
+    pthread_mutex_unlock(&s->mu);
+    return sl != NULL;
+}
+
+cJSON *graph_store_load_entity(graph_store *s, const char *key)
+{
+    if (!key)
+        return NULL;
+    pthread_mutex_lock(&s->mu);
+    slot *sl = entity_slot(s, key);
+    int fd = sl ? s->types[sl->type_id].fd : -1;
+    int64_t off = sl ? sl->offset : 0;
+    size_t len = sl ? sl->len : 0;
+    pthread_mutex_unlock(&s->mu);
+    if (fd < 0)
+        return NULL;
+    char *buf = malloc(len + 1);
+    if (!buf)
+        return NULL;
+    cJSON *o = NULL;
+    if (pread(fd, buf, len, off) == (ssize_t)len)
+        o = json_parse_len(buf, len);
+    free(buf);
+    return o;
+}
+
+int graph_store_iterate(graph_store *s, const char *type, step_entity_fn fn, void *arg,
+                        err_info *err)
+{
+    pthread_mutex_lock(&s->mu);
+    int fd = -1;
+    int64_t end = 0;
+    for (size_t i = 0; i < s->ntypes; i++)
+        if (strcmp(s->types[i].name, type) == 0) {
+            fd = s->types[i].fd;
+            end = s->types[i].size;
+        }
+    pthread_mutex_unlock(&s->mu);
+    if (fd < 0 || end == 0)
+        return 0;
+    size_t cap = 1 << 20, have = 0;
+    char *buf = malloc(cap);
+    if (!buf)
+        return err_set(err, ERR_NOMEM, "out of memory iterating %s", type);
+    int64_t pos = 0;
+    int rc = 0;
+    while (rc == 0 && (pos < end || have > 0)) {
+        if (pos < end) {
+            if (have == cap) {
+                char *nb = realloc(buf, cap * 2);
+                if (!nb) {
+                    rc = err_set(err, ERR_NOMEM, "out of memory iterating %s", type);
+                    break;
+                }
+                buf = nb;
+                cap *= 2;
+            }
+            size_t want = cap - have;
+            if ((int64_t)want > end - pos)
+                want = (size_t)(end - pos);
+            ssize_t r = pread(fd, buf + have, want, pos);
+            if (r <= 0) {
+                rc = err_set(err, ERR_IO, "cannot read the %s spill file: %s", type,
+                             r < 0 ? strerror(errno) : "unexpected end");
+                break;
+            }
+            have += (size_t)r;
+            pos += r;
+        }
+        size_t start = 0;
+        char *nl;
+        while (rc == 0 && (nl = memchr(buf + start, '\n', have - start))) {
+            size_t l = (size_t)(nl - (buf + start));
+            cJSON *o = json_parse_len(buf + start, l);
+            if (!o) {
+                rc = err_set(err, ERR_INTERNAL, "a %s spill line did not parse", type);
+                break;
+            }
+            if (fn(arg, o, err) != 0)
+                rc = -1;
+            cJSON_Delete(o);
+            start += l + 1;
+        }
+        memmove(buf, buf + start, have - start);
+        have -= start;
+        if (pos >= end && have > 0 && rc == 0) {
+            rc = err_set(err, ERR_INTERNAL, "a %s spill file ends without a newline", type);
+            break;
+        }
+    }
+    free(buf);
+    return rc;
+}
+
+/* ---- flush / stats ------------------------------------------------------ */
+
+int graph_store_flush(graph_store *s, const char *step_id, err_info *err)
+{
+    int rc = 0;
+    for (;;) {
+        pending p = {0};
+        bool found = false;
+        pthread_mutex_lock(&s->mu);
+        for (size_t i = 0; i < s->nbufs && !found; i++) {
+            buffer *b = &s->bufs[i];
+            if (b->count == 0 || (step_id && strcmp(b->step_id, step_id) != 0))
+                continue;
+            if (detach(b, &p) != 0) {
+                pthread_mutex_unlock(&s->mu);
+                return err_set(err, ERR_NOMEM, "out of memory flushing the graph");
+            }
+            found = true;
+        }
+        pthread_mutex_unlock(&s->mu);
+        if (!found)
+            return rc;
+        if (deliver(s, &p, err) != 0)
+            rc = -1;
+        if (rc != 0)
+            return rc;
+    }
+}
+
+bool graph_store_sink_failed(graph_store *s)
+{
+    pthread_mutex_lock(&s->mu);
+    bool f = s->sink_failed;
+    pthread_mutex_unlock(&s->mu);
+    return f;
+}
+
+void graph_store_get_stats(graph_store *s, graph_store_stats *out)
+{
+    pthread_mutex_lock(&s->mu);
+    *out = s->stats;
+    pthread_mutex_unlock(&s->mu);
+}
