@@ -103,7 +103,11 @@ static int account_verified_domains(const cJSON *value, const cJSON *item, const
     return 0;
 }
 
+/* vendor is not set by the reference, but the Account schema requires it
+ * and the engine's store enforces the schemas; every later step needs this
+ * entity, so it carries the (true) vendor. */
 static const prop_map account_props[] = {
+    {"vendor", NULL, MAP_CONST_STRING, "Microsoft"},
     {"name", "displayName", MAP_STRING},
     {"displayName", "displayName", MAP_FN, .fn = account_display_name},
     {"organizationName", "displayName", MAP_STRING},
@@ -132,6 +136,7 @@ static cJSON *account_fallback(const azure_instance_info *inst)
     cJSON_AddItemToArray(cls, c);
     if (!cJSON_AddStringToObject(e, "_key", inst->instance_id) ||
         !cJSON_AddStringToObject(e, "_type", "azure_account") ||
+        !cJSON_AddStringToObject(e, "vendor", "Microsoft") ||
         !cJSON_AddStringToObject(e, "name", inst->instance_name) ||
         !cJSON_AddStringToObject(e, "displayName", inst->instance_name) ||
         !cJSON_AddArrayToObject(e, "_rawData"))

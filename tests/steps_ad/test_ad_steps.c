@@ -52,7 +52,8 @@ static void test_account_fallback_without_organization(void **state)
     gov_case_run(&c, &out, NULL, 0);
     cJSON *expected = cJSON_Parse(
         "{\"entities\":[{\"_key\":\"azure-instance-0001\",\"_type\":\"azure_account\",\"_class\":"
-        "[\"Account\"],\"name\":\"Azure Test Instance\",\"displayName\":\"Azure Test Instance\"}],"
+        "[\"Account\"],\"vendor\":\"Microsoft\",\"name\":\"Azure Test Instance\",\"displayName\":"
+        "\"Azure Test Instance\"}],"
         "\"relationships\":[]}");
     gov_graph_assert_equal(expected, out);
     const cJSON *raw = cJSON_GetObjectItemCaseSensitive(

@@ -203,7 +203,8 @@ def ad_account():
     for d in org["verifiedDomains"]:
         if d.get("isDefault"):
             default = d["name"]
-    assign = {"name": org["displayName"], "displayName": INSTANCE_NAME,
+    # vendor: our addition (the Account schema requires it), see active_directory.c
+    assign = {"vendor": "Microsoft", "name": org["displayName"], "displayName": INSTANCE_NAME,
               "organizationName": org["displayName"], "defaultDomain": default,
               "verifiedDomains": [d["name"] for d in org["verifiedDomains"]],
               "securityDefaultsEnabled": policy["isEnabled"]}
