@@ -1,8 +1,8 @@
 /*
  * graph_rules: the JupiterOne rules every graph object must satisfy before
  * it is stored (docs/spec/jupiterone.md §4.1-4.4): _key/_type/_class shape,
- * property-name pattern, value shapes, _rawData shape, and for entities the
- * data-model class schemas (engine/schema.h).  Pure functions, thread-safe.
+ * property-name pattern, value shapes, _rawData shape, entity name and
+ * displayName, known relationship class.  Pure functions, thread-safe.
  */
 #ifndef AI_ENGINE_GRAPH_RULES_H
 #define AI_ENGINE_GRAPH_RULES_H

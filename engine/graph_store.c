@@ -8,6 +8,14 @@
  * key a reported duplicate; entities additionally keep their stored _key so
  * look-ups return it verbatim and compare it exactly (case-insensitively).
  *
+ * Class schemas: a violation of the data-model class schema (unlike the
+ * generic JupiterOne rules) is counted and logged (the first few per
+ * store) but the object is kept.  The reference integration itself emits
+ * objects that the 0.64 data model rejects (e.g. advisor recommendations
+ * with a string `impact`, which Finding types as number); dropping them
+ * would lose data JupiterOne accepts, since the synchronization API does not
+ * apply class schemas.
+ *
  * Spill files are opened and immediately unlinked, so nothing stays on disk
  * even if the process dies; writes are appends under the index lock and
  * readers use pread below a size snapshot, so readers never see half a line.
@@ -15,7 +23,9 @@
 #include "engine/graph_store.h"
 
 #include "common/json.h"
+#include "common/log.h"
 #include "engine/graph_rules.h"
+#include "engine/schema.h"
 
 #include <ctype.h>
 #include <errno.h>
@@ -371,6 +381,17 @@ int graph_store_add(graph_store *s, const char *step_id, graph_kind kind, cJSON 
         s->stats.invalid++;
         pthread_mutex_unlock(&s->mu);
         goto out;
+    }
+    if (kind == GRAPH_ENTITIES) {
+        err_info serr = {0};
+        if (schema_validate_entity(obj, &serr) != 0) {
+            pthread_mutex_lock(&s->mu);
+            uint64_t n = ++s->stats.schema_warnings;
+            pthread_mutex_unlock(&s->mu);
+            if (n <= 20)
+                log_kv(LOG_WARN, "entity does not match its data-model class schema (kept)", "key",
+                       json_get_string(obj, "_key"), "error", serr.message, (char *)NULL);
+        }
     }
     const char *key = json_get_string(obj, "_key");
     const char *type = json_get_string(obj, "_type");

@@ -39,6 +39,7 @@ typedef struct graph_store_stats {
     uint64_t relationships;
     uint64_t duplicates;  /* rejected because the _key existed */
     uint64_t invalid;     /* rejected by the rules */
+    uint64_t schema_warnings; /* kept, but not matching a class schema */
     uint64_t chunks;      /* chunks handed to the sink */
 } graph_store_stats;
 
