@@ -5,8 +5,7 @@
  * azure_job is built against it with a test instance (id
  * "azure-instance-0001", name "Azure Test Instance" — the values
  * derive_expected.py uses) and validated like a real job; the steps run one
- * after another through the step harness (the engine's, or step_double.h
- * when built with GOV_STEP_DOUBLE); the produced graph is
+ * after another on the engine through the step harness; the produced graph is
  * reduced to what the last step added and compared with the expected
  * file.
  */
@@ -23,11 +22,7 @@
 #include "fakes/fake_azure.h"
 #include "steps/azure_job.h"
 #include "steps/registry.h"
-#ifdef GOV_STEP_DOUBLE
-#include "steps_governance/step_double.h"
-#else
 #include "support/step_harness.h"
-#endif
 
 #include <stdio.h>
 #include <stdlib.h>
