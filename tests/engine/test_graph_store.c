@@ -1,0 +1,266 @@
+/* graph_store: rules, duplicates, case-insensitive look-up, spill + iterate,
+ * chunking to the sink, sink failure. */
+#include "common/json.h"
+#include "engine/graph_store.h"
+
+#include <pthread.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+typedef struct rec_sink {
+    size_t chunks, objects, max_chunk;
+    int fail_after;  /* fail the n-th chunk (1-based), 0 = never */
+    char last_type[64];
+} rec_sink;
+
+static int rec_write(void *ctx, const graph_chunk *c, err_info *err)
+{
+    rec_sink *r = ctx;
+    r->chunks++;
+    if (r->fail_after && (int)r->chunks >= r->fail_after)
+        return err_set(err, ERR_UPSTREAM, "injected sink failure");
+    for (size_t i = 0; i < c->count; i++) {
+        cJSON *o = json_parse_len(c->objects[i], c->lengths[i]);
+        assert_non_null(o);
+        assert_string_equal(json_get_string(o, "_type"), c->type);
+        cJSON_Delete(o);
+    }
+    r->objects += c->count;
+    if (c->count > r->max_chunk)
+        r->max_chunk = c->count;
+    snprintf(r->last_type, sizeof r->last_type, "%s", c->type);
+    return 0;
+}
+
+static cJSON *entity(const char *key, const char *type)
+{
+    cJSON *e = cJSON_CreateObject();
+    cJSON_AddStringToObject(e, "_key", key);
+    cJSON_AddStringToObject(e, "_type", type);
+    cJSON *c = cJSON_AddArrayToObject(e, "_class");
+    cJSON_AddItemToArray(c, cJSON_CreateString("Resource"));
+    cJSON_AddStringToObject(e, "name", "n");
+    cJSON_AddStringToObject(e, "displayName", "n");
+    return e;
+}
+
+static cJSON *rel(const char *key)
+{
+    cJSON *r = cJSON_CreateObject();
+    cJSON_AddStringToObject(r, "_key", key);
+    cJSON_AddStringToObject(r, "_type", "t_has_x");
+    cJSON_AddStringToObject(r, "_class", "HAS");
+    cJSON_AddStringToObject(r, "_fromEntityKey", "aaaaaaaaaaaa");
+    cJSON_AddStringToObject(r, "_toEntityKey", "bbbbbbbbbbbb");
+    cJSON_AddStringToObject(r, "displayName", "HAS");
+    return r;
+}
+
+static void test_rules(void **state)
+{
+    (void)state;
+    err_info err = {0};
+    graph_store *s = graph_store_new(NULL, NULL, &err);
+    assert_non_null(s);
+    /* short key */
+    assert_int_equal(graph_store_add(s, "st", GRAPH_ENTITIES, entity("short", "t_x"), &err), -1);
+    assert_int_equal(err.kind, ERR_INVALID);
+    /* bad property name */
+    cJSON *e = entity("/subscriptions/aaaa", "t_x");
+    cJSON_AddStringToObject(e, "bad/name", "v");
+    assert_int_equal(graph_store_add(s, "st", GRAPH_ENTITIES, e, &err), -1);
+    /* nested object value */
+    e = entity("/subscriptions/bbbb", "t_x");
+    cJSON_AddItemToObject(e, "nested", cJSON_CreateObject());
+    assert_int_equal(graph_store_add(s, "st", GRAPH_ENTITIES, e, &err), -1);
+    /* missing displayName */
+    e = entity("/subscriptions/cccc", "t_x");
+    cJSON_DeleteItemFromObject(e, "displayName");
+    assert_int_equal(graph_store_add(s, "st", GRAPH_ENTITIES, e, &err), -1);
+    /* bad _rawData */
+    e = entity("/subscriptions/dddd", "t_x");
+    cJSON_AddItemToObject(e, "_rawData", cJSON_Parse("[{\"name\":\"default\",\"rawData\":[1]}]"));
+    assert_int_equal(graph_store_add(s, "st", GRAPH_ENTITIES, e, &err), -1);
+    /* bad relationship class */
+    cJSON *r = rel("aaaaaaaaaaaa|owns2|bbbbbbbbbbbb");
+    cJSON_ReplaceItemInObject(r, "_class", cJSON_CreateString("OWNS2"));
+    assert_int_equal(graph_store_add(s, "st", GRAPH_RELATIONSHIPS, r, &err), -1);
+    /* good ones, array of primitives, tag value */
+    e = entity("/subscriptions/eeee", "t_x");
+    cJSON_AddItemToObject(e, "list", cJSON_Parse("[\"a\",1,true]"));
+    cJSON_AddStringToObject(e, "tag.Env", "prod");
+    cJSON_AddItemToObject(e, "_rawData", cJSON_Parse("[{\"name\":\"default\",\"rawData\":{\"a\":1}}]"));
+    assert_int_equal(graph_store_add(s, "st", GRAPH_ENTITIES, e, &err), 0);
+    assert_int_equal(graph_store_add(s, "st", GRAPH_RELATIONSHIPS, rel("aaaaaaaaaaaa|has|bbbbbbbbbbbb"),
+                                     &err), 0);
+    graph_store_stats st;
+    graph_store_get_stats(s, &st);
+    assert_int_equal(st.invalid, 6);
+    assert_int_equal(st.entities, 1);
+    assert_int_equal(st.relationships, 1);
+    graph_store_free(s);
+}
+
+static void test_duplicates_and_case(void **state)
+{
+    (void)state;
+    err_info err = {0};
+    graph_store *s = graph_store_new(NULL, NULL, &err);
+    assert_int_equal(graph_store_add(s, "st", GRAPH_ENTITIES,
+                                     entity("/subscriptions/ABC/resourceGroups/RG", "t_x"), &err), 0);
+    assert_int_equal(graph_store_add(s, "st", GRAPH_ENTITIES,
+                                     entity("/subscriptions/abc/resourcegroups/rg", "t_y"), &err), -1);
+    assert_int_equal(err.kind, ERR_CONFLICT);
+    /* relationships share the key space */
+    assert_int_equal(graph_store_add(s, "st", GRAPH_RELATIONSHIPS,
+                                     rel("/SUBSCRIPTIONS/abc/resourceGroups/rg"), &err), -1);
+    char key[256], type[64];
+    assert_true(graph_store_find_entity(s, "/SUBSCRIPTIONS/abc/RESOURCEGROUPS/rg", key, sizeof key,
+                                        type, sizeof type));
+    assert_string_equal(key, "/subscriptions/ABC/resourceGroups/RG");
+    assert_string_equal(type, "t_x");
+    assert_true(graph_store_has_key(s, "/subscriptions/abc/resourcegroups/RG"));
+    assert_false(graph_store_has_key(s, "/subscriptions/abc/resourcegroups/other"));
+    cJSON *o = graph_store_load_entity(s, "/subscriptions/abc/resourcegroups/rg");
+    assert_non_null(o);
+    assert_string_equal(json_get_string(o, "_key"), "/subscriptions/ABC/resourceGroups/RG");
+    cJSON_Delete(o);
+    graph_store_stats st;
+    graph_store_get_stats(s, &st);
+    assert_int_equal(st.duplicates, 2);
+    graph_store_free(s);
+}
+
+typedef struct it_state { size_t n; long sum; } it_state;
+
+static int count_fn(void *arg, const cJSON *e, err_info *err)
+{
+    (void)err;
+    it_state *st = arg;
+    double v = 0;
+    json_get_number(e, "i", &v);
+    st->sum += (long)v;
+    st->n++;
+    return 0;
+}
+
+static int stop_fn(void *arg, const cJSON *e, err_info *err)
+{
+    (void)e;
+    it_state *st = arg;
+    return ++st->n == 3 ? err_set(err, ERR_INVALID, "stop") : 0;
+}
+
+static void test_spill_iterate_and_chunks(void **state)
+{
+    (void)state;
+    rec_sink rs = {0};
+    graph_sink sink = {.ctx = &rs, .write_chunk = rec_write};
+    err_info err = {0};
+    graph_store *s = graph_store_new(&sink, NULL, &err);
+    assert_non_null(s);
+    const size_t n = 1234;
+    char key[64];
+    for (size_t i = 0; i < n; i++) {
+        snprintf(key, sizeof key, "/subscriptions/x/vm-%06zu", i);
+        cJSON *e = entity(key, i % 2 ? "t_odd" : "t_even");
+        cJSON_AddNumberToObject(e, "i", (double)i);
+        assert_int_equal(graph_store_add(s, "st", GRAPH_ENTITIES, e, &err), 0);
+    }
+    /* chunks went out during collection, capped at 500 */
+    assert_true(rs.chunks >= 2);
+    assert_int_equal(rs.max_chunk, 500);
+    it_state it = {0};
+    assert_int_equal(graph_store_iterate(s, "t_odd", count_fn, &it, &err), 0);
+    assert_int_equal(it.n, n / 2);
+    it_state all = {0};
+    graph_store_iterate(s, "t_even", count_fn, &all, &err);
+    assert_int_equal(it.sum + all.sum, (long)(n * (n - 1) / 2));
+    it_state stop = {0};
+    assert_int_equal(graph_store_iterate(s, "t_odd", stop_fn, &stop, &err), -1);
+    assert_int_equal(stop.n, 3);
+    assert_int_equal(graph_store_iterate(s, "t_none", count_fn, &it, &err), 0);
+    cJSON *o = graph_store_load_entity(s, "/subscriptions/x/VM-000777");
+    double v;
+    assert_true(json_get_number(o, "i", &v) && v == 777);
+    cJSON_Delete(o);
+    assert_int_equal(graph_store_flush(s, NULL, &err), 0);
+    assert_int_equal(rs.objects, n);
+    /* byte threshold: tiny limit -> one object per chunk */
+    graph_store_set_chunk_limits(s, 0, 1);
+    size_t before = rs.chunks;
+    assert_int_equal(graph_store_add(s, "st2", GRAPH_ENTITIES, entity("/subscriptions/y/a1", "t_z"), &err), 0);
+    assert_int_equal(rs.chunks, before + 1);
+    graph_store_free(s);
+}
+
+static void test_sink_failure(void **state)
+{
+    (void)state;
+    rec_sink rs = {.fail_after = 1};
+    graph_sink sink = {.ctx = &rs, .write_chunk = rec_write};
+    err_info err = {0};
+    graph_store *s = graph_store_new(&sink, NULL, &err);
+    graph_store_set_chunk_limits(s, 2, 0);
+    assert_int_equal(graph_store_add(s, "st", GRAPH_ENTITIES, entity("/subscriptions/z/1", "t_x"), &err), 0);
+    assert_int_equal(graph_store_add(s, "st", GRAPH_ENTITIES, entity("/subscriptions/z/2", "t_x"), &err), -1);
+    assert_true(graph_store_sink_failed(s));
+    graph_store_free(s);
+}
+
+typedef struct thr { graph_store *s; int id; } thr;
+
+static void *adder(void *arg)
+{
+    thr *t = arg;
+    char key[64];
+    for (int i = 0; i < 2000; i++) {
+        /* every thread adds the same keys: exactly one add of each wins */
+        snprintf(key, sizeof key, "/subscriptions/c/k-%d", i);
+        err_info err = {0};
+        graph_store_add(t->s, "st", GRAPH_ENTITIES, entity(key, "t_c"), &err);
+    }
+    return NULL;
+}
+
+static void test_concurrent_adds(void **state)
+{
+    (void)state;
+    rec_sink rs = {0};
+    graph_sink sink = {.ctx = &rs, .write_chunk = rec_write};
+    err_info err = {0};
+    graph_store *s = graph_store_new(&sink, NULL, &err);
+    pthread_t th[4];
+    thr t[4];
+    for (int i = 0; i < 4; i++) {
+        t[i] = (thr){s, i};
+        pthread_create(&th[i], NULL, adder, &t[i]);
+    }
+    for (int i = 0; i < 4; i++)
+        pthread_join(th[i], NULL);
+    graph_store_flush(s, NULL, &err);
+    graph_store_stats st;
+    graph_store_get_stats(s, &st);
+    assert_int_equal(st.entities, 2000);
+    assert_int_equal(st.duplicates, 6000);
+    assert_int_equal(rs.objects, 2000);
+    graph_store_free(s);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_rules),
+        cmocka_unit_test(test_duplicates_and_case),
+        cmocka_unit_test(test_spill_iterate_and_chunks),
+        cmocka_unit_test(test_sink_failure),
+        cmocka_unit_test(test_concurrent_adds),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
