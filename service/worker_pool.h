@@ -16,8 +16,9 @@
  * seconds; when the lease is lost, a cancel is requested, or the pool is
  * draining, that job's should_stop() becomes true.
  *
- * Metrics: azure_integration_jobs_finished_total{status} (counter) and
- * azure_integration_job_duration_seconds (histogram), declared by
+ * Metrics: jobs_finished_total{status} (counter, status = final status
+ * or "retry" / "handed_back") and job_duration_seconds (histogram, one
+ * observation per run() call), declared by
  * worker_pool_start.
  */
 #ifndef AI_SERVICE_WORKER_POOL_H

@@ -123,8 +123,11 @@ typedef enum job_cancel_outcome {
 int job_store_cancel(job_store *s, const char *job_id, job_cancel_outcome *outcome,
                      err_info *err);
 
-/* Progress (callers: the worker's job_progress).  Only while owner holds the
- * job; a lost lease makes them fail with ERR_CONFLICT. */
+/* Progress (callers: the worker's job_progress).  Only while the job is
+ * running; afterwards (finished, cancelled, handed back) they fail with
+ * ERR_CONFLICT and change nothing.  steps_planned replaces the job's step
+ * list (a new attempt starts from a fresh plan); step_update upserts one
+ * step by id (an unplanned step is appended). */
 int job_store_steps_planned(job_store *s, const char *job_id, const job_step_report *steps,
                             size_t count, err_info *err);
 int job_store_step_update(job_store *s, const char *job_id, const job_step_report *step,
@@ -151,9 +154,9 @@ typedef struct job_list_filter {
 int job_store_list(job_store *s, const job_list_filter *filter, cJSON **out, err_info *err);
 
 /* Counts for /metrics: jobs by status and queue depth (queued and runnable
- * now).  Also registered as a metrics_on_scrape collector by
- * job_store_register_metrics(): gauges azure_integration_jobs{status} and
- * azure_integration_queue_depth. */
+ * now).  job_store_register_metrics() declares the gauges jobs{status} and
+ * queue_depth and registers a metrics_on_scrape collector that fills them
+ * (one GROUP BY query per scrape); call it once after job_store_new. */
 typedef struct job_store_counts {
     int64_t by_status[6];  /* queued, running, succeeded, partial, failed, cancelled */
     int64_t queue_depth;
