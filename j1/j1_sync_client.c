@@ -1,0 +1,307 @@
+/*
+ * j1_sync_client: see j1_sync_client.h.
+ *
+ * Design: a fresh curl easy handle per call keeps the client free of shared
+ * mutable state (calls from up to six upload threads run concurrently);
+ * the cost, a new connection per batch, is small next to a multi-megabyte
+ * upload.  Backoff sleeps are sliced so that a cancelled upload stops within
+ * 50 ms.  Only identifiers and HTTP statuses go into errors and logs.
+ */
+#include "j1/j1_sync_client.h"
+
+#include "common/log.h"
+#include "common/random.h"
+
+#include <cjson/cJSON.h>
+#include <curl/curl.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <time.h>
+
+struct j1_sync_client {
+    char *base_url;     /* without trailing slash */
+    char *auth_header;  /* "Authorization: Bearer <key>" (secret) */
+    char *account_header;
+    char *api_key;
+};
+
+static pthread_once_t curl_once = PTHREAD_ONCE_INIT;
+static CURLcode curl_rc = CURLE_OK;
+static void curl_init_once(void) { curl_rc = curl_global_init(CURL_GLOBAL_DEFAULT); }
+
+static bool is_loopback_http(const char *url)
+{
+    static const char *const ok[] = {"http://127.0.0.1", "http://localhost", "http://[::1]"};
+    for (size_t i = 0; i < sizeof ok / sizeof ok[0]; i++) {
+        size_t n = strlen(ok[i]);
+        if (strncasecmp(url, ok[i], n) == 0 && (url[n] == '\0' || url[n] == ':' || url[n] == '/'))
+            return true;
+    }
+    return false;
+}
+
+int j1_sync_client_new(const char *base_url, const char *api_key, const char *account_id,
+                       j1_sync_client **out, err_info *err)
+{
+    *out = NULL;
+    if (!base_url || !*base_url)
+        return err_set(err, ERR_INVALID, "JupiterOne API base URL is empty"),
+               err_hint(err, "set J1_API_BASE_URL, e.g. https://api.us.jupiterone.io");
+    if (strncasecmp(base_url, "https://", 8) != 0 && !is_loopback_http(base_url))
+        return err_set(err, ERR_INVALID, "JupiterOne API base URL must use https"),
+               err_hint(err, "use https://...; plain http is accepted only for loopback test servers");
+    if (!api_key || !*api_key)
+        return err_set(err, ERR_INVALID, "JupiterOne API key is empty"),
+               err_hint(err, "set J1_API_KEY");
+    if (!account_id || !*account_id)
+        return err_set(err, ERR_INVALID, "JupiterOne account id is empty"),
+               err_hint(err, "set the instance's JupiterOne account id");
+    if (strpbrk(api_key, "\r\n") || strpbrk(account_id, "\r\n"))
+        return err_set(err, ERR_INVALID, "JupiterOne API key or account id contains a line break"),
+               err_hint(err, "check the configured values for stray newlines");
+    pthread_once(&curl_once, curl_init_once);
+    if (curl_rc != CURLE_OK)
+        return err_set(err, ERR_INTERNAL, "libcurl initialisation failed: %s", curl_easy_strerror(curl_rc));
+
+    j1_sync_client *c = calloc(1, sizeof *c);
+    sbuf a, b;
+    sbuf_init(&a);
+    sbuf_init(&b);
+    if (!c)
+        goto nomem;
+    sbuf_printf(&a, "Authorization: Bearer %s", api_key);
+    sbuf_printf(&b, "JupiterOne-Account: %s", account_id);
+    c->base_url = strdup(base_url);
+    c->api_key = strdup(api_key);
+    if (sbuf_failed(&a) || sbuf_failed(&b) || !c->base_url || !c->api_key)
+        goto nomem;
+    c->auth_header = sbuf_take(&a);
+    c->account_header = sbuf_take(&b);
+    size_t n = strlen(c->base_url);
+    while (n > 0 && c->base_url[n - 1] == '/')
+        c->base_url[--n] = '\0';
+    log_secret_register(api_key);
+    *out = c;
+    return 0;
+nomem:
+    sbuf_free(&a);
+    sbuf_free(&b);
+    if (c) {
+        free(c->base_url);
+        free(c->api_key);
+        free(c);
+    }
+    return err_set(err, ERR_NOMEM, "out of memory creating the JupiterOne client");
+}
+
+void j1_sync_client_free(j1_sync_client *c)
+{
+    if (!c)
+        return;
+    log_secret_unregister(c->api_key);
+    free(c->base_url);
+    free(c->api_key);
+    free(c->auth_header);
+    free(c->account_header);
+    free(c);
+}
+
+void j1_response_free(j1_response *r)
+{
+    if (r)
+        sbuf_free(&r->body);
+}
+
+typedef struct attempt_out {
+    sbuf *body;
+    long retry_after_s;  /* -1 when absent */
+} attempt_out;
+
+static size_t on_body(char *p, size_t size, size_t n, void *arg)
+{
+    sbuf *b = arg;
+    sbuf_append(b, p, size * n);
+    return sbuf_failed(b) ? 0 : size * n;
+}
+
+static size_t on_header(char *p, size_t size, size_t n, void *arg)
+{
+    attempt_out *o = arg;
+    size_t len = size * n;
+    static const char name[] = "retry-after:";
+    if (len > sizeof name - 1 && strncasecmp(p, name, sizeof name - 1) == 0) {
+        char tmp[32];
+        size_t m = len - (sizeof name - 1);
+        if (m >= sizeof tmp)
+            m = sizeof tmp - 1;
+        memcpy(tmp, p + sizeof name - 1, m);
+        tmp[m] = '\0';
+        char *end;
+        long v = strtol(tmp, &end, 10);
+        if (end != tmp && v >= 0)
+            o->retry_after_s = v;
+    }
+    return len;
+}
+
+/* One attempt.  Returns the CURLcode; fills *status on an answer. */
+static CURLcode attempt(j1_sync_client *c, const char *method, const char *url, const char *body,
+                        size_t body_len, const char *correlation_id, long *status, attempt_out *o)
+{
+    CURL *h = curl_easy_init();
+    if (!h)
+        return CURLE_OUT_OF_MEMORY;
+    struct curl_slist *hd = NULL, *tmp;
+    char corr[96];
+    CURLcode rc = CURLE_OUT_OF_MEMORY;
+    if (!(tmp = curl_slist_append(hd, c->auth_header)))
+        goto done;
+    hd = tmp;
+    if (!(tmp = curl_slist_append(hd, c->account_header)))
+        goto done;
+    hd = tmp;
+    if (!(tmp = curl_slist_append(hd, "Content-Type: application/json")))
+        goto done;
+    hd = tmp;
+    if (!(tmp = curl_slist_append(hd, "Expect:")))
+        goto done;
+    hd = tmp;
+    if (correlation_id) {
+        snprintf(corr, sizeof corr, "JupiterOne-Correlation-Id: %s", correlation_id);
+        if (!(tmp = curl_slist_append(hd, corr)))
+            goto done;
+        hd = tmp;
+    }
+    curl_easy_setopt(h, CURLOPT_URL, url);
+    curl_easy_setopt(h, CURLOPT_HTTPHEADER, hd);
+    curl_easy_setopt(h, CURLOPT_NOSIGNAL, 1L);
+    curl_easy_setopt(h, CURLOPT_CONNECTTIMEOUT_MS, 10000L);
+    curl_easy_setopt(h, CURLOPT_TIMEOUT_MS, 300000L);
+    curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, on_body);
+    curl_easy_setopt(h, CURLOPT_WRITEDATA, o->body);
+    curl_easy_setopt(h, CURLOPT_HEADERFUNCTION, on_header);
+    curl_easy_setopt(h, CURLOPT_HEADERDATA, o);
+    curl_easy_setopt(h, CURLOPT_USERAGENT, "azure-integration");
+    if (strcmp(method, "GET") != 0) {
+        curl_easy_setopt(h, CURLOPT_POST, 1L);
+        curl_easy_setopt(h, CURLOPT_POSTFIELDS, body ? body : "");
+        curl_easy_setopt(h, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)(body ? body_len : 0));
+    }
+    rc = curl_easy_perform(h);
+    if (rc == CURLE_OK)
+        curl_easy_getinfo(h, CURLINFO_RESPONSE_CODE, status);
+done:
+    curl_slist_free_all(hd);
+    curl_easy_cleanup(h);
+    return rc;
+}
+
+static void sleep_ms_cancellable(long ms, atomic_bool *cancel)
+{
+    while (ms > 0 && !(cancel && atomic_load(cancel))) {
+        long slice = ms > 50 ? 50 : ms;
+        struct timespec ts = {slice / 1000, (slice % 1000) * 1000000L};
+        nanosleep(&ts, NULL);
+        ms -= slice;
+    }
+}
+
+int j1_sync_call(j1_sync_client *c, const char *method, const char *path,
+                 const char *body, size_t body_len, const char *correlation_id,
+                 const j1_retry_policy *policy, atomic_bool *cancel,
+                 j1_response *resp, err_info *err)
+{
+    resp->status = 0;
+    resp->retries = 0;
+    sbuf_init(&resp->body);
+    sbuf url;
+    sbuf_init(&url);
+    sbuf_puts(&url, c->base_url);
+    sbuf_puts(&url, path);
+    if (sbuf_failed(&url)) {
+        sbuf_free(&url);
+        return err_set(err, ERR_NOMEM, "out of memory building a JupiterOne URL");
+    }
+    int attempts = policy && policy->max_attempts > 0 ? policy->max_attempts : 5;
+    long initial = policy && policy->initial_ms > 0 ? policy->initial_ms : 200;
+    long cap = policy && policy->max_ms > 0 ? policy->max_ms : 10000;
+    CURLcode rc = CURLE_OK;
+    for (int n = 0; n < attempts; n++) {
+        if (n > 0)
+            resp->retries++;
+        sbuf_reset(&resp->body);
+        attempt_out o = {&resp->body, -1};
+        long status = 0;
+        rc = attempt(c, method, sbuf_str(&url), body, body_len, correlation_id, &status, &o);
+        bool transient = rc != CURLE_OK || status >= 500 || status == 429;
+        if (!transient) {
+            resp->status = status;
+            sbuf_free(&url);
+            return 0;
+        }
+        resp->status = status;
+        if (n + 1 >= attempts || (cancel && atomic_load(cancel)))
+            break;
+        long delay;
+        if (status == 429 && o.retry_after_s >= 0)
+            delay = o.retry_after_s * 1000;
+        else {
+            double f = (double)initial * (double)(1L << (n < 20 ? n : 20));
+            delay = (long)(f * (0.7 + 0.3 * random_unit()));
+        }
+        if (delay > cap)
+            delay = cap;
+        char st[24];
+        snprintf(st, sizeof st, "%ld", status);
+        log_kv(LOG_WARN, "JupiterOne request failed; retrying", "method", method, "path", path,
+               "status", status ? st : curl_easy_strerror(rc), NULL);
+        sleep_ms_cancellable(delay, cancel);
+    }
+    sbuf_free(&url);
+    if (rc != CURLE_OK) {
+        err_set(err, ERR_NETWORK, "JupiterOne request %s %s failed after %d attempts: %s", method,
+                path, attempts, curl_easy_strerror(rc));
+        return err_hint(err, "check network access to the JupiterOne API base URL");
+    }
+    return 0;  /* answered (5xx/429 after retries): the caller reports the status */
+}
+
+void j1_response_error_code(const j1_response *r, char *buf, size_t size)
+{
+    if (size)
+        buf[0] = '\0';
+    if (!r->body.data)
+        return;
+    cJSON *j = cJSON_ParseWithLength(r->body.data, r->body.len);
+    const cJSON *code = cJSON_GetObjectItemCaseSensitive(cJSON_GetObjectItemCaseSensitive(j, "error"), "code");
+    if (cJSON_IsString(code))
+        snprintf(buf, size, "%s", code->valuestring);
+    cJSON_Delete(j);
+}
+
+int j1_response_to_err(const j1_response *r, const char *context, err_info *err)
+{
+    char code[96], msg[200] = "";
+    j1_response_error_code(r, code, sizeof code);
+    if (r->body.data) {
+        cJSON *j = cJSON_ParseWithLength(r->body.data, r->body.len);
+        const cJSON *m = cJSON_GetObjectItemCaseSensitive(cJSON_GetObjectItemCaseSensitive(j, "error"), "message");
+        if (cJSON_IsString(m))
+            snprintf(msg, sizeof msg, "%s", m->valuestring);
+        cJSON_Delete(j);
+    }
+    err_kind kind = r->status == 401 ? ERR_AUTH : r->status == 403 ? ERR_FORBIDDEN
+                  : r->status == 429 ? ERR_THROTTLED : r->status == 404 ? ERR_NOT_FOUND : ERR_UPSTREAM;
+    if (code[0])
+        err_set(err, kind, "%s (API response: code=%s, message=\"%s\")", context, code, msg);
+    else
+        err_set(err, kind, "%s (API response: code=%ld)", context, r->status);
+    if (err)
+        err->http_status = (int)r->status;
+    if (kind == ERR_AUTH || kind == ERR_FORBIDDEN)
+        err_hint(err, "check the JupiterOne API key and account id");
+    return -1;
+}

@@ -1,0 +1,763 @@
+/*
+ * j1_uploader: see j1_uploader.h.
+ *
+ * Design: the store's thread appends objects to one open batch per kind
+ * (entities, relationships), closing a batch when the next object would
+ * reach the byte limit (SDK batchGraphObjectsBySizeInBytes).  Closed batches
+ * go into a bounded FIFO (2 x concurrency) consumed by `concurrency` upload
+ * threads; a full FIFO blocks write_chunk, so at most
+ * (queue + in flight + 2 open) batches exist at once.  A batch keeps its
+ * objects separately (not one body) so a 413 can split it in halves without
+ * re-parsing; the request body is built just before sending.  The first
+ * fatal error is kept under the lock; afterwards workers drop work,
+ * write_chunk fails, and finish() aborts the sync job instead of finalizing
+ * (so JupiterOne deletes nothing).
+ */
+#include "j1/j1_uploader.h"
+
+#include "common/log.h"
+#include "common/metrics.h"
+#include "common/random.h"
+#include "common/sbuf.h"
+#include "j1/j1_sync_client.h"
+
+#include <cjson/cJSON.h>
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define J1_DEFAULT_LIMIT 5000000u
+#define J1_MAX_CONCURRENCY 6
+
+typedef struct obj {
+    char *json;
+    size_t len;
+} obj;
+
+typedef struct batch {
+    graph_kind kind;
+    obj *objs;
+    size_t count, cap;
+    size_t bytes;
+    struct batch *next;
+} batch;
+
+struct j1_uploader {
+    j1_sync_client *client;
+    j1_uploader_settings cfg;        /* strings below are owned copies */
+    char *instance_id, *integration_job_id;
+    char job_id[128];
+    j1_retry_policy policy;
+    size_t limit;
+    int concurrency;
+
+    pthread_mutex_t mu;
+    pthread_cond_t cv;               /* queue changed / worker finished */
+    batch *head, *tail;
+    size_t queued, max_queued;
+    int in_flight;
+    bool stopping;
+    bool ended;                      /* finish or abort done */
+    bool has_fatal;
+    err_info fatal;
+    char status[48];
+    j1_upload_stats stats;
+    atomic_bool cancel;
+
+    batch *open[2];                  /* store thread only */
+    pthread_t threads[J1_MAX_CONCURRENCY];
+    int nthreads;
+};
+
+static const char *kind_name(graph_kind k) { return k == GRAPH_ENTITIES ? "entities" : "relationships"; }
+
+static void declare_metrics(void)
+{
+    metrics_declare("j1_upload_batches_total", METRIC_COUNTER,
+                    "Batches uploaded to JupiterOne by kind and outcome", NULL, 0);
+    metrics_declare("j1_upload_bytes_total", METRIC_COUNTER,
+                    "Bytes of graph objects uploaded to JupiterOne", NULL, 0);
+    metrics_declare("j1_upload_retries_total", METRIC_COUNTER,
+                    "JupiterOne upload retries (5xx, 429, connection errors, 413 splits)", NULL, 0);
+}
+
+static void count_batch(graph_kind kind, const char *status)
+{
+    char labels[80];
+    snprintf(labels, sizeof labels, "kind=\"%s\",status=\"%s\"", kind_name(kind), status);
+    metrics_counter_add("j1_upload_batches_total", labels, 1);
+}
+
+/* ---- batches ---------------------------------------------------------- */
+
+static batch *batch_new(graph_kind kind)
+{
+    batch *b = calloc(1, sizeof *b);
+    if (b)
+        b->kind = kind;
+    return b;
+}
+
+static void batch_free(batch *b)
+{
+    if (!b)
+        return;
+    for (size_t i = 0; i < b->count; i++)
+        free(b->objs[i].json);
+    free(b->objs);
+    free(b);
+}
+
+/* Takes ownership of json. */
+static int batch_push(batch *b, char *json, size_t len)
+{
+    if (b->count == b->cap) {
+        size_t cap = b->cap ? b->cap * 2 : 64;
+        obj *p = realloc(b->objs, cap * sizeof *p);
+        if (!p)
+            return -1;
+        b->objs = p;
+        b->cap = cap;
+    }
+    b->objs[b->count++] = (obj){json, len};
+    b->bytes += len;
+    return 0;
+}
+
+/* ---- state ------------------------------------------------------------ */
+
+static void set_status(j1_uploader *u, const char *status)
+{
+    pthread_mutex_lock(&u->mu);
+    snprintf(u->status, sizeof u->status, "%s", status);
+    pthread_mutex_unlock(&u->mu);
+    if (u->cfg.on_state)
+        u->cfg.on_state(u->cfg.on_state_arg, u->job_id[0] ? u->job_id : NULL, status);
+}
+
+/* Records the first fatal error and wakes everyone. Caller holds no lock. */
+static void set_fatal(j1_uploader *u, const err_info *e)
+{
+    pthread_mutex_lock(&u->mu);
+    if (!u->has_fatal) {
+        u->has_fatal = true;
+        u->fatal = *e;
+        atomic_store(&u->cancel, true);
+    }
+    pthread_cond_broadcast(&u->cv);
+    pthread_mutex_unlock(&u->mu);
+}
+
+static void job_status_from(const j1_response *r, char *buf, size_t size)
+{
+    buf[0] = '\0';
+    cJSON *j = r->body.data ? cJSON_ParseWithLength(r->body.data, r->body.len) : NULL;
+    const cJSON *st = cJSON_GetObjectItemCaseSensitive(cJSON_GetObjectItemCaseSensitive(j, "job"), "status");
+    if (cJSON_IsString(st))
+        snprintf(buf, size, "%s", st->valuestring);
+    cJSON_Delete(j);
+}
+
+/* ---- _rawData handling ------------------------------------------------ */
+
+/* Object without its _rawData, as compact JSON; NULL if it has none or on error. */
+static char *drop_raw_data(const char *json, size_t len, size_t *out_len)
+{
+    cJSON *j = cJSON_ParseWithLength(json, len);
+    char *out = NULL;
+    if (j && cJSON_GetObjectItemCaseSensitive(j, "_rawData")) {
+        cJSON_DeleteItemFromObjectCaseSensitive(j, "_rawData");
+        out = cJSON_PrintUnformatted(j);
+        if (out)
+            *out_len = strlen(out);
+    }
+    cJSON_Delete(j);
+    return out;
+}
+
+static size_t json_size(const cJSON *v)
+{
+    char *t = cJSON_PrintUnformatted(v);
+    size_t n = t ? strlen(t) : 0;
+    free(t);
+    return n;
+}
+
+/* SDK shrinkBatchRawData for one object: replace the largest top-level value
+ * of the largest rawData entry with "TRUNCATED" until the object's JSON is at
+ * most `target` bytes.  Returns a new text, or NULL when it cannot shrink. */
+static char *shrink_raw_data(const char *json, size_t len, size_t target, size_t *out_len)
+{
+    cJSON *j = cJSON_ParseWithLength(json, len);
+    char *out = NULL;
+    cJSON *raw = cJSON_GetObjectItemCaseSensitive(j, "_rawData");
+    if (!cJSON_IsArray(raw) || cJSON_GetArraySize(raw) == 0)
+        goto done;
+    size_t size = len;
+    while (size > target) {
+        cJSON *best_entry = NULL, *e;
+        size_t best = 0;
+        cJSON_ArrayForEach(e, raw) {
+            size_t n = json_size(e);
+            if (n > best) {
+                best = n;
+                best_entry = e;
+            }
+        }
+        cJSON *rd = cJSON_GetObjectItemCaseSensitive(best_entry, "rawData");
+        cJSON *best_prop = NULL, *p;
+        size_t pbest = 0;
+        cJSON_ArrayForEach(p, rd) {
+            size_t n = json_size(p);
+            if (n > pbest) {
+                pbest = n;
+                best_prop = p;
+            }
+        }
+        if (!best_prop || pbest <= 11)
+            goto done;  /* nothing left to truncate */
+        cJSON *t = cJSON_CreateString("TRUNCATED");
+        if (!t || !cJSON_ReplaceItemViaPointer(rd, best_prop, t)) {
+            cJSON_Delete(t);
+            goto done;
+        }
+        size -= pbest - 11;
+    }
+    out = cJSON_PrintUnformatted(j);
+    if (out)
+        *out_len = strlen(out);
+done:
+    cJSON_Delete(j);
+    return out;
+}
+
+/* ---- uploading (worker threads) --------------------------------------- */
+
+static int upload_range(j1_uploader *u, graph_kind kind, obj *objs, size_t count, err_info *err);
+
+static int build_body(graph_kind kind, const obj *objs, size_t count, sbuf *body)
+{
+    sbuf_printf(body, "{\"%s\":[", kind_name(kind));
+    for (size_t i = 0; i < count; i++) {
+        if (i)
+            sbuf_putc(body, ',');
+        sbuf_append(body, objs[i].json, objs[i].len);
+    }
+    sbuf_puts(body, "]}");
+    return sbuf_failed(body) ? -1 : 0;
+}
+
+static int upload_range(j1_uploader *u, graph_kind kind, obj *objs, size_t count, err_info *err)
+{
+    if (count == 0)
+        return 0;
+    if (atomic_load(&u->cancel))
+        return err_set(err, ERR_CANCELLED, "upload stopped after an earlier fatal error");
+    char corr[37], path[512];
+    random_uuid(corr);
+    snprintf(path, sizeof path, "/persister/synchronization/jobs/%s/%s", u->job_id, kind_name(kind));
+    for (int shrink_round = 0;; shrink_round++) {
+        sbuf body;
+        sbuf_init(&body);
+        if (build_body(kind, objs, count, &body) < 0) {
+            sbuf_free(&body);
+            return err_set(err, ERR_NOMEM, "out of memory building a JupiterOne upload");
+        }
+        j1_response r;
+        int rc = j1_sync_call(u->client, "POST", path, sbuf_str(&body), body.len, corr, &u->policy,
+                              &u->cancel, &r, err);
+        size_t body_len = body.len;
+        sbuf_free(&body);
+        pthread_mutex_lock(&u->mu);
+        u->stats.retries += (size_t)r.retries;
+        pthread_mutex_unlock(&u->mu);
+        if (r.retries)
+            metrics_counter_add("j1_upload_retries_total", NULL, r.retries);
+        if (rc < 0) {
+            j1_response_free(&r);
+            count_batch(kind, "error");
+            return err_prefix(err, "uploading %s", kind_name(kind));
+        }
+        if (r.status >= 200 && r.status < 300) {
+            j1_response_free(&r);
+            size_t bytes = 0;
+            for (size_t i = 0; i < count; i++)
+                bytes += objs[i].len;
+            pthread_mutex_lock(&u->mu);
+            if (kind == GRAPH_ENTITIES)
+                u->stats.entities_uploaded += count;
+            else
+                u->stats.relationships_uploaded += count;
+            u->stats.batches_uploaded++;
+            u->stats.bytes_uploaded += bytes;
+            pthread_mutex_unlock(&u->mu);
+            count_batch(kind, "ok");
+            metrics_counter_add("j1_upload_bytes_total", NULL, (double)bytes);
+            return 0;
+        }
+        char code[96];
+        j1_response_error_code(&r, code, sizeof code);
+        if (strcmp(code, "JOB_NOT_AWAITING_UPLOADS") == 0) {
+            j1_response_free(&r);
+            count_batch(kind, "error");
+            err_set(err, ERR_CONFLICT,
+                    "JupiterOne synchronization job %s has already ended; uploads are refused", u->job_id);
+            return err_hint(err, "the job was finalized or aborted elsewhere; run the job again");
+        }
+        if (r.status == 413 || strcmp(code, "RequestEntityTooLargeException") == 0) {
+            j1_response_free(&r);
+            pthread_mutex_lock(&u->mu);
+            u->stats.splits++;
+            pthread_mutex_unlock(&u->mu);
+            metrics_counter_add("j1_upload_retries_total", NULL, 1);
+            if (count > 1) {
+                size_t half = count / 2;
+                log_kv(LOG_INFO, "JupiterOne refused a batch as too large; splitting it", "kind",
+                       kind_name(kind), NULL);
+                if (upload_range(u, kind, objs, half, err) < 0)
+                    return -1;
+                return upload_range(u, kind, objs + half, count - half, err);
+            }
+            size_t nl = 0;
+            char *shrunk = shrink_raw_data(objs[0].json, objs[0].len, body_len / 2, &nl);
+            if (!shrunk || shrink_round >= 16) {
+                free(shrunk);
+                count_batch(kind, "error");
+                err_set(err, ERR_UPSTREAM,
+                        "JupiterOne refused one %s object as too large (%zu bytes) and its _rawData "
+                        "cannot shrink further", kind == GRAPH_ENTITIES ? "entity" : "relationship",
+                        objs[0].len);
+                return err_hint(err, "the object's properties exceed JupiterOne's request size limit");
+            }
+            log_kv(LOG_WARN, "JupiterOne refused one object as too large; truncating its _rawData",
+                   "kind", kind_name(kind), NULL);
+            free(objs[0].json);
+            objs[0].json = shrunk;
+            objs[0].len = nl;
+            random_uuid(corr);
+            continue;
+        }
+        count_batch(kind, "error");
+        char ctx[96];
+        snprintf(ctx, sizeof ctx, "uploading %s to JupiterOne", kind_name(kind));
+        j1_response_to_err(&r, ctx, err);
+        j1_response_free(&r);
+        return -1;
+    }
+}
+
+static void *worker_main(void *arg)
+{
+    j1_uploader *u = arg;
+    pthread_mutex_lock(&u->mu);
+    for (;;) {
+        while (!u->head && !u->stopping)
+            pthread_cond_wait(&u->cv, &u->mu);
+        if (!u->head)
+            break;
+        batch *b = u->head;
+        u->head = b->next;
+        if (!u->head)
+            u->tail = NULL;
+        u->queued--;
+        u->in_flight++;
+        bool skip = u->has_fatal;
+        pthread_cond_broadcast(&u->cv);
+        pthread_mutex_unlock(&u->mu);
+        if (!skip) {
+            err_info e = {0};
+            if (upload_range(u, b->kind, b->objs, b->count, &e) < 0 && e.kind != ERR_CANCELLED) {
+                char d[800];
+                log_kv(LOG_ERROR, "JupiterOne upload failed", "error", err_describe(&e, d, sizeof d), NULL);
+                set_fatal(u, &e);
+            }
+        }
+        batch_free(b);
+        pthread_mutex_lock(&u->mu);
+        u->in_flight--;
+        pthread_cond_broadcast(&u->cv);
+    }
+    pthread_mutex_unlock(&u->mu);
+    return NULL;
+}
+
+/* ---- sink ------------------------------------------------------------- */
+
+static int fatal_copy(j1_uploader *u, err_info *err)
+{
+    if (err)
+        *err = u->fatal;
+    return -1;
+}
+
+/* Hands the open batch of `kind` to the workers; blocks while the queue is full. */
+static int close_batch(j1_uploader *u, graph_kind kind, err_info *err)
+{
+    batch *b = u->open[kind];
+    if (!b || b->count == 0)
+        return 0;
+    u->open[kind] = NULL;
+    pthread_mutex_lock(&u->mu);
+    while (u->queued >= u->max_queued && !u->has_fatal)
+        pthread_cond_wait(&u->cv, &u->mu);
+    if (u->has_fatal) {
+        int rc = fatal_copy(u, err);
+        pthread_mutex_unlock(&u->mu);
+        batch_free(b);
+        return rc;
+    }
+    if (u->tail)
+        u->tail->next = b;
+    else
+        u->head = b;
+    u->tail = b;
+    u->queued++;
+    pthread_cond_broadcast(&u->cv);
+    pthread_mutex_unlock(&u->mu);
+    return 0;
+}
+
+static int sink_write(void *ctx, const graph_chunk *chunk, err_info *err)
+{
+    j1_uploader *u = ctx;
+    graph_kind kind = chunk->kind == GRAPH_RELATIONSHIPS ? GRAPH_RELATIONSHIPS : GRAPH_ENTITIES;
+    pthread_mutex_lock(&u->mu);
+    bool fatal = u->has_fatal, ended = u->ended;
+    if (fatal)
+        fatal_copy(u, err);
+    pthread_mutex_unlock(&u->mu);
+    if (fatal)
+        return -1;
+    if (ended)
+        return err_set(err, ERR_INTERNAL, "graph chunk written after the upload ended");
+    for (size_t i = 0; i < chunk->count; i++) {
+        size_t len = chunk->lengths[i];
+        char *copy = NULL;
+        if (len > u->limit) {
+            size_t nl = 0;
+            copy = drop_raw_data(chunk->objects[i], len, &nl);
+            if (!copy || nl > u->limit) {
+                free(copy);
+                pthread_mutex_lock(&u->mu);
+                u->stats.objects_skipped_oversize++;
+                pthread_mutex_unlock(&u->mu);
+                char sz[32];
+                snprintf(sz, sizeof sz, "%zu", len);
+                log_kv(LOG_WARN, "graph object exceeds JupiterOne's upload size limit; skipped",
+                       "type", chunk->type ? chunk->type : "", "step", chunk->step_id ? chunk->step_id : "",
+                       "bytes", sz, NULL);
+                continue;
+            }
+            pthread_mutex_lock(&u->mu);
+            u->stats.raw_data_dropped++;
+            pthread_mutex_unlock(&u->mu);
+            len = nl;
+        } else {
+            copy = malloc(len + 1);
+            if (copy) {
+                memcpy(copy, chunk->objects[i], len);
+                copy[len] = '\0';
+            }
+        }
+        if (!copy)
+            return err_set(err, ERR_NOMEM, "out of memory queueing a JupiterOne upload");
+        if (u->open[kind] && u->open[kind]->bytes + len >= u->limit && close_batch(u, kind, err) < 0) {
+            free(copy);
+            return -1;
+        }
+        if (!u->open[kind] && !(u->open[kind] = batch_new(kind))) {
+            free(copy);
+            return err_set(err, ERR_NOMEM, "out of memory queueing a JupiterOne upload");
+        }
+        if (batch_push(u->open[kind], copy, len) < 0) {
+            free(copy);
+            return err_set(err, ERR_NOMEM, "out of memory queueing a JupiterOne upload");
+        }
+    }
+    return 0;
+}
+
+/* Waits until every queued and in-flight batch is done. */
+static void drain(j1_uploader *u)
+{
+    pthread_mutex_lock(&u->mu);
+    while (u->queued > 0 || u->in_flight > 0)
+        pthread_cond_wait(&u->cv, &u->mu);
+    pthread_mutex_unlock(&u->mu);
+}
+
+static void stop_workers(j1_uploader *u)
+{
+    pthread_mutex_lock(&u->mu);
+    u->stopping = true;
+    pthread_cond_broadcast(&u->cv);
+    pthread_mutex_unlock(&u->mu);
+    for (int i = 0; i < u->nthreads; i++)
+        pthread_join(u->threads[i], NULL);
+    u->nthreads = 0;
+    for (int k = 0; k < 2; k++) {
+        batch_free(u->open[k]);
+        u->open[k] = NULL;
+    }
+    while (u->head) {
+        batch *b = u->head;
+        u->head = b->next;
+        batch_free(b);
+    }
+    u->tail = NULL;
+    u->queued = 0;
+}
+
+static int post_job_action(j1_uploader *u, const char *action, const char *body, bool retry,
+                           const char *new_status, err_info *err)
+{
+    char path[512], ctx[256];
+    snprintf(path, sizeof path, "/persister/synchronization/jobs/%s/%s", u->job_id, action);
+    j1_retry_policy once = {1, 1, 1};
+    j1_response r;
+    if (j1_sync_call(u->client, "POST", path, body, strlen(body), NULL, retry ? &u->policy : &once,
+                     NULL, &r, err) < 0) {
+        j1_response_free(&r);
+        return err_prefix(err, "%s of JupiterOne synchronization job %s", action, u->job_id);
+    }
+    if (r.status < 200 || r.status >= 300) {
+        snprintf(ctx, sizeof ctx, "%s of JupiterOne synchronization job %s", action, u->job_id);
+        j1_response_to_err(&r, ctx, err);
+        j1_response_free(&r);
+        return -1;
+    }
+    char st[48];
+    job_status_from(&r, st, sizeof st);
+    j1_response_free(&r);
+    set_status(u, st[0] ? st : new_status);
+    return 0;
+}
+
+static int do_abort(j1_uploader *u, const char *reason, err_info *err)
+{
+    sbuf b;
+    sbuf_init(&b);
+    sbuf_puts(&b, "{\"reason\":");
+    sbuf_json_string(&b, reason ? reason : "aborted");
+    sbuf_putc(&b, '}');
+    if (sbuf_failed(&b)) {
+        sbuf_free(&b);
+        return err_set(err, ERR_NOMEM, "out of memory aborting the JupiterOne job");
+    }
+    int rc = post_job_action(u, "abort", sbuf_str(&b), false, "ABORTED", err);
+    sbuf_free(&b);
+    if (rc == 0)
+        log_kv(LOG_WARN, "JupiterOne synchronization job aborted", "syncJobId", u->job_id, NULL);
+    return rc;
+}
+
+static int sink_finish(void *ctx, const char *const *partial_types, size_t count,
+                       const char *summary_json, err_info *err)
+{
+    (void)summary_json;
+    j1_uploader *u = ctx;
+    if (u->ended)
+        return err_set(err, ERR_INTERNAL, "JupiterOne upload finished twice");
+    err_info local = {0};
+    if (close_batch(u, GRAPH_ENTITIES, &local) == 0)
+        close_batch(u, GRAPH_RELATIONSHIPS, &local);
+    drain(u);
+    u->ended = true;
+    pthread_mutex_lock(&u->mu);
+    bool fatal = u->has_fatal;
+    err_info fe = u->fatal;
+    pthread_mutex_unlock(&u->mu);
+    if (fatal) {
+        err_info ae = {0};
+        if (do_abort(u, fe.message, &ae) < 0) {
+            char d[800];
+            log_kv(LOG_ERROR, "aborting the JupiterOne job failed", "error", err_describe(&ae, d, sizeof d), NULL);
+        }
+        if (err)
+            *err = fe;
+        return -1;
+    }
+    sbuf b;
+    sbuf_init(&b);
+    sbuf_puts(&b, "{\"partialDatasets\":{\"types\":[");
+    for (size_t i = 0; i < count; i++) {
+        if (i)
+            sbuf_putc(&b, ',');
+        sbuf_json_string(&b, partial_types[i]);
+    }
+    sbuf_puts(&b, "]}}");
+    if (sbuf_failed(&b)) {
+        sbuf_free(&b);
+        return err_set(err, ERR_NOMEM, "out of memory finalizing the JupiterOne job");
+    }
+    int rc = post_job_action(u, "finalize", sbuf_str(&b), true, "FINALIZE_PENDING", err);
+    sbuf_free(&b);
+    if (rc < 0) {
+        err_info ae = {0};
+        if (do_abort(u, err ? err->message : "finalize failed", &ae) < 0) {
+            char d[800];
+            log_kv(LOG_ERROR, "aborting the JupiterOne job failed", "error", err_describe(&ae, d, sizeof d), NULL);
+        }
+        return -1;
+    }
+    log_kv(LOG_INFO, "JupiterOne synchronization job finalized", "syncJobId", u->job_id, NULL);
+    return 0;
+}
+
+static int sink_abort(void *ctx, const char *reason, err_info *err)
+{
+    j1_uploader *u = ctx;
+    if (u->ended)
+        return 0;
+    u->ended = true;
+    atomic_store(&u->cancel, true);
+    stop_workers(u);
+    return do_abort(u, reason, err);
+}
+
+/* ---- lifecycle -------------------------------------------------------- */
+
+graph_sink j1_uploader_sink(j1_uploader *u)
+{
+    return (graph_sink){u, sink_write, sink_finish, sink_abort};
+}
+
+const char *j1_uploader_job_id(const j1_uploader *u) { return u->job_id; }
+
+void j1_uploader_status(j1_uploader *u, char *buf, size_t size)
+{
+    pthread_mutex_lock(&u->mu);
+    snprintf(buf, size, "%s", u->status);
+    pthread_mutex_unlock(&u->mu);
+}
+
+void j1_uploader_stats(j1_uploader *u, j1_upload_stats *out)
+{
+    pthread_mutex_lock(&u->mu);
+    *out = u->stats;
+    pthread_mutex_unlock(&u->mu);
+}
+
+static int start_job(j1_uploader *u, err_info *err)
+{
+    sbuf b;
+    sbuf_init(&b);
+    sbuf_puts(&b, "{\"source\":\"integration-managed\",\"integrationInstanceId\":");
+    sbuf_json_string(&b, u->instance_id);
+    if (u->integration_job_id) {
+        sbuf_puts(&b, ",\"integrationJobId\":");
+        sbuf_json_string(&b, u->integration_job_id);
+    }
+    sbuf_putc(&b, '}');
+    if (sbuf_failed(&b)) {
+        sbuf_free(&b);
+        return err_set(err, ERR_NOMEM, "out of memory starting the JupiterOne job");
+    }
+    j1_retry_policy p = u->policy;  /* the SDK does not retry start beyond the HTTP layer: 3 attempts */
+    if (p.max_attempts > 3)
+        p.max_attempts = 3;
+    j1_response r;
+    int rc = j1_sync_call(u->client, "POST", "/persister/synchronization/jobs", sbuf_str(&b), b.len,
+                          NULL, &p, NULL, &r, err);
+    sbuf_free(&b);
+    if (rc < 0) {
+        j1_response_free(&r);
+        return err_prefix(err, "starting a JupiterOne synchronization job");
+    }
+    if (r.status < 200 || r.status >= 300) {
+        j1_response_to_err(&r, "starting a JupiterOne synchronization job", err);
+        j1_response_free(&r);
+        return -1;
+    }
+    cJSON *j = cJSON_ParseWithLength(r.body.data ? r.body.data : "", r.body.len);
+    const cJSON *job = cJSON_GetObjectItemCaseSensitive(j, "job");
+    const cJSON *id = cJSON_GetObjectItemCaseSensitive(job, "id");
+    const cJSON *st = cJSON_GetObjectItemCaseSensitive(job, "status");
+    rc = 0;
+    if (!cJSON_IsString(id) || !id->valuestring[0] || strlen(id->valuestring) >= sizeof u->job_id ||
+        strspn(id->valuestring, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-_") !=
+            strlen(id->valuestring)) {
+        rc = err_set(err, ERR_UPSTREAM, "JupiterOne answered the job start without a usable job id");
+        err_hint(err, "check the API base URL points at JupiterOne's API");
+    } else {
+        snprintf(u->job_id, sizeof u->job_id, "%s", id->valuestring);
+        snprintf(u->status, sizeof u->status, "%s", cJSON_IsString(st) ? st->valuestring : "AWAITING_UPLOADS");
+    }
+    cJSON_Delete(j);
+    j1_response_free(&r);
+    return rc;
+}
+
+int j1_uploader_new(const j1_uploader_settings *s, j1_uploader **out, err_info *err)
+{
+    *out = NULL;
+    if (!s || !s->instance_id || !*s->instance_id)
+        return err_set(err, ERR_INVALID, "JupiterOne integration instance id is empty"),
+               err_hint(err, "configure the instance's integrationInstanceId");
+    declare_metrics();
+    j1_uploader *u = calloc(1, sizeof *u);
+    if (!u)
+        return err_set(err, ERR_NOMEM, "out of memory creating the JupiterOne uploader");
+    pthread_mutex_init(&u->mu, NULL);
+    pthread_cond_init(&u->cv, NULL);
+    atomic_init(&u->cancel, false);
+    u->cfg = *s;
+    u->limit = s->batch_limit_bytes ? s->batch_limit_bytes : J1_DEFAULT_LIMIT;
+    u->concurrency = s->concurrency > 0 && s->concurrency <= J1_MAX_CONCURRENCY ? s->concurrency : J1_MAX_CONCURRENCY;
+    u->max_queued = (size_t)u->concurrency * 2;
+    u->policy = (j1_retry_policy){s->max_attempts > 0 ? s->max_attempts : 5,
+                                  s->backoff_initial_ms > 0 ? s->backoff_initial_ms : 200,
+                                  s->backoff_max_ms > 0 ? s->backoff_max_ms : 10000};
+    u->instance_id = strdup(s->instance_id);
+    u->integration_job_id = s->integration_job_id ? strdup(s->integration_job_id) : NULL;
+    if (!u->instance_id || (s->integration_job_id && !u->integration_job_id)) {
+        err_set(err, ERR_NOMEM, "out of memory creating the JupiterOne uploader");
+        goto fail;
+    }
+    if (j1_sync_client_new(s->base_url, s->api_key, s->account_id, &u->client, err) < 0)
+        goto fail;
+    if (start_job(u, err) < 0)
+        goto fail;
+    for (int i = 0; i < u->concurrency; i++) {
+        if (pthread_create(&u->threads[i], NULL, worker_main, u) != 0) {
+            err_set(err, ERR_INTERNAL, "cannot start JupiterOne upload threads");
+            do_abort(u, "uploader could not start", &(err_info){0});
+            goto fail;
+        }
+        u->nthreads++;
+    }
+    log_kv(LOG_INFO, "JupiterOne synchronization job started", "syncJobId", u->job_id, NULL);
+    if (s->on_state)
+        s->on_state(s->on_state_arg, u->job_id, u->status);
+    *out = u;
+    return 0;
+fail:
+    stop_workers(u);
+    j1_sync_client_free(u->client);
+    free(u->instance_id);
+    free(u->integration_job_id);
+    pthread_cond_destroy(&u->cv);
+    pthread_mutex_destroy(&u->mu);
+    free(u);
+    return -1;
+}
+
+void j1_uploader_free(j1_uploader *u)
+{
+    if (!u)
+        return;
+    if (!u->ended) {
+        err_info e = {0};
+        sink_abort(u, "the job ended before its upload finished", &e);
+    }
+    stop_workers(u);
+    j1_sync_client_free(u->client);
+    free(u->instance_id);
+    free(u->integration_job_id);
+    pthread_cond_destroy(&u->cv);
+    pthread_mutex_destroy(&u->mu);
+    free(u);
+}
