@@ -24,6 +24,8 @@
  * most `concurrency` are in flight, so wall >= requests x latency /
  * concurrency.  The ratio wall / bound is the overhead of the client.
  */
+#include "graph_bench_fake.h"
+
 #include "azure/azure_client.h"
 #include "common/json.h"
 #include "common/sbuf.h"
@@ -32,7 +34,6 @@
 #include <limits.h>
 #include <pthread.h>
 #include <signal.h>
-#include <spawn.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -40,8 +41,6 @@
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
-
-extern char **environ;
 
 typedef struct sink {
     long items;
@@ -130,42 +129,6 @@ static void *users_main(void *arg) {
     return NULL;
 }
 
-static double now_s(void) {
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
-
-/* Starts fake-azure; returns its pid and URL, and the write end of its stdin. */
-static pid_t start_fake(const char *bin, char *const argv[], char *url, size_t size, int *stdin_w) {
-    int in[2], out[2];
-    if (pipe(in) != 0 || pipe(out) != 0) return -1;
-    posix_spawn_file_actions_t fa;
-    posix_spawn_file_actions_init(&fa);
-    posix_spawn_file_actions_adddup2(&fa, in[0], 0);
-    posix_spawn_file_actions_adddup2(&fa, out[1], 1);
-    posix_spawn_file_actions_addclose(&fa, in[1]);
-    posix_spawn_file_actions_addclose(&fa, out[0]);
-    pid_t pid;
-    int rc = posix_spawn(&pid, bin, &fa, NULL, argv, environ);
-    posix_spawn_file_actions_destroy(&fa);
-    close(in[0]);
-    close(out[1]);
-    if (rc != 0) {
-        fprintf(stderr, "graph_bench: cannot start %s: %s\n", bin, strerror(rc));
-        return -1;
-    }
-    FILE *f = fdopen(out[0], "r");
-    if (!f || !fgets(url, (int)size, f)) {
-        fprintf(stderr, "graph_bench: fake-azure did not print its URL\n");
-        return -1;
-    }
-    url[strcspn(url, "\r\n")] = '\0';
-    fclose(f);
-    *stdin_w = in[1];
-    return pid;
-}
-
 int main(int argc, char **argv) {
     long users = 100000, ngroups = 10000, nmembers = 500000;
     int latency = 20, concurrency = 8, top = 0, batch = 256;
@@ -185,23 +148,12 @@ int main(int argc, char **argv) {
             return 2;
         }
     }
-    if (!fake_bin[0]) {
-        char self[PATH_MAX - 64];
-        ssize_t n = readlink("/proc/self/exe", self, sizeof self - 1);
-        if (n <= 0) return 1;
-        self[n] = '\0';
-        char *slash = strrchr(self, '/');
-        if (slash) *slash = '\0';
-        snprintf(fake_bin, sizeof fake_bin, "%s/../tests/fakes/fake-azure", self);
-    }
     json_init();
-    char gen[256], lat[32], url[128];
+    char gen[256];
     snprintf(gen, sizeof gen, "users=%ld,groups=%ld,members=%ld", users, ngroups, nmembers);
-    snprintf(lat, sizeof lat, "%d", latency);
-    char *fargv[] = {"fake-azure", "--generate", gen, "--latency-ms", lat, NULL};
-    int fake_stdin = -1;
-    pid_t pid = start_fake(fake_bin, fargv, url, sizeof url, &fake_stdin);
-    if (pid < 0) return 1;
+    bench_fake fake;
+    if (bench_fake_start(&fake, fake_bin[0] ? fake_bin : NULL, gen, latency) != 0) return 1;
+    const char *url = fake.url;
 
     azure_endpoints ep;
     memset(&ep, 0, sizeof ep);
@@ -228,7 +180,7 @@ int main(int argc, char **argv) {
              q[0] ? "&" : "", q);
     snprintf(groups_path, sizeof groups_path, "/groups%s%s", q[0] ? "?" : "", q);
 
-    double t0 = now_s();
+    double t0 = bench_now_s();
     user_thread ut = {.client = client, .path = users_path};
     sbuf_init(&ut.s.rec);
     pthread_t th;
@@ -251,17 +203,15 @@ int main(int argc, char **argv) {
                              on_member, &m, NULL, &err);
     }
     pthread_join(th, NULL);
-    double wall = now_s() - t0;
+    double wall = bench_now_s() - t0;
     if (rc != 0 || ut.rc != 0) {
         fprintf(stderr, "graph_bench: %s\n", rc != 0 ? err.message : ut.err.message);
         goto free_all;
     }
     azure_stats st;
     azure_client_stats(client, &st);
-    struct rusage ru;
-    getrusage(RUSAGE_SELF, &ru);
-    double cpu = (double)ru.ru_utime.tv_sec + (double)ru.ru_utime.tv_usec / 1e6 +
-                 (double)ru.ru_stime.tv_sec + (double)ru.ru_stime.tv_usec / 1e6;
+    double cpu, rss;
+    bench_usage(&cpu, &rss);
     long requests = (long)st.requests[AZURE_API_GRAPH];
     double bound = (double)requests * latency / 1000.0 / concurrency;
     printf("graph_bench: users=%ld groups=%ld memberships=%ld latency=%dms concurrency=%d "
@@ -276,7 +226,7 @@ int main(int argc, char **argv) {
     printf("  lower bound: %.2f s  (pages x latency / concurrency)\n", bound);
     printf("  ratio:       %.3f  (target <= 1.3)\n", wall / bound);
     printf("  CPU seconds: %.2f (user+sys, client process)\n", cpu);
-    printf("  peak RSS:    %.1f MB  (target <= 300)\n", (double)ru.ru_maxrss / 1024.0);
+    printf("  peak RSS:    %.1f MB  (target <= 300)\n", rss);
     status = (ut.s.items == users && m.s.items == nmembers && g.s.items == ngroups) ? 0 : 1;
     if (status) fprintf(stderr, "graph_bench: item counts differ from the tenant\n");
 free_all:
@@ -288,8 +238,6 @@ free_all:
     sbuf_free(&m.s.rec);
 done:
     azure_client_free(client);
-    if (fake_stdin >= 0) close(fake_stdin);
-    kill(pid, SIGTERM);
-    waitpid(pid, NULL, 0);
+    bench_fake_stop(&fake);
     return status;
 }

@@ -8,7 +8,8 @@
  * page, $top honoured up to 999, @odata.nextLink with $skiptoken), and
  * groups/{id}/members.  Memberships are spread round-robin over the groups
  * (group g has members k = 0.. of member index g + k*groups); every 50th
- * member is a nested group, every 97th a service principal, the rest users.
+ * member is a nested group, every 97th a service principal, the rest users,
+ * without repeats inside a group.
  *
  * ARM: /subscriptions (and /{id}), /locations, /resourcegroups, and every
  * type of fake_gen_types[] at subscription and resource-group scope, 1000
@@ -230,14 +231,17 @@ static long members_of(const fake_gen *g, long group) {
 static void member_item(fake_gen *g, sbuf *o, long k, const void *ctx) {
     long group = *(const long *)ctx;
     long m = group + k * (long)g->t.groups;   /* membership index */
+    /* Position k of a group picks its member from a run starting at a
+     * group-dependent offset, so a group never lists the same object twice
+     * (while it has fewer members than objects of that kind). */
     if (m % 50 == 49 && g->t.groups > 1) {
-        long child = (group + 1 + m / 50) % g->t.groups;
-        if (child == group) child = (child + 1) % g->t.groups;
+        /* Any group but itself: g+1 .. g+groups-1, modulo. */
+        long child = (group + 1 + k % (g->t.groups - 1)) % g->t.groups;
         group_item(g, o, child, NULL);
     } else if (m % 97 == 96 && g->t.service_principals > 0) {
-        sp_item(g, o, m % g->t.service_principals, NULL);
+        sp_item(g, o, (group * 31 + k) % g->t.service_principals, NULL);
     } else if (g->t.users > 0) {
-        user_item(g, o, (m * 7919) % g->t.users, NULL);
+        user_item(g, o, (group * 7919 + k) % g->t.users, NULL);
     } else {
         sbuf_puts(o, "{\"@odata.type\":\"#microsoft.graph.device\",\"id\":\"00000000-0000-"
                      "0000-0000-000000000000\",\"displayName\":\"device\"}");
