@@ -228,8 +228,9 @@ static PGresult *exec_once(db_conn *c, const char *sql, int n, const char *const
                  : PQerrorMessage(c->pg));
     msg[strcspn(msg, "\n")] = 0;
     PQclear(r);
-    if (PQstatus(c->pg) != CONNECTION_OK || (state && strncmp(state, "08", 2) == 0) ||
-        (state && strcmp(state, "57P01") == 0)) {
+    state = c->sqlstate; /* the result is freed */
+    if (PQstatus(c->pg) != CONNECTION_OK || strncmp(state, "08", 2) == 0 ||
+        strcmp(state, "57P01") == 0) {
         *broken = true;
         PQfinish(c->pg);
         c->pg = NULL;
