@@ -1,0 +1,506 @@
+/*
+ * Tests of the JupiterOne uploader (j1/j1_uploader.h) over real HTTP against
+ * the fake JupiterOne (tests/fakes/fake_j1.h): exactly-once upload, one
+ * finalize with exact partial datasets, abort on fatal errors, each injected
+ * fault (429, 500, 413 split and shrink, slow answers,
+ * JOB_NOT_AWAITING_UPLOADS), oversize objects, the in-flight bound, and
+ * that the API key never reaches a log line or an error.
+ */
+#include "common/log.h"
+#include "fakes/fake_j1.h"
+#include "j1/j1_uploader.h"
+
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+
+#define API_KEY "j1-secret-key-0123456789abcdef"
+#define ACCOUNT "acct-1"
+
+typedef struct fx {
+    fake_j1 *fake;
+    int states;
+    char last_state[48];
+    char state_job[64];
+} fx;
+
+static void on_state(void *arg, const char *job_id, const char *status)
+{
+    fx *x = arg;
+    x->states++;
+    snprintf(x->last_state, sizeof x->last_state, "%s", status);
+    snprintf(x->state_job, sizeof x->state_job, "%s", job_id ? job_id : "");
+}
+
+static int setup(void **state)
+{
+    fx *x = calloc(1, sizeof *x);
+    fake_j1_options o = {.api_key = API_KEY, .account_id = ACCOUNT};
+    x->fake = fake_j1_start(&o);
+    if (!x->fake)
+        return -1;
+    *state = x;
+    return 0;
+}
+
+static int teardown(void **state)
+{
+    fx *x = *state;
+    fake_j1_stop(x->fake);
+    free(x);
+    return 0;
+}
+
+static j1_uploader_settings settings(fx *x, size_t limit)
+{
+    return (j1_uploader_settings){
+        .base_url = fake_j1_url(x->fake), .api_key = API_KEY, .account_id = ACCOUNT,
+        .instance_id = "inst-1", .integration_job_id = NULL, .on_state = on_state, .on_state_arg = x,
+        .batch_limit_bytes = limit, .max_attempts = 5, .backoff_initial_ms = 5, .backoff_max_ms = 50};
+}
+
+/* Objects of one chunk, built as compact JSON. */
+typedef struct objs {
+    char **text;
+    size_t *len;
+    size_t n;
+} objs;
+
+static objs make_objs(const char *prefix, const char *type, size_t n, size_t raw_bytes, bool relationship)
+{
+    objs o = {calloc(n, sizeof(char *)), calloc(n, sizeof(size_t)), n};
+    char *pad = malloc(raw_bytes + 1);
+    memset(pad, 'x', raw_bytes);
+    pad[raw_bytes] = '\0';
+    for (size_t i = 0; i < n; i++) {
+        size_t cap = raw_bytes + 512;
+        o.text[i] = malloc(cap);
+        if (relationship)
+            snprintf(o.text[i], cap,
+                     "{\"_key\":\"%s-%zu\",\"_type\":\"%s\",\"_class\":\"HAS\",\"_fromEntityKey\":\"a\","
+                     "\"_toEntityKey\":\"b\",\"displayName\":\"HAS\"}", prefix, i, type);
+        else
+            snprintf(o.text[i], cap,
+                     "{\"_key\":\"%s-%zu\",\"_type\":\"%s\",\"_class\":[\"Resource\"],\"name\":\"n%zu\","
+                     "\"_rawData\":[{\"name\":\"default\",\"rawData\":{\"id\":\"%zu\",\"blob\":\"%s\"}}]}",
+                     prefix, i, type, i, i, pad);
+        o.len[i] = strlen(o.text[i]);
+    }
+    free(pad);
+    return o;
+}
+
+static void free_objs(objs *o)
+{
+    for (size_t i = 0; i < o->n; i++)
+        free(o->text[i]);
+    free(o->text);
+    free(o->len);
+}
+
+static int write_objs(graph_sink *s, const objs *o, const char *type, graph_kind kind, err_info *err)
+{
+    /* in chunks of 25, as the store hands them over */
+    for (size_t i = 0; i < o->n; i += 25) {
+        size_t n = o->n - i < 25 ? o->n - i : 25;
+        graph_chunk c = {"step-a", type, kind, (const char *const *)o->text + i, o->len + i, n};
+        if (s->write_chunk(s->ctx, &c, err) < 0)
+            return -1;
+    }
+    return 0;
+}
+
+static void assert_all_once(fx *x, const char *prefix, size_t n, fake_j1_kind kind)
+{
+    char key[64];
+    for (size_t i = 0; i < n; i++) {
+        snprintf(key, sizeof key, "%s-%zu", prefix, i);
+        assert_int_equal(fake_j1_object_seen(x->fake, kind, key), 1);
+    }
+}
+
+/* Uploads 300 entities of 2 types and 200 relationships, finishing with the
+ * given partial types; returns finish's result. */
+static int run_standard(fx *x_unused, j1_uploader_settings st, err_info *err, j1_uploader **out_u)
+{
+    (void)x_unused;
+    j1_uploader *u = NULL;
+    assert_int_equal(j1_uploader_new(&st, &u, err), 0);
+    graph_sink s = j1_uploader_sink(u);
+    objs a = make_objs("ea", "azure_a", 150, 100, false);
+    objs b = make_objs("eb", "azure_b", 150, 100, false);
+    objs r = make_objs("r", "azure_a_has_b", 200, 0, true);
+    int rc = write_objs(&s, &a, "azure_a", GRAPH_ENTITIES, err);
+    if (rc == 0)
+        rc = write_objs(&s, &r, "azure_a_has_b", GRAPH_RELATIONSHIPS, err);
+    if (rc == 0)
+        rc = write_objs(&s, &b, "azure_b", GRAPH_ENTITIES, err);
+    const char *partial[] = {"azure_c", "azure_c_has_d"};
+    if (rc == 0)
+        rc = s.finish(s.ctx, partial, 2, "{}", err);
+    else  /* what the engine does when the sink fails */
+        s.abort(s.ctx, err->message, &(err_info){0});
+    free_objs(&a);
+    free_objs(&b);
+    free_objs(&r);
+    *out_u = u;
+    return rc;
+}
+
+static void assert_standard_uploaded(fx *x)
+{
+    assert_all_once(x, "ea", 150, FAKE_J1_ENTITY);
+    assert_all_once(x, "eb", 150, FAKE_J1_ENTITY);
+    assert_all_once(x, "r", 200, FAKE_J1_RELATIONSHIP);
+    fake_j1_counts c;
+    fake_j1_counts_get(x->fake, &c);
+    assert_int_equal(c.entities, 300);
+    assert_int_equal(c.relationships, 200);
+    assert_int_equal(c.duplicates, 0);
+    assert_int_equal(c.finalizes, 1);
+    assert_int_equal(c.aborts, 0);
+    char status[48], partial[256], reason[256];
+    assert_true(fake_j1_last_job(x->fake, status, sizeof status, partial, sizeof partial, reason, sizeof reason));
+    assert_string_equal(status, "FINALIZE_PENDING");
+    assert_string_equal(partial, "[\"azure_c\",\"azure_c_has_d\"]");
+}
+
+static void test_uploads_once_and_finalizes(void **state)
+{
+    fx *x = *state;
+    err_info err = {0};
+    j1_uploader *u;
+    assert_int_equal(run_standard(x, settings(x, 4000), &err, &u), 0);
+    assert_standard_uploaded(x);
+    fake_j1_counts c;
+    fake_j1_counts_get(x->fake, &c);
+    assert_true(c.uploads_accepted > 10);     /* batched, not one request */
+    assert_true(c.max_upload_body <= 4000 + 64);
+    assert_int_equal(c.bad_requests, 0);
+    assert_string_equal(x->last_state, "FINALIZE_PENDING");
+    assert_string_equal(x->state_job, j1_uploader_job_id(u));
+    j1_upload_stats s;
+    j1_uploader_stats(u, &s);
+    assert_int_equal(s.entities_uploaded, 300);
+    assert_int_equal(s.relationships_uploaded, 200);
+    j1_uploader_free(u);
+    fake_j1_counts_get(x->fake, &c);
+    assert_int_equal(c.aborts, 0);  /* free after finish does not abort */
+}
+
+static void test_start_body_with_job_id(void **state)
+{
+    fx *x = *state;
+    j1_uploader_settings st = settings(x, 0);
+    st.integration_job_id = "11111111-2222-4333-8444-555555555555";
+    err_info err = {0};
+    j1_uploader *u = NULL;
+    assert_int_equal(j1_uploader_new(&st, &u, &err), 0);
+    assert_string_equal(j1_uploader_job_id(u), "11111111-2222-4333-8444-555555555555");
+    graph_sink s = j1_uploader_sink(u);
+    assert_int_equal(s.finish(s.ctx, NULL, 0, "{}", &err), 0);
+    char partial[64];
+    assert_true(fake_j1_last_job(x->fake, NULL, 0, partial, sizeof partial, NULL, 0));
+    assert_string_equal(partial, "[]");
+    j1_uploader_free(u);
+}
+
+static void test_retries_429_and_500(void **state)
+{
+    fx *x = *state;
+    fake_j1_faults f = {.fail_429 = 3, .retry_after_s = 1, .fail_500 = 3};
+    fake_j1_set_faults(x->fake, &f);
+    err_info err = {0};
+    j1_uploader *u;
+    assert_int_equal(run_standard(x, settings(x, 4000), &err, &u), 0);
+    assert_standard_uploaded(x);
+    fake_j1_counts c;
+    fake_j1_counts_get(x->fake, &c);
+    assert_int_equal(c.faults_answered, 6);
+    j1_upload_stats s;
+    j1_uploader_stats(u, &s);
+    assert_int_equal(s.retries, 6);
+    j1_uploader_free(u);
+}
+
+static void test_413_splits_batches(void **state)
+{
+    fx *x = *state;
+    fake_j1_faults f = {.max_body_bytes = 1500, .fail_413 = 2};
+    fake_j1_set_faults(x->fake, &f);
+    err_info err = {0};
+    j1_uploader *u;
+    assert_int_equal(run_standard(x, settings(x, 8000), &err, &u), 0);
+    assert_standard_uploaded(x);
+    j1_upload_stats s;
+    j1_uploader_stats(u, &s);
+    assert_true(s.splits > 2);
+    fake_j1_counts c;
+    fake_j1_counts_get(x->fake, &c);
+    j1_uploader_free(u);
+}
+
+static void test_413_single_object_shrinks_raw_data(void **state)
+{
+    fx *x = *state;
+    fake_j1_faults f = {.max_body_bytes = 1000};
+    fake_j1_set_faults(x->fake, &f);
+    err_info err = {0};
+    j1_uploader *u = NULL;
+    j1_uploader_settings st = settings(x, 0);
+    assert_int_equal(j1_uploader_new(&st, &u, &err), 0);
+    graph_sink s = j1_uploader_sink(u);
+    objs big = make_objs("big", "azure_a", 1, 3000, false);
+    assert_int_equal(write_objs(&s, &big, "azure_a", GRAPH_ENTITIES, &err), 0);
+    assert_int_equal(s.finish(s.ctx, NULL, 0, "{}", &err), 0);
+    bool has_raw = false, truncated = false;
+    assert_true(fake_j1_object_raw(x->fake, FAKE_J1_ENTITY, "big-0", &has_raw, &truncated));
+    assert_true(has_raw);
+    assert_true(truncated);
+    free_objs(&big);
+    j1_uploader_free(u);
+}
+
+static void test_413_unshrinkable_aborts(void **state)
+{
+    fx *x = *state;
+    fake_j1_faults f = {.max_body_bytes = 100};
+    fake_j1_set_faults(x->fake, &f);
+    err_info err = {0};
+    j1_uploader *u = NULL;
+    j1_uploader_settings st = settings(x, 0);
+    assert_int_equal(j1_uploader_new(&st, &u, &err), 0);
+    graph_sink s = j1_uploader_sink(u);
+    objs r = make_objs("r", "azure_a_has_b", 1, 0, true);  /* no _rawData to shrink */
+    write_objs(&s, &r, "azure_a_has_b", GRAPH_RELATIONSHIPS, &err);
+    assert_int_equal(s.finish(s.ctx, NULL, 0, "{}", &err), -1);
+    assert_non_null(strstr(err.message, "too large"));
+    fake_j1_counts c;
+    fake_j1_counts_get(x->fake, &c);
+    assert_int_equal(c.finalizes, 0);
+    assert_int_equal(c.aborts, 1);
+    assert_int_equal(c.relationships, 0);
+    char status[48];
+    fake_j1_last_job(x->fake, status, sizeof status, NULL, 0, NULL, 0);
+    assert_string_equal(status, "ABORTED");
+    assert_string_equal(x->last_state, "ABORTED");
+    free_objs(&r);
+    j1_uploader_free(u);
+}
+
+static void test_job_not_awaiting_uploads_is_fatal(void **state)
+{
+    fx *x = *state;
+    err_info err = {0};
+    j1_uploader *u = NULL;
+    j1_uploader_settings st = settings(x, 2000);
+    assert_int_equal(j1_uploader_new(&st, &u, &err), 0);
+    fake_j1_faults f = {.not_awaiting = true};
+    fake_j1_set_faults(x->fake, &f);
+    graph_sink s = j1_uploader_sink(u);
+    objs a = make_objs("ea", "azure_a", 400, 100, false);
+    /* write_chunk fails once the error is seen, or finish reports it */
+    int rc = write_objs(&s, &a, "azure_a", GRAPH_ENTITIES, &err);
+    if (rc == 0)
+        rc = s.finish(s.ctx, NULL, 0, "{}", &err);
+    else
+        rc = s.finish(s.ctx, NULL, 0, "{}", &(err_info){0});
+    assert_int_equal(rc, -1);
+    assert_int_equal(err.kind, ERR_CONFLICT);
+    fake_j1_counts c;
+    fake_j1_counts_get(x->fake, &c);
+    assert_int_equal(c.finalizes, 0);
+    assert_int_equal(c.aborts, 1);
+    /* it stopped: not every batch was tried 5 times */
+    assert_true(c.upload_requests < 400);
+    free_objs(&a);
+    j1_uploader_free(u);
+}
+
+static void test_persistent_500_aborts_with_reason(void **state)
+{
+    fx *x = *state;
+    fake_j1_faults f = {.fail_500 = 1000000};
+    fake_j1_set_faults(x->fake, &f);
+    err_info err = {0};
+    j1_uploader *u;
+    assert_int_equal(run_standard(x, settings(x, 4000), &err, &u), -1);
+    assert_int_equal(err.http_status, 500);
+    fake_j1_counts c;
+    fake_j1_counts_get(x->fake, &c);
+    assert_int_equal(c.finalizes, 0);
+    assert_int_equal(c.aborts, 1);
+    char reason[512];
+    fake_j1_last_job(x->fake, NULL, 0, NULL, 0, reason, sizeof reason);
+    assert_non_null(strstr(reason, "uploading"));
+    j1_uploader_free(u);
+}
+
+static void test_abort_by_caller(void **state)
+{
+    fx *x = *state;
+    err_info err = {0};
+    j1_uploader *u = NULL;
+    j1_uploader_settings st = settings(x, 0);
+    assert_int_equal(j1_uploader_new(&st, &u, &err), 0);
+    graph_sink s = j1_uploader_sink(u);
+    objs a = make_objs("ea", "azure_a", 10, 10, false);
+    assert_int_equal(write_objs(&s, &a, "azure_a", GRAPH_ENTITIES, &err), 0);
+    assert_int_equal(s.abort(s.ctx, "job cancelled by operator", &err), 0);
+    char status[48], reason[128];
+    fake_j1_last_job(x->fake, status, sizeof status, NULL, 0, reason, sizeof reason);
+    assert_string_equal(status, "ABORTED");
+    assert_string_equal(reason, "job cancelled by operator");
+    fake_j1_counts c;
+    fake_j1_counts_get(x->fake, &c);
+    assert_int_equal(c.finalizes, 0);
+    assert_int_equal(c.aborts, 1);
+    free_objs(&a);
+    j1_uploader_free(u);
+}
+
+static void test_free_without_finish_aborts(void **state)
+{
+    fx *x = *state;
+    err_info err = {0};
+    j1_uploader *u = NULL;
+    j1_uploader_settings st = settings(x, 0);
+    assert_int_equal(j1_uploader_new(&st, &u, &err), 0);
+    j1_uploader_free(u);
+    fake_j1_counts c;
+    fake_j1_counts_get(x->fake, &c);
+    assert_int_equal(c.aborts, 1);
+    assert_int_equal(c.finalizes, 0);
+}
+
+static void test_oversize_objects(void **state)
+{
+    fx *x = *state;
+    err_info err = {0};
+    j1_uploader *u = NULL;
+    j1_uploader_settings st = settings(x, 1000);
+    assert_int_equal(j1_uploader_new(&st, &u, &err), 0);
+    graph_sink s = j1_uploader_sink(u);
+    objs big = make_objs("big", "azure_a", 1, 1500, false);  /* fits once _rawData is gone */
+    char huge[2000];
+    memset(huge, 'y', sizeof huge);
+    char *txt = malloc(2200);
+    snprintf(txt, 2200, "{\"_key\":\"huge\",\"_type\":\"azure_a\",\"_class\":[\"Resource\"],\"name\":\"%.*s\"}",
+             1800, huge);
+    const char *const o[] = {txt};
+    size_t l[] = {strlen(txt)};
+    graph_chunk c = {"step-a", "azure_a", GRAPH_ENTITIES, o, l, 1};
+    assert_int_equal(write_objs(&s, &big, "azure_a", GRAPH_ENTITIES, &err), 0);
+    assert_int_equal(s.write_chunk(s.ctx, &c, &err), 0);
+    assert_int_equal(s.finish(s.ctx, NULL, 0, "{}", &err), 0);
+    bool has_raw = true, truncated = true;
+    assert_true(fake_j1_object_raw(x->fake, FAKE_J1_ENTITY, "big-0", &has_raw, &truncated));
+    assert_false(has_raw);
+    assert_int_equal(fake_j1_object_seen(x->fake, FAKE_J1_ENTITY, "huge"), 0);
+    j1_upload_stats stt;
+    j1_uploader_stats(u, &stt);
+    assert_int_equal(stt.objects_skipped_oversize, 1);
+    assert_int_equal(stt.raw_data_dropped, 1);
+    free(txt);
+    free_objs(&big);
+    j1_uploader_free(u);
+}
+
+static void test_at_most_six_in_flight(void **state)
+{
+    fx *x = *state;
+    fake_j1_faults f = {.delay_ms = 60};
+    fake_j1_set_faults(x->fake, &f);
+    err_info err = {0};
+    j1_uploader *u = NULL;
+    j1_uploader_settings st = settings(x, 600);  /* about one object per batch */
+    assert_int_equal(j1_uploader_new(&st, &u, &err), 0);
+    graph_sink s = j1_uploader_sink(u);
+    objs a = make_objs("ea", "azure_a", 60, 300, false);
+    assert_int_equal(write_objs(&s, &a, "azure_a", GRAPH_ENTITIES, &err), 0);
+    assert_int_equal(s.finish(s.ctx, NULL, 0, "{}", &err), 0);
+    assert_all_once(x, "ea", 60, FAKE_J1_ENTITY);
+    fake_j1_counts c;
+    fake_j1_counts_get(x->fake, &c);
+    assert_true(c.max_concurrent_uploads <= 6);
+    assert_true(c.max_concurrent_uploads >= 2);
+    free_objs(&a);
+    j1_uploader_free(u);
+}
+
+static void test_api_key_never_logged(void **state)
+{
+    fx *x = *state;
+    char path[] = "/tmp/j1logXXXXXX";
+    int fd = mkstemp(path);
+    assert_true(fd >= 0);
+    log_set_level(LOG_DEBUG);
+    log_set_fd(fd);
+    fake_j1_faults f = {.fail_500 = 1000000};
+    fake_j1_set_faults(x->fake, &f);
+    err_info err = {0};
+    j1_uploader *u;
+    assert_int_equal(run_standard(x, settings(x, 4000), &err, &u), -1);
+    assert_null(strstr(err.message, API_KEY));
+    j1_uploader_free(u);
+    /* wrong key: rejected with 401, the message names no key */
+    j1_uploader_settings st = settings(x, 0);
+    st.api_key = "another-secret-key-zzz";
+    assert_int_equal(j1_uploader_new(&st, &u, &err), -1);
+    assert_int_equal(err.kind, ERR_AUTH);
+    assert_null(strstr(err.message, "another-secret-key-zzz"));
+    assert_null(strstr(err.hint, "another-secret-key-zzz"));
+    log_set_fd(-1);
+    log_set_level(LOG_INFO);
+    char buf[65536];
+    ssize_t n = pread(fd, buf, sizeof buf - 1, 0);
+    close(fd);
+    unlink(path);
+    assert_true(n > 0);  /* the retries and the abort were logged */
+    buf[n] = '\0';
+    assert_non_null(strstr(buf, "retrying"));
+    assert_null(strstr(buf, API_KEY));
+    assert_null(strstr(buf, "another-secret-key-zzz"));
+}
+
+static void test_rejects_plain_http_remote(void **state)
+{
+    fx *x = *state;
+    j1_uploader_settings st = settings(x, 0);
+    st.base_url = "http://api.us.jupiterone.io";
+    err_info err = {0};
+    j1_uploader *u = NULL;
+    assert_int_equal(j1_uploader_new(&st, &u, &err), -1);
+    assert_int_equal(err.kind, ERR_INVALID);
+    assert_null(u);
+    fake_j1_counts c;
+    fake_j1_counts_get(x->fake, &c);
+    assert_int_equal(c.jobs_started, 0);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test_setup_teardown(test_uploads_once_and_finalizes, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_start_body_with_job_id, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_retries_429_and_500, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_413_splits_batches, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_413_single_object_shrinks_raw_data, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_413_unshrinkable_aborts, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_job_not_awaiting_uploads_is_fatal, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_persistent_500_aborts_with_reason, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_abort_by_caller, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_free_without_finish_aborts, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_oversize_objects, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_at_most_six_in_flight, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_api_key_never_logged, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_rejects_plain_http_remote, setup, teardown),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
