@@ -17,8 +17,11 @@
  * apply class schemas.
  *
  * Spill files are opened and immediately unlinked, so nothing stays on disk
- * even if the process dies; writes are appends under the index lock and
- * readers use pread below a size snapshot, so readers never see half a line.
+ * even if the process dies; appends go through a 256 KiB buffer per type
+ * (one syscall per buffer, not per entity), which readers flush under the
+ * index lock before they pread below the flushed size, so they never see
+ * half a line.  Class schemas are checked on the first SCHEMA_SAMPLE
+ * entities of each type (see schema_sample).
  */
 #include "engine/graph_store.h"
 
@@ -48,10 +51,17 @@ typedef struct slot {
     uint8_t kind;
 } slot;
 
+#define SPILL_BUFFER (256u * 1024u)
+#define SCHEMA_SAMPLE 1000u  /* entities per _type checked against class schemas */
+
 typedef struct type_file {
     char *name;
     int fd;            /* -1 until the first entity of this type */
-    int64_t size;
+    int64_t size;      /* logical size: on disk + buffered */
+    int64_t flushed;   /* bytes on disk */
+    char *wbuf;        /* pending appends (SPILL_BUFFER bytes) */
+    size_t wlen;
+    uint64_t checked;  /* entities checked against the class schemas */
 } type_file;
 
 typedef struct buffer {
@@ -184,6 +194,7 @@ void graph_store_free(graph_store *s)
         if (s->types[i].fd >= 0)
             close(s->types[i].fd);
         free(s->types[i].name);
+        free(s->types[i].wbuf);
     }
     free(s->types);
     for (size_t i = 0; i < s->nbufs; i++) {
@@ -247,6 +258,50 @@ static int type_fd(graph_store *s, type_file *t, err_info *err)
         return err_set(err, ERR_IO, "cannot create spill file %s: %s", path, strerror(errno));
     unlink(path);
     return t->fd;
+}
+
+/* Under mu: writes the type's pending appends. */
+static int spill_flush(type_file *t, err_info *err)
+{
+    size_t done = 0;
+    while (done < t->wlen) {
+        ssize_t w = pwrite(t->fd, t->wbuf + done, t->wlen - done, t->flushed + (int64_t)done);
+        if (w <= 0) {
+            err_set(err, ERR_IO, "cannot write the entity spill file: %s",
+                    w < 0 ? strerror(errno) : "short write");
+            return err_hint(err, "free space under TMPDIR");
+        }
+        done += (size_t)w;
+    }
+    t->flushed += (int64_t)t->wlen;
+    t->wlen = 0;
+    return 0;
+}
+
+/* Under mu: appends text + '\n' (text has room for the newline). */
+static int spill_append(type_file *t, char *text, size_t len, err_info *err)
+{
+    if (!t->wbuf && !(t->wbuf = malloc(SPILL_BUFFER)))
+        return err_set(err, ERR_NOMEM, "out of memory buffering the spill file");
+    if (t->wlen + len + 1 > SPILL_BUFFER && spill_flush(t, err) != 0)
+        return -1;
+    if (len + 1 > SPILL_BUFFER) {
+        text[len] = '\n';
+        ssize_t w = pwrite(t->fd, text, len + 1, t->flushed);
+        text[len] = 0;
+        if (w != (ssize_t)(len + 1)) {
+            err_set(err, ERR_IO, "cannot write the entity spill file: %s",
+                    w < 0 ? strerror(errno) : "short write");
+            return err_hint(err, "free space under TMPDIR");
+        }
+        t->flushed += (int64_t)len + 1;
+    } else {
+        memcpy(t->wbuf + t->wlen, text, len);
+        t->wbuf[t->wlen + len] = '\n';
+        t->wlen += len + 1;
+    }
+    t->size += (int64_t)len + 1;
+    return 0;
 }
 
 static buffer *buffer_for(graph_store *s, const char *step_id, graph_kind kind, const char *type)
@@ -364,6 +419,19 @@ static int deliver(graph_store *s, pending *p, err_info *err)
 
 /* ---- add ---------------------------------------------------------------- */
 
+/* True for the first SCHEMA_SAMPLE entities of a _type: checking every
+ * entity against the class schemas costs more than everything else the
+ * store does, and since violations are warnings a sample finds the mapping
+ * mistakes (they are per type, not per object). */
+static bool schema_sample(graph_store *s, const char *type)
+{
+    pthread_mutex_lock(&s->mu);
+    int tid = type_id(s, type);
+    bool check = tid < 0 || s->types[tid].checked++ < SCHEMA_SAMPLE;
+    pthread_mutex_unlock(&s->mu);
+    return check;
+}
+
 int graph_store_add(graph_store *s, const char *step_id, graph_kind kind, cJSON *obj,
                     err_info *err)
 {
@@ -382,7 +450,7 @@ int graph_store_add(graph_store *s, const char *step_id, graph_kind kind, cJSON 
         pthread_mutex_unlock(&s->mu);
         goto out;
     }
-    if (kind == GRAPH_ENTITIES) {
+    if (kind == GRAPH_ENTITIES && schema_sample(s, json_get_string(obj, "_type"))) {
         err_info serr = {0};
         if (schema_validate_entity(obj, &serr) != 0) {
             pthread_mutex_lock(&s->mu);
@@ -401,6 +469,12 @@ int graph_store_add(graph_store *s, const char *step_id, graph_kind kind, cJSON 
         goto out;
     }
     size_t len = strlen(text);
+    char *room = realloc(text, len + 2); /* spill_append may write a '\n' after it */
+    if (!room) {
+        err_set(err, ERR_NOMEM, "out of memory serializing %s", key);
+        goto out;
+    }
+    text = room;
     uint64_t h1, h2;
     hash_key(key, &h1, &h2);
 
@@ -436,20 +510,13 @@ int graph_store_add(graph_store *s, const char *step_id, graph_kind kind, cJSON 
             pthread_mutex_unlock(&s->mu);
             goto out;
         }
-        text[len] = '\n';
-        ssize_t w = pwrite(t->fd, text, len + 1, t->size);
-        text[len] = 0;
-        if (w != (ssize_t)(len + 1)) {
-            free(stored);
-            pthread_mutex_unlock(&s->mu);
-            err_set(err, ERR_IO, "cannot write the entity spill file: %s",
-                    w < 0 ? strerror(errno) : "short write");
-            err_hint(err, "free space under TMPDIR");
-            goto out;
-        }
         entry.offset = t->size;
         entry.len = (uint32_t)len;
-        t->size += (int64_t)len + 1;
+        if (spill_append(t, text, len, err) != 0) {
+            free(stored);
+            pthread_mutex_unlock(&s->mu);
+            goto out;
+        }
     }
     if (buffer_push(b, text, len) != 0) {
         free(stored);
@@ -526,7 +593,10 @@ cJSON *graph_store_load_entity(graph_store *s, const char *key)
         return NULL;
     pthread_mutex_lock(&s->mu);
     slot *sl = entity_slot(s, key);
-    int fd = sl ? s->types[sl->type_id].fd : -1;
+    type_file *tf = sl ? &s->types[sl->type_id] : NULL;
+    if (tf && tf->wlen && (sl->offset >= tf->flushed) && spill_flush(tf, &(err_info){0}) != 0)
+        tf = NULL;
+    int fd = tf ? tf->fd : -1;
     int64_t off = sl ? sl->offset : 0;
     size_t len = sl ? sl->len : 0;
     pthread_mutex_unlock(&s->mu);
@@ -548,12 +618,16 @@ int graph_store_iterate(graph_store *s, const char *type, step_entity_fn fn, voi
     pthread_mutex_lock(&s->mu);
     int fd = -1;
     int64_t end = 0;
+    int frc = 0;
     for (size_t i = 0; i < s->ntypes; i++)
-        if (strcmp(s->types[i].name, type) == 0) {
+        if (strcmp(s->types[i].name, type) == 0 && s->types[i].fd >= 0) {
+            frc = spill_flush(&s->types[i], err);
             fd = s->types[i].fd;
-            end = s->types[i].size;
+            end = s->types[i].flushed;
         }
     pthread_mutex_unlock(&s->mu);
+    if (frc != 0)
+        return -1;
     if (fd < 0 || end == 0)
         return 0;
     size_t cap = 1 << 20, have = 0;
