@@ -211,6 +211,8 @@ static bool headers_ok(fake_j1 *f, struct MHD_Connection *conn, bool post)
 {
     const char *auth = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, "Authorization");
     const char *acct = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, "JupiterOne-Account");
+    if (!acct)  /* the header's legacy name, sent by SDK releases up to 8.x and still accepted */
+        acct = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, "LifeOmic-Account");
     const char *ct = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, "Content-Type");
     if (!auth || strncmp(auth, "Bearer ", 7) != 0 || !auth[7])
         return false;

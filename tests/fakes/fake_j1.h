@@ -4,7 +4,8 @@
  * (libmicrohttpd; port 0 = chosen by the kernel).
  *
  * It checks what a client must send (Authorization Bearer key,
- * JupiterOne-Account, Content-Type application/json, a UUID
+ * JupiterOne-Account -- or its legacy name LifeOmic-Account, which SDK 8.x
+ * sends --, Content-Type application/json, a UUID
  * JupiterOne-Correlation-Id on uploads; body shapes of start, uploads,
  * finalize, abort, events) and answers like JupiterOne: 401 for bad
  * credentials, 400 {"error":{"code":...}} for bad bodies, 404 for an unknown
