@@ -7,6 +7,8 @@
  * that the API key never reaches a log line or an error.
  */
 #include "common/log.h"
+#include "common/metrics.h"
+#include "common/sbuf.h"
 #include "fakes/fake_j1.h"
 #include "j1/j1_uploader.h"
 
@@ -189,6 +191,12 @@ static void test_uploads_once_and_finalizes(void **state)
     j1_uploader_stats(u, &s);
     assert_int_equal(s.entities_uploaded, 300);
     assert_int_equal(s.relationships_uploaded, 200);
+    sbuf m;
+    sbuf_init(&m);
+    metrics_render(&m);
+    assert_non_null(strstr(sbuf_str(&m), "j1_upload_batches_total{kind=\"entities\",status=\"ok\"}"));
+    assert_non_null(strstr(sbuf_str(&m), "j1_upload_bytes_total"));
+    sbuf_free(&m);
     j1_uploader_free(u);
     fake_j1_counts_get(x->fake, &c);
     assert_int_equal(c.aborts, 0);  /* free after finish does not abort */
@@ -502,5 +510,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_api_key_never_logged, setup, teardown),
         cmocka_unit_test_setup_teardown(test_rejects_plain_http_remote, setup, teardown),
     };
-    return cmocka_run_group_tests(tests, NULL, NULL);
+    int rc = cmocka_run_group_tests(tests, NULL, NULL);
+    metrics_reset();
+    return rc;
 }
