@@ -107,6 +107,10 @@ int migrations_apply_list(db_pool *pool, const migration *list, size_t count, in
     db_conn *c = db_pool_checkout(pool, err);
     if (!c)
         goto done;
+    /* migrations and waiting for another replica's run may take longer than
+     * the pool's statement_timeout; RESET at the end restores it */
+    if (db_exec_cmd(c, "SET statement_timeout = 0", 0, NULL, err) != 0)
+        goto done;
     const char *lock_params[] = {MIGRATIONS_LOCK_KEY};
     PGresult *r = db_exec(c, "SELECT pg_advisory_lock($1::bigint)", 1, lock_params, false, err);
     if (!r)
@@ -148,6 +152,10 @@ done:
         const char *p[] = {MIGRATIONS_LOCK_KEY};
         PGresult *u = db_exec(c, "SELECT pg_advisory_unlock($1::bigint)", 1, p, false, &ignore);
         PQclear(u);
+    }
+    if (c) {
+        err_info ignore = {0};
+        db_exec_cmd(c, "RESET statement_timeout", 0, NULL, &ignore);
     }
     db_pool_checkin(pool, c);
     free(done);

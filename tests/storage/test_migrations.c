@@ -148,6 +148,24 @@ static void test_concurrent(void **state)
     expect(url, "SELECT count(*) FROM a", "1");
 }
 
+static void test_slow_migration(void **state)
+{
+    const char *url = *state;
+    err_info e = {0};
+    db_pool_options o = {.url = url, .size = 1, .statement_timeout_ms = 100};
+    db_pool *p = db_pool_new(&o, &e);
+    migration slow[1] = {{1, "0001_slow.sql", "SELECT pg_sleep(0.3); CREATE TABLE s (x int);"}};
+    assert_int_equal(migrations_apply_list(p, slow, 1, NULL, &e), 0);
+    /* the pool's statement_timeout is back for ordinary statements */
+    db_conn *c = db_pool_checkout(p, &e);
+    PGresult *r = db_exec(c, "SHOW statement_timeout", 0, NULL, false, &e);
+    assert_non_null(r);
+    assert_string_equal(PQgetvalue(r, 0, 0), "100ms");
+    PQclear(r);
+    db_pool_checkin(p, c);
+    db_pool_free(p);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -155,6 +173,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_order_and_failure, setup, teardown),
         cmocka_unit_test_setup_teardown(test_checksum_refused, setup, teardown),
         cmocka_unit_test_setup_teardown(test_concurrent, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_slow_migration, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
