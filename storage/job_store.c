@@ -22,6 +22,8 @@
 #include "common/sbuf.h"
 
 #include <ctype.h>
+#include <stdatomic.h>
+#include <time.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -33,6 +35,7 @@ struct job_store {
     int lease_seconds;
     int backoff_base_ms;
     int backoff_max_ms;
+    atomic_llong last_sweep_ms;  /* sweep_expired runs at most once a second */
 };
 
 static const char *const STATUS_NAMES[6] = {"queued", "running", "succeeded",
@@ -89,6 +92,7 @@ job_store *job_store_new(db_pool *pool, const config_crypto *crypto, const job_s
     s->lease_seconds = o->lease_seconds ? o->lease_seconds : 60;
     s->backoff_base_ms = o->backoff_base_ms ? o->backoff_base_ms : 30000;
     s->backoff_max_ms = o->backoff_max_ms ? o->backoff_max_ms : 15 * 60 * 1000;
+    atomic_init(&s->last_sweep_ms, -1000000);
     return s;
 }
 
@@ -316,7 +320,12 @@ int job_store_claim(job_store *s, const char *owner, job_claimed **out, err_info
     int rc = -1;
     job_claimed *j = NULL;
     PGresult *r = NULL;
-    if (sweep_expired(c, err) != 0)
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    long long now_ms = (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+    long long last = atomic_load(&s->last_sweep_ms);
+    if (now_ms - last >= 1000 && atomic_compare_exchange_strong(&s->last_sweep_ms, &last, now_ms) &&
+        sweep_expired(c, err) != 0)
         goto done;
     char lease[16];
     snprintf(lease, sizeof lease, "%d", s->lease_seconds);
@@ -325,7 +334,8 @@ int job_store_claim(job_store *s, const char *owner, job_claimed **out, err_info
         "WITH c AS (SELECT id FROM jobs j WHERE"
         "  (j.status = 'queued' AND j.run_after <= now() AND NOT EXISTS"
         "    (SELECT 1 FROM jobs o WHERE o.instance_id = j.instance_id AND o.status = 'running'))"
-        "  OR (j.status = 'running' AND j.lease_expires_at < now())"
+        "  OR (j.status = 'running' AND j.lease_expires_at < now()"
+        "      AND j.attempts < j.max_attempts AND NOT j.cancel_requested)"
         "  ORDER BY j.run_after, j.created_at LIMIT 1 FOR UPDATE SKIP LOCKED)"
         " UPDATE jobs j SET status = 'running', attempts = j.attempts + 1, lease_owner = $1,"
         "  lease_expires_at = now() + make_interval(secs => $2::int),"
