@@ -156,7 +156,9 @@ int job_store_list(job_store *s, const job_list_filter *filter, cJSON **out, err
 /* Counts for /metrics: jobs by status and queue depth (queued and runnable
  * now).  job_store_register_metrics() declares the gauges jobs{status} and
  * queue_depth and registers a metrics_on_scrape collector that fills them
- * (one GROUP BY query per scrape); call it once after job_store_new. */
+ * (one GROUP BY query per scrape); call it once after job_store_new.  The
+ * metrics registry has no unregister: the store must outlive every later
+ * scrape (free it at process exit, or after metrics_reset()). */
 typedef struct job_store_counts {
     int64_t by_status[6];  /* queued, running, succeeded, partial, failed, cancelled */
     int64_t queue_depth;

@@ -1,6 +1,8 @@
 /* worker_pool with a test job_runner: live progress, outcomes (fatal, retry,
  * partial), cancel of a running job, drain handing jobs back. */
 #include "service/worker_pool.h"
+#include "common/metrics.h"
+#include "common/sbuf.h"
 #include "storage/migrations.h"
 #include "storage/testdb.h" /* tests/storage/testdb.h */
 
@@ -106,6 +108,7 @@ static int setup(void **state)
     free(testdb_query(g_url, "TRUNCATE jobs, job_events, job_steps"));
     atomic_store(&g_release, 0);
     atomic_store(&g_runs, 0);
+    metrics_reset(); /* the registry is process-wide: count per test */
     return 0;
 }
 
@@ -228,6 +231,21 @@ static void test_outcomes(void **state)
     cJSON_Delete(doc);
     assert_int_equal(atomic_load(&g_runs), 4);
     assert_int_equal(worker_pool_drain(wp, worker_pool_now_ms() + 5000), 0);
+    /* metrics: attempts by outcome, durations, jobs by status from the store */
+    job_store_register_metrics(s);
+    sbuf m;
+    sbuf_init(&m);
+    metrics_render(&m);
+    const char *text = sbuf_str(&m);
+    assert_non_null(strstr(text, "jobs_finished_total{status=\"failed\"} 2"));
+    assert_non_null(strstr(text, "jobs_finished_total{status=\"retry\"} 1"));
+    assert_non_null(strstr(text, "jobs_finished_total{status=\"partial\"} 1"));
+    assert_non_null(strstr(text, "job_duration_seconds_count 4"));
+    assert_non_null(strstr(text, "jobs{status=\"failed\"} 2"));
+    assert_non_null(strstr(text, "queue_depth 0"));
+    assert_null(strstr(text, "top-secret-value"));
+    sbuf_free(&m);
+    metrics_reset();
     worker_pool_free(wp);
     job_store_free(s);
 }
