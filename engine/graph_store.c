@@ -1,8 +1,8 @@
 /*
  * graph_store: see graph_store.h.
  *
- * Index: open addressing (linear probing) over slots keyed by two 64-bit
- * hashes of the lower-cased _key (FNV-1a and a multiply-xorshift hash),
+ * Index: open addressing (linear probing) over 32-bit references to dense
+ * slots, keyed by two 64-bit hashes of the lower-cased _key (FNV-1a and a multiply-xorshift hash),
  * grown at 70 % load.  Two different keys colliding on both hashes is
  * astronomically unlikely (2^-128 per pair) and would only make the second
  * key a reported duplicate; entities additionally keep their stored _key so
@@ -41,15 +41,26 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+/* One indexed object (40 bytes), stored densely in blocks that never move;
+ * the hash table holds 32-bit references (index + 1) to them, so growing
+ * the table rehashes 4-byte cells instead of copying entries. */
 typedef struct slot {
     uint64_t h1, h2;
-    char *key;         /* entities: the stored _key; relationships: NULL */
+    char *key;         /* entities: the stored _key (in the key arena); relationships: NULL */
     int64_t offset;    /* entities: line start in the type's spill file */
     uint32_t len;      /* entities: line length without '\n' */
     uint16_t type_id;
-    uint8_t used;
     uint8_t kind;
 } slot;
+
+#define SLOT_BLOCK 65536u
+#define ARENA_BLOCK (1u << 20)
+
+typedef struct arena_block {
+    struct arena_block *next;
+    size_t used, size;
+    char data[];
+} arena_block;
 
 #define SPILL_BUFFER (256u * 1024u)
 #define SCHEMA_SAMPLE 1000u  /* entities per _type checked against class schemas */
@@ -80,8 +91,11 @@ struct graph_store {
     bool has_sink;
     bool sink_failed;
     char *dir;
-    slot *slots;
+    uint32_t *index;   /* open addressing: 0 = empty, else slot number + 1 */
     size_t cap, used;
+    slot **blocks;     /* dense slots, SLOT_BLOCK per block */
+    size_t nblocks;
+    arena_block *arena;
     type_file *types;
     size_t ntypes, types_cap;
     buffer *bufs;
@@ -106,33 +120,89 @@ static void hash_key(const char *key, uint64_t *h1, uint64_t *h2)
     *h2 = b;
 }
 
-static slot *lookup(graph_store *s, uint64_t h1, uint64_t h2)
+static slot *slot_at(graph_store *s, uint32_t ref)
+{
+    size_t i = (size_t)ref - 1;
+    return &s->blocks[i / SLOT_BLOCK][i % SLOT_BLOCK];
+}
+
+/* The table cell for (h1, h2): empty (0) or referencing the match. */
+static uint32_t *probe(graph_store *s, uint64_t h1, uint64_t h2)
 {
     size_t mask = s->cap - 1;
     for (size_t i = (size_t)h1 & mask;; i = (i + 1) & mask) {
-        slot *sl = &s->slots[i];
-        if (!sl->used)
-            return sl;
+        uint32_t *c = &s->index[i];
+        if (*c == 0)
+            return c;
+        slot *sl = slot_at(s, *c);
         if (sl->h1 == h1 && sl->h2 == h2)
-            return sl;
+            return c;
     }
+}
+
+static slot *lookup(graph_store *s, uint64_t h1, uint64_t h2)
+{
+    uint32_t *c = probe(s, h1, h2);
+    return *c ? slot_at(s, *c) : NULL;
 }
 
 static int grow(graph_store *s)
 {
-    size_t ncap = s->cap ? s->cap * 2 : 1024;
-    slot *old = s->slots;
+    size_t ncap = s->cap ? s->cap * 2 : 4096;
+    uint32_t *old = s->index;
     size_t ocap = s->cap;
-    slot *n = calloc(ncap, sizeof *n);
+    uint32_t *n = calloc(ncap, sizeof *n);
     if (!n)
         return -1;
-    s->slots = n;
+    s->index = n;
     s->cap = ncap;
     for (size_t i = 0; i < ocap; i++)
-        if (old[i].used)
-            *lookup(s, old[i].h1, old[i].h2) = old[i];
+        if (old[i]) {
+            slot *sl = slot_at(s, old[i]);
+            *probe(s, sl->h1, sl->h2) = old[i];
+        }
     free(old);
     return 0;
+}
+
+/* A new dense slot (zeroed); its reference in *ref. */
+static slot *slot_new(graph_store *s, uint32_t *ref)
+{
+    if (s->used >= UINT32_MAX - 1)
+        return NULL;
+    size_t i = s->used;
+    if (i / SLOT_BLOCK == s->nblocks) {
+        slot **nb = realloc(s->blocks, (s->nblocks + 1) * sizeof *nb);
+        if (!nb)
+            return NULL;
+        s->blocks = nb;
+        if (!(s->blocks[s->nblocks] = calloc(SLOT_BLOCK, sizeof(slot))))
+            return NULL;
+        s->nblocks++;
+    }
+    *ref = (uint32_t)(i + 1);
+    return &s->blocks[i / SLOT_BLOCK][i % SLOT_BLOCK];
+}
+
+/* Copies key into the arena (freed as a whole with the store). */
+static char *arena_dup(graph_store *s, const char *key)
+{
+    size_t n = strlen(key) + 1;
+    arena_block *b = s->arena;
+    if (!b || b->size - b->used < n) {
+        size_t size = n > ARENA_BLOCK ? n : ARENA_BLOCK;
+        b = malloc(sizeof *b + size);
+        if (!b)
+            return NULL;
+        b->next = s->arena;
+        b->used = 0;
+        b->size = size;
+        s->arena = b;
+    }
+    char *p = b->data + b->used;
+    memcpy(p, key, n);
+    b->used += n;
+    return p;
 }
 
 /* ---- lifecycle ---------------------------------------------------------- */
@@ -187,9 +257,15 @@ void graph_store_free(graph_store *s)
 {
     if (!s)
         return;
-    for (size_t i = 0; i < s->cap; i++)
-        free(s->slots[i].key);
-    free(s->slots);
+    free(s->index);
+    for (size_t i = 0; i < s->nblocks; i++)
+        free(s->blocks[i]);
+    free(s->blocks);
+    while (s->arena) {
+        arena_block *next = s->arena->next;
+        free(s->arena);
+        s->arena = next;
+    }
     for (size_t i = 0; i < s->ntypes; i++) {
         if (s->types[i].fd >= 0)
             close(s->types[i].fd);
@@ -484,8 +560,8 @@ int graph_store_add(graph_store *s, const char *step_id, graph_kind kind, cJSON 
         err_set(err, ERR_NOMEM, "out of memory growing the key index");
         goto out;
     }
-    slot *sl = lookup(s, h1, h2);
-    if (sl->used) {
+    uint32_t *cell = probe(s, h1, h2);
+    if (*cell) {
         s->stats.duplicates++;
         pthread_mutex_unlock(&s->mu);
         err_set(err, ERR_CONFLICT, "Duplicate _key detected (_key=%s)", key);
@@ -494,38 +570,42 @@ int graph_store_add(graph_store *s, const char *step_id, graph_kind kind, cJSON 
     }
     int tid = type_id(s, type);
     buffer *b = tid >= 0 ? buffer_for(s, step_id, kind, type) : NULL;
-    char *stored = kind == GRAPH_ENTITIES ? strdup(key) : NULL;
+    char *stored = kind == GRAPH_ENTITIES ? arena_dup(s, key) : NULL;
     if (!b || (kind == GRAPH_ENTITIES && !stored)) {
-        free(stored);
         pthread_mutex_unlock(&s->mu);
         err_set(err, ERR_NOMEM, "out of memory adding %s", key);
         goto out;
     }
-    slot entry = {.h1 = h1, .h2 = h2, .key = stored, .type_id = (uint16_t)tid, .used = 1,
+    uint32_t ref;
+    slot *sl = slot_new(s, &ref); /* slot s->used: reused when this add fails */
+    if (!sl) {
+        pthread_mutex_unlock(&s->mu);
+        err_set(err, ERR_NOMEM, "out of memory indexing %s", key);
+        goto out;
+    }
+    slot entry = {.h1 = h1, .h2 = h2, .key = stored, .type_id = (uint16_t)tid,
                   .kind = (uint8_t)kind};
     if (kind == GRAPH_ENTITIES) {
         type_file *t = &s->types[tid];
         if (type_fd(s, t, err) < 0) {
-            free(stored);
             pthread_mutex_unlock(&s->mu);
             goto out;
         }
         entry.offset = t->size;
         entry.len = (uint32_t)len;
         if (spill_append(t, text, len, err) != 0) {
-            free(stored);
             pthread_mutex_unlock(&s->mu);
             goto out;
         }
     }
     if (buffer_push(b, text, len) != 0) {
-        free(stored);
         pthread_mutex_unlock(&s->mu);
         err_set(err, ERR_NOMEM, "out of memory buffering %s", key);
         goto out;
     }
     text = NULL;
     *sl = entry;
+    *cell = ref;
     s->used++;
     if (kind == GRAPH_ENTITIES)
         s->stats.entities++;
@@ -554,7 +634,7 @@ bool graph_store_has_key(graph_store *s, const char *key)
     uint64_t h1, h2;
     hash_key(key, &h1, &h2);
     pthread_mutex_lock(&s->mu);
-    bool found = lookup(s, h1, h2)->used;
+    bool found = lookup(s, h1, h2) != NULL;
     pthread_mutex_unlock(&s->mu);
     return found;
 }
@@ -565,7 +645,7 @@ static slot *entity_slot(graph_store *s, const char *key)
     uint64_t h1, h2;
     hash_key(key, &h1, &h2);
     slot *sl = lookup(s, h1, h2);
-    if (!sl->used || sl->kind != GRAPH_ENTITIES || strcasecmp(sl->key, key) != 0)
+    if (!sl || sl->kind != GRAPH_ENTITIES || strcasecmp(sl->key, key) != 0)
         return NULL;
     return sl;
 }
