@@ -18,6 +18,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <cmocka.h>
@@ -477,6 +478,49 @@ static void test_api_key_never_logged(void **state)
     assert_null(strstr(buf, "another-secret-key-zzz"));
 }
 
+static void test_retry_after_is_honoured(void **state)
+{
+    fx *x = *state;
+    fake_j1_faults f = {.fail_429 = 1, .retry_after_s = 1};
+    fake_j1_set_faults(x->fake, &f);
+    err_info err = {0};
+    j1_uploader *u = NULL;
+    j1_uploader_settings st = settings(x, 0);
+    st.backoff_max_ms = 3000;  /* cap above the server's 1 s */
+    assert_int_equal(j1_uploader_new(&st, &u, &err), 0);
+    graph_sink s = j1_uploader_sink(u);
+    objs a = make_objs("ea", "azure_a", 1, 10, false);
+    struct timespec t0, t1;
+    clock_gettime(CLOCK_MONOTONIC, &t0);
+    assert_int_equal(write_objs(&s, &a, "azure_a", GRAPH_ENTITIES, &err), 0);
+    assert_int_equal(s.finish(s.ctx, NULL, 0, "{}", &err), 0);
+    clock_gettime(CLOCK_MONOTONIC, &t1);
+    double waited = (double)(t1.tv_sec - t0.tv_sec) + (double)(t1.tv_nsec - t0.tv_nsec) / 1e9;
+    assert_true(waited >= 0.9);  /* waited for Retry-After, not the 5 ms backoff */
+    assert_int_equal(fake_j1_object_seen(x->fake, FAKE_J1_ENTITY, "ea-0"), 1);
+    free_objs(&a);
+    j1_uploader_free(u);
+}
+
+static void test_connection_refused_is_network_error(void **state)
+{
+    (void)state;
+    fake_j1 *gone = fake_j1_start(NULL);
+    assert_non_null(gone);
+    char url[64];
+    snprintf(url, sizeof url, "%s", fake_j1_url(gone));
+    fake_j1_stop(gone);  /* nothing listens there any more */
+    j1_uploader_settings st = {.base_url = url, .api_key = API_KEY, .account_id = ACCOUNT,
+                               .instance_id = "inst-1", .max_attempts = 3, .backoff_initial_ms = 5,
+                               .backoff_max_ms = 20};
+    err_info err = {0};
+    j1_uploader *u = NULL;
+    assert_int_equal(j1_uploader_new(&st, &u, &err), -1);
+    assert_int_equal(err.kind, ERR_NETWORK);
+    assert_non_null(strstr(err.message, "after 3 attempts"));
+    assert_null(u);
+}
+
 static void test_rejects_plain_http_remote(void **state)
 {
     fx *x = *state;
@@ -509,6 +553,8 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_at_most_six_in_flight, setup, teardown),
         cmocka_unit_test_setup_teardown(test_api_key_never_logged, setup, teardown),
         cmocka_unit_test_setup_teardown(test_rejects_plain_http_remote, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_retry_after_is_honoured, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_connection_refused_is_network_error, setup, teardown),
     };
     int rc = cmocka_run_group_tests(tests, NULL, NULL);
     metrics_reset();
