@@ -2,9 +2,11 @@
  * sdk_writer: see sdk_writer.h.  Each chunk (one step, kind and _type, at
  * most the store's chunk size) becomes one or more files of at most 500
  * objects, assembled from the already serialized objects without parsing
- * them again.  Files are written compact (the SDK reader does not care
- * about indentation).  The store calls write_chunk from one thread at a
- * time, but a mutex keeps the writer safe on its own.
+ * them again, and queued (bounded: write_chunk blocks when 16 files wait)
+ * to one writer thread, so disk latency (file and inode creation dominate)
+ * overlaps with collection.  A write error is kept and returned by the
+ * next write_chunk / finish.  Files are written compact (the SDK reader
+ * does not care about indentation).
  */
 #include "engine/sdk_writer.h"
 
@@ -22,11 +24,30 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#define SDK_WRITER_QUEUE 16  /* files waiting for the writer thread */
+
+/* One file to write: its text assembled, its names decided. */
+typedef struct pending_file {
+    char *step_id, *type, *text;
+    size_t len;
+    graph_kind kind;
+} pending_file;
+
 struct sdk_writer {
     char *root;
     pthread_mutex_t mu;
+    pthread_cond_t cv;
+    pthread_t thread;
+    bool started, closing;
+    pending_file queue[SDK_WRITER_QUEUE];
+    size_t head, count;
+    bool busy;             /* the thread is writing a file */
+    err_info error;        /* first write error (kind != ERR_NONE) */
     unsigned long files;
 };
+
+static void *writer_thread(void *arg);
+static void pending_clear(pending_file *f);
 
 static int rm_entry(const char *path, const struct stat *st, int flag, struct FTW *ftw)
 {
@@ -101,6 +122,12 @@ int sdk_writer_new(const char *root, sdk_writer **out, err_info *err)
         return err_set(err, ERR_NOMEM, "out of memory");
     }
     pthread_mutex_init(&w->mu, NULL);
+    pthread_cond_init(&w->cv, NULL);
+    if (pthread_create(&w->thread, NULL, writer_thread, w) != 0) {
+        sdk_writer_free(w);
+        return err_set(err, ERR_INTERNAL, "cannot start the output writer thread");
+    }
+    w->started = true;
     *out = w;
     return 0;
 }
@@ -109,64 +136,149 @@ void sdk_writer_free(sdk_writer *w)
 {
     if (!w)
         return;
+    if (w->started) {
+        pthread_mutex_lock(&w->mu);
+        w->closing = true;
+        pthread_cond_broadcast(&w->cv);
+        pthread_mutex_unlock(&w->mu);
+        pthread_join(w->thread, NULL);
+    }
+    for (size_t i = 0; i < SDK_WRITER_QUEUE; i++)
+        pending_clear(&w->queue[i]);
+    pthread_cond_destroy(&w->cv);
     pthread_mutex_destroy(&w->mu);
     free(w->root);
     free(w);
 }
 
-unsigned long sdk_writer_files(const sdk_writer *w) { return w->files; }
+unsigned long sdk_writer_files(sdk_writer *w)
+{
+    pthread_mutex_lock(&w->mu);
+    unsigned long n = w->files;
+    pthread_mutex_unlock(&w->mu);
+    return n;
+}
 
 static bool safe_component(const char *s)
 {
     return s && *s && !strchr(s, '/') && strcmp(s, ".") != 0 && strcmp(s, "..") != 0;
 }
 
-/* One file of objects [from, from + n) of the chunk. */
-static int write_file(sdk_writer *w, const graph_chunk *c, size_t from, size_t n, err_info *err)
+/* Writes one queued file and its index link (writer thread, no lock). */
+static int write_file(sdk_writer *w, const pending_file *f, err_info *err)
 {
-    const char *kind = c->kind == GRAPH_ENTITIES ? "entities" : "relationships";
+    const char *kind = f->kind == GRAPH_ENTITIES ? "entities" : "relationships";
     char dir[PATH_MAX], idx[PATH_MAX], path[PATH_MAX + 64], link[PATH_MAX + 64], uuid[37];
     random_uuid(uuid);
-    snprintf(dir, sizeof dir, "%s/graph/%s/%s", w->root, c->step_id, kind);
-    snprintf(idx, sizeof idx, "%s/index/%s/%s", w->root, kind, c->type);
+    snprintf(dir, sizeof dir, "%s/graph/%s/%s", w->root, f->step_id, kind);
+    snprintf(idx, sizeof idx, "%s/index/%s/%s", w->root, kind, f->type);
     if (mkdirs(dir, err) != 0 || mkdirs(idx, err) != 0)
         return -1;
     snprintf(path, sizeof path, "%s/%s.json", dir, uuid);
-    size_t np = 2 * n + 1;
-    const char **parts = malloc(np * sizeof *parts);
-    size_t *lens = malloc(np * sizeof *lens);
-    if (!parts || !lens) {
-        free(parts);
-        free(lens);
-        return err_set(err, ERR_NOMEM, "out of memory writing %s", path);
-    }
-    char head[32];
-    int hl = snprintf(head, sizeof head, "{\"%s\":[", kind);
-    size_t k = 0;
-    parts[k] = head;
-    lens[k++] = (size_t)hl;
-    for (size_t i = 0; i < n; i++) {
-        if (i > 0) {
-            parts[k] = ",";
-            lens[k++] = 1;
-        }
-        parts[k] = c->objects[from + i];
-        lens[k++] = c->lengths[from + i];
-    }
-    parts[k] = "]}";
-    lens[k++] = 2;
-    int rc = write_atomic(path, parts, lens, k, err);
-    free(parts);
-    free(lens);
-    if (rc != 0)
+    const char *parts[1] = {f->text};
+    if (write_atomic(path, parts, &f->len, 1, err) != 0)
         return -1;
     snprintf(link, sizeof link, "%s/%s.json", idx, uuid);
     char target[PATH_MAX];
-    snprintf(target, sizeof target, "../../../graph/%s/%s/%s.json", c->step_id, kind, uuid);
+    snprintf(target, sizeof target, "../../../graph/%s/%s/%s.json", f->step_id, kind, uuid);
     if (symlink(target, link) != 0)
         return err_set(err, ERR_IO, "cannot create index link %s: %s", link, strerror(errno));
-    w->files++;
     return 0;
+}
+
+static void pending_clear(pending_file *f)
+{
+    free(f->step_id);
+    free(f->type);
+    free(f->text);
+    memset(f, 0, sizeof *f);
+}
+
+static void *writer_thread(void *arg)
+{
+    sdk_writer *w = arg;
+    pthread_mutex_lock(&w->mu);
+    for (;;) {
+        while (w->count == 0 && !w->closing)
+            pthread_cond_wait(&w->cv, &w->mu);
+        if (w->count == 0 && w->closing)
+            break;
+        pending_file f = w->queue[w->head];
+        memset(&w->queue[w->head], 0, sizeof f);
+        w->head = (w->head + 1) % SDK_WRITER_QUEUE;
+        w->count--;
+        w->busy = true;
+        bool failed = w->error.kind != ERR_NONE;
+        pthread_mutex_unlock(&w->mu);
+        err_info err = {0};
+        int rc = failed ? 0 : write_file(w, &f, &err);
+        pending_clear(&f);
+        pthread_mutex_lock(&w->mu);
+        w->busy = false;
+        if (rc != 0 && w->error.kind == ERR_NONE)
+            w->error = err;
+        else if (rc == 0 && !failed)
+            w->files++;
+        pthread_cond_broadcast(&w->cv);
+    }
+    pthread_mutex_unlock(&w->mu);
+    return NULL;
+}
+
+/* Assembles objects [from, from + n) of the chunk into one file's text and
+ * queues it (blocks while the queue is full: back-pressure). */
+static int enqueue_file(sdk_writer *w, const graph_chunk *c, size_t from, size_t n, err_info *err)
+{
+    const char *kind = c->kind == GRAPH_ENTITIES ? "entities" : "relationships";
+    size_t len = strlen(kind) + 8;
+    for (size_t i = 0; i < n; i++)
+        len += c->lengths[from + i] + 1;
+    pending_file f = {.kind = c->kind, .step_id = strdup(c->step_id), .type = strdup(c->type),
+                      .text = malloc(len)};
+    if (!f.step_id || !f.type || !f.text) {
+        pending_clear(&f);
+        return err_set(err, ERR_NOMEM, "out of memory writing %s", c->type);
+    }
+    size_t k = (size_t)snprintf(f.text, len, "{\"%s\":[", kind);
+    for (size_t i = 0; i < n; i++) {
+        if (i > 0)
+            f.text[k++] = ',';
+        memcpy(f.text + k, c->objects[from + i], c->lengths[from + i]);
+        k += c->lengths[from + i];
+    }
+    memcpy(f.text + k, "]}", 2);
+    f.len = k + 2;
+    pthread_mutex_lock(&w->mu);
+    while (w->count == SDK_WRITER_QUEUE && w->error.kind == ERR_NONE)
+        pthread_cond_wait(&w->cv, &w->mu);
+    int rc = 0;
+    if (w->error.kind != ERR_NONE) {
+        *err = w->error;
+        rc = -1;
+    } else {
+        w->queue[(w->head + w->count) % SDK_WRITER_QUEUE] = f;
+        w->count++;
+        pthread_cond_broadcast(&w->cv);
+    }
+    pthread_mutex_unlock(&w->mu);
+    if (rc != 0)
+        pending_clear(&f);
+    return rc;
+}
+
+/* Waits until every queued file is written; returns the first error. */
+static int drain(sdk_writer *w, err_info *err)
+{
+    pthread_mutex_lock(&w->mu);
+    while (w->count > 0 || w->busy)
+        pthread_cond_wait(&w->cv, &w->mu);
+    int rc = 0;
+    if (w->error.kind != ERR_NONE) {
+        *err = w->error;
+        rc = -1;
+    }
+    pthread_mutex_unlock(&w->mu);
+    return rc;
 }
 
 static int sink_write(void *ctx, const graph_chunk *c, err_info *err)
@@ -175,15 +287,13 @@ static int sink_write(void *ctx, const graph_chunk *c, err_info *err)
     if (!safe_component(c->step_id) || !safe_component(c->type))
         return err_set(err, ERR_INVALID, "step id '%s' or type '%s' is not a valid directory name",
                        c->step_id ? c->step_id : "", c->type ? c->type : "");
-    pthread_mutex_lock(&w->mu);
     int rc = 0;
     for (size_t from = 0; rc == 0 && from < c->count; from += SDK_WRITER_FILE_OBJECTS) {
         size_t n = c->count - from;
         if (n > SDK_WRITER_FILE_OBJECTS)
             n = SDK_WRITER_FILE_OBJECTS;
-        rc = write_file(w, c, from, n, err);
+        rc = enqueue_file(w, c, from, n, err);
     }
-    pthread_mutex_unlock(&w->mu);
     return rc;
 }
 
@@ -195,16 +305,19 @@ static int sink_finish(void *ctx, const char *const *types, size_t count, const 
     char path[PATH_MAX];
     snprintf(path, sizeof path, "%s/summary.json", w->root);
     size_t len = strlen(summary);
-    pthread_mutex_lock(&w->mu);
-    int rc = write_atomic(path, &summary, &len, 1, err);
-    pthread_mutex_unlock(&w->mu);
-    return rc;
+    if (drain(w, err) != 0)
+        return -1;
+    return write_atomic(path, &summary, &len, 1, err);
 }
 
 static int sink_abort(void *ctx, const char *reason, err_info *err)
 {
-    (void)ctx, (void)reason, (void)err;
-    return 0; /* files written so far stay for inspection; no summary.json */
+    (void)reason;
+    /* files written so far stay for inspection; no summary.json */
+    err_info ignored = {0};
+    (void)err;
+    drain(ctx, &ignored);
+    return 0;
 }
 
 graph_sink sdk_writer_sink(sdk_writer *w)

@@ -21,7 +21,7 @@ int sdk_writer_new(const char *root, sdk_writer **out, err_info *err);
 void sdk_writer_free(sdk_writer *w);
 /* The sink view (valid while w lives). */
 graph_sink sdk_writer_sink(sdk_writer *w);
-/* Files written so far. */
-unsigned long sdk_writer_files(const sdk_writer *w);
+/* Files written so far (complete after finish). */
+unsigned long sdk_writer_files(sdk_writer *w);
 
 #endif
