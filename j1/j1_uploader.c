@@ -613,7 +613,10 @@ static int sink_abort(void *ctx, const char *reason, err_info *err)
     if (u->ended)
         return 0;
     u->ended = true;
-    atomic_store(&u->cancel, true);
+    /* a writer blocked on a full queue (another thread) fails instead of waiting */
+    err_info cancelled = {0};
+    err_set(&cancelled, ERR_CANCELLED, "the JupiterOne upload was aborted: %s", reason ? reason : "");
+    set_fatal(u, &cancelled);
     stop_workers(u);
     return do_abort(u, reason, err);
 }
