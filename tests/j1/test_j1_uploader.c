@@ -12,6 +12,7 @@
 #include "fakes/fake_j1.h"
 #include "j1/j1_uploader.h"
 
+#include <pthread.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -521,6 +522,46 @@ static void test_connection_refused_is_network_error(void **state)
     assert_null(u);
 }
 
+typedef struct writer_arg {
+    graph_sink sink;
+    objs o;
+    int rc;
+    err_info err;
+} writer_arg;
+
+static void *writer_main(void *p)
+{
+    writer_arg *w = p;
+    w->rc = write_objs(&w->sink, &w->o, "azure_a", GRAPH_ENTITIES, &w->err);
+    return NULL;
+}
+
+static void test_abort_releases_blocked_writer(void **state)
+{
+    fx *x = *state;
+    fake_j1_faults f = {.delay_ms = 200};
+    fake_j1_set_faults(x->fake, &f);
+    err_info err = {0};
+    j1_uploader *u = NULL;
+    j1_uploader_settings st = settings(x, 400);  /* one object per batch: the queue fills */
+    assert_int_equal(j1_uploader_new(&st, &u, &err), 0);
+    writer_arg w = {.sink = j1_uploader_sink(u), .o = make_objs("ea", "azure_a", 200, 300, false)};
+    pthread_t th;
+    assert_int_equal(pthread_create(&th, NULL, writer_main, &w), 0);
+    struct timespec ts = {0, 100 * 1000000L};
+    nanosleep(&ts, NULL);
+    assert_int_equal(w.sink.abort(w.sink.ctx, "stopped", &err), 0);
+    pthread_join(th, NULL);
+    assert_int_equal(w.rc, -1);
+    assert_int_equal(w.err.kind, ERR_CANCELLED);
+    fake_j1_counts c;
+    fake_j1_counts_get(x->fake, &c);
+    assert_int_equal(c.aborts, 1);
+    assert_int_equal(c.finalizes, 0);
+    free_objs(&w.o);
+    j1_uploader_free(u);
+}
+
 static void test_rejects_plain_http_remote(void **state)
 {
     fx *x = *state;
@@ -553,6 +594,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_at_most_six_in_flight, setup, teardown),
         cmocka_unit_test_setup_teardown(test_api_key_never_logged, setup, teardown),
         cmocka_unit_test_setup_teardown(test_rejects_plain_http_remote, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_abort_releases_blocked_writer, setup, teardown),
         cmocka_unit_test_setup_teardown(test_retry_after_is_honoured, setup, teardown),
         cmocka_unit_test_setup_teardown(test_connection_refused_is_network_error, setup, teardown),
     };
