@@ -498,10 +498,6 @@ static void stop_workers(j1_uploader *u)
     for (int i = 0; i < u->nthreads; i++)
         pthread_join(u->threads[i], NULL);
     u->nthreads = 0;
-    for (int k = 0; k < 2; k++) {
-        batch_free(u->open[k]);
-        u->open[k] = NULL;
-    }
     while (u->head) {
         batch *b = u->head;
         u->head = b->next;
@@ -509,6 +505,16 @@ static void stop_workers(j1_uploader *u)
     }
     u->tail = NULL;
     u->queued = 0;
+}
+
+/* Marks the upload ended; returns whether it already was. */
+static bool mark_ended(j1_uploader *u)
+{
+    pthread_mutex_lock(&u->mu);
+    bool was = u->ended;
+    u->ended = true;
+    pthread_mutex_unlock(&u->mu);
+    return was;
 }
 
 static int post_job_action(j1_uploader *u, const char *action, const char *body, bool retry,
@@ -559,13 +565,16 @@ static int sink_finish(void *ctx, const char *const *partial_types, size_t count
 {
     (void)summary_json;
     j1_uploader *u = ctx;
-    if (u->ended)
+    pthread_mutex_lock(&u->mu);
+    bool ended = u->ended;
+    pthread_mutex_unlock(&u->mu);
+    if (ended)
         return err_set(err, ERR_INTERNAL, "JupiterOne upload finished twice");
     err_info local = {0};
     if (close_batch(u, GRAPH_ENTITIES, &local) == 0)
         close_batch(u, GRAPH_RELATIONSHIPS, &local);
     drain(u);
-    u->ended = true;
+    mark_ended(u);
     pthread_mutex_lock(&u->mu);
     bool fatal = u->has_fatal;
     err_info fe = u->fatal;
@@ -610,9 +619,8 @@ static int sink_finish(void *ctx, const char *const *partial_types, size_t count
 static int sink_abort(void *ctx, const char *reason, err_info *err)
 {
     j1_uploader *u = ctx;
-    if (u->ended)
+    if (mark_ended(u))
         return 0;
-    u->ended = true;
     /* a writer blocked on a full queue (another thread) fails instead of waiting */
     err_info cancelled = {0};
     err_set(&cancelled, ERR_CANCELLED, "the JupiterOne upload was aborted: %s", reason ? reason : "");
@@ -752,11 +760,11 @@ void j1_uploader_free(j1_uploader *u)
 {
     if (!u)
         return;
-    if (!u->ended) {
-        err_info e = {0};
-        sink_abort(u, "the job ended before its upload finished", &e);
-    }
+    err_info e = {0};
+    sink_abort(u, "the job ended before its upload finished", &e);  /* no-op once ended */
     stop_workers(u);
+    for (int k = 0; k < 2; k++)
+        batch_free(u->open[k]);
     j1_sync_client_free(u->client);
     free(u->instance_id);
     free(u->integration_job_id);
