@@ -2,8 +2,8 @@
  * sdk_writer: see sdk_writer.h.  Each chunk (one step, kind and _type, at
  * most the store's chunk size) becomes one or more files of at most 500
  * objects, assembled from the already serialized objects without parsing
- * them again, and queued (bounded: write_chunk blocks when 16 files wait)
- * to one writer thread, so disk latency (file and inode creation dominate)
+ * them again, and queued (bounded: write_chunk blocks when 32 files wait)
+ * to two writer threads, so disk latency (file and inode creation dominate)
  * overlaps with collection.  A write error is kept and returned by the
  * next write_chunk / finish.  Files are written compact (the SDK reader
  * does not care about indentation).
@@ -24,7 +24,8 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#define SDK_WRITER_QUEUE 16  /* files waiting for the writer thread */
+#define SDK_WRITER_QUEUE 32   /* files waiting for a writer thread */
+#define SDK_WRITER_THREADS 2  /* file + inode creation is the slow part */
 
 /* One file to write: its text assembled, its names decided. */
 typedef struct pending_file {
@@ -37,11 +38,12 @@ struct sdk_writer {
     char *root;
     pthread_mutex_t mu;
     pthread_cond_t cv;
-    pthread_t thread;
-    bool started, closing;
+    pthread_t threads[SDK_WRITER_THREADS];
+    unsigned started;
+    bool closing;
     pending_file queue[SDK_WRITER_QUEUE];
     size_t head, count;
-    bool busy;             /* the thread is writing a file */
+    unsigned busy;         /* threads writing a file now */
     err_info error;        /* first write error (kind != ERR_NONE) */
     unsigned long files;
 };
@@ -123,11 +125,15 @@ int sdk_writer_new(const char *root, sdk_writer **out, err_info *err)
     }
     pthread_mutex_init(&w->mu, NULL);
     pthread_cond_init(&w->cv, NULL);
-    if (pthread_create(&w->thread, NULL, writer_thread, w) != 0) {
-        sdk_writer_free(w);
-        return err_set(err, ERR_INTERNAL, "cannot start the output writer thread");
+    for (unsigned i = 0; i < SDK_WRITER_THREADS; i++) {
+        if (pthread_create(&w->threads[i], NULL, writer_thread, w) != 0)
+            break;
+        w->started++;
     }
-    w->started = true;
+    if (w->started == 0) {
+        sdk_writer_free(w);
+        return err_set(err, ERR_INTERNAL, "cannot start the output writer threads");
+    }
     *out = w;
     return 0;
 }
@@ -141,7 +147,8 @@ void sdk_writer_free(sdk_writer *w)
         w->closing = true;
         pthread_cond_broadcast(&w->cv);
         pthread_mutex_unlock(&w->mu);
-        pthread_join(w->thread, NULL);
+        for (unsigned i = 0; i < w->started; i++)
+            pthread_join(w->threads[i], NULL);
     }
     for (size_t i = 0; i < SDK_WRITER_QUEUE; i++)
         pending_clear(&w->queue[i]);
@@ -207,14 +214,14 @@ static void *writer_thread(void *arg)
         memset(&w->queue[w->head], 0, sizeof f);
         w->head = (w->head + 1) % SDK_WRITER_QUEUE;
         w->count--;
-        w->busy = true;
+        w->busy++;
         bool failed = w->error.kind != ERR_NONE;
         pthread_mutex_unlock(&w->mu);
         err_info err = {0};
         int rc = failed ? 0 : write_file(w, &f, &err);
         pending_clear(&f);
         pthread_mutex_lock(&w->mu);
-        w->busy = false;
+        w->busy--;
         if (rc != 0 && w->error.kind == ERR_NONE)
             w->error = err;
         else if (rc == 0 && !failed)
@@ -270,7 +277,7 @@ static int enqueue_file(sdk_writer *w, const graph_chunk *c, size_t from, size_t
 static int drain(sdk_writer *w, err_info *err)
 {
     pthread_mutex_lock(&w->mu);
-    while (w->count > 0 || w->busy)
+    while (w->count > 0 || w->busy > 0)
         pthread_cond_wait(&w->cv, &w->mu);
     int rc = 0;
     if (w->error.kind != ERR_NONE) {
