@@ -76,6 +76,8 @@ static int ensure_cli(void **state)
     if (access(cli_bin, X_OK) == 0)
         return 0;
     char parent[1100];
+    snprintf(parent, sizeof parent, "%s/.local", env_or("AI_SOURCE_DIR", "."));
+    mkdir(parent, 0755);
     snprintf(parent, sizeof parent, "%s/.local/npm-cache", env_or("AI_SOURCE_DIR", "."));
     mkdir(parent, 0755);
     mkdir(cli_dir, 0755);
