@@ -30,7 +30,8 @@ typedef struct gov_fault {
 } gov_fault;
 
 typedef struct gov_case {
-    const char *expected;               /* file name under expected/, NULL = none */
+    const char *expected;               /* name under expected/ (no ".json"), or a path with
+                                           '/' relative to the source tree; NULL = none */
     const char *hars[GOV_MAX];          /* paths under tests/fixtures/azure-recordings/ */
     const char *subscription;           /* config.subscriptionId, NULL = none */
     bool ingest_active_directory;
