@@ -64,6 +64,13 @@ static bool enabled(void *integration, const step_def *step)
 
 step_harness *step_harness_new(azure_job *job)
 {
+    size_t n;
+    const step_def *const *table = registry_steps(&n);
+    return step_harness_new_table(job, table, n);
+}
+
+step_harness *step_harness_new_table(azure_job *job, const step_def *const *table, size_t count)
+{
     step_harness *h = calloc(1, sizeof *h);
     if (!h)
         return NULL;
@@ -75,7 +82,8 @@ step_harness *step_harness_new(azure_job *job)
                            .abort = collect_abort};
     err_info err = {0};
     h->store = graph_store_new(&h->sink, NULL, &err);
-    h->table = registry_steps(&h->count);
+    h->table = table;
+    h->count = count;
     runner_config cfg = {.table = h->table, .count = h->count, .integration = job,
                          .enabled = enabled, .store = h->store, .sink = &h->sink,
                          .external_deps = true, .threads = 1};

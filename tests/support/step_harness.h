@@ -26,6 +26,9 @@ typedef struct step_harness step_harness;
 
 /* job: borrowed, must outlive the harness. */
 step_harness *step_harness_new(azure_job *job);
+/* The same over another table (e.g. a test step exercising a shared
+ * helper); `table` must outlive the harness. */
+step_harness *step_harness_new_table(azure_job *job, const step_def *const *table, size_t count);
 void step_harness_free(step_harness *h);
 /* Adds an entity as another step would have (takes ownership). */
 int step_harness_seed_entity(step_harness *h, cJSON *entity, err_info *err);
