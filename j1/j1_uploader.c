@@ -560,6 +560,55 @@ static int do_abort(j1_uploader *u, const char *reason, err_info *err)
     return rc;
 }
 
+int j1_abort_sync_job(const j1_uploader_settings *settings, const char *sync_job_id,
+                      const char *reason, err_info *err)
+{
+    if (!sync_job_id || !*sync_job_id || strlen(sync_job_id) > 128 ||
+        strspn(sync_job_id, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-_") !=
+            strlen(sync_job_id))
+        return err_set(err, ERR_INVALID, "invalid JupiterOne synchronization job id");
+    j1_sync_client *c = NULL;
+    if (j1_sync_client_new(settings->base_url, settings->api_key, settings->account_id, &c, err) !=
+        0)
+        return -1;
+    int rc = -1;
+    sbuf b;
+    sbuf_init(&b);
+    sbuf_puts(&b, "{\"reason\":");
+    sbuf_json_string(&b, reason ? reason : "superseded by a new attempt");
+    sbuf_putc(&b, '}');
+    char path[256];
+    snprintf(path, sizeof path, "/persister/synchronization/jobs/%s/abort", sync_job_id);
+    j1_retry_policy policy = {3, 200, 2000};
+    j1_response r = {0};
+    if (sbuf_failed(&b)) {
+        err_set(err, ERR_NOMEM, "out of memory aborting a JupiterOne job");
+        goto done;
+    }
+    if (j1_sync_call(c, "POST", path, sbuf_str(&b), b.len, NULL, &policy, NULL, &r, err) <
+        0) {
+        err_prefix(err, "abort of the earlier JupiterOne synchronization job %s", sync_job_id);
+        goto done;
+    }
+    if ((r.status >= 200 && r.status < 300) || r.status == 400 || r.status == 404 ||
+        r.status == 409) {
+        /* 4xx: the job is already finalized, aborted or gone: nothing to undo. */
+        log_kv(LOG_INFO, "earlier JupiterOne synchronization job closed", "syncJobId",
+               sync_job_id, NULL);
+        rc = 0;
+    } else {
+        char ctx[256];
+        snprintf(ctx, sizeof ctx, "abort of the earlier JupiterOne synchronization job %s",
+                 sync_job_id);
+        j1_response_to_err(&r, ctx, err);
+    }
+done:
+    j1_response_free(&r);
+    sbuf_free(&b);
+    j1_sync_client_free(c);
+    return rc;
+}
+
 static int sink_finish(void *ctx, const char *const *partial_types, size_t count,
                        const char *summary_json, err_info *err)
 {

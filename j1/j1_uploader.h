@@ -75,6 +75,14 @@ typedef struct j1_upload_stats {
 } j1_upload_stats;
 void j1_uploader_stats(j1_uploader *u, j1_upload_stats *out);
 
+/* Aborts a synchronization job this service started in an earlier attempt
+ * of the same job (a process killed mid-upload), so that what it uploaded
+ * is never finalized and the new attempt's upload is the only one.  An
+ * answer saying the job already ended (finalized, aborted, unknown) counts
+ * as done.  Uses settings' base_url, api_key and account_id. */
+int j1_abort_sync_job(const j1_uploader_settings *settings, const char *sync_job_id,
+                      const char *reason, err_info *err);
+
 /* Stops upload threads (aborting the sync job if neither finish nor abort
  * was called) and frees.  NULL is a no-op. */
 void j1_uploader_free(j1_uploader *u);

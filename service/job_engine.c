@@ -3,7 +3,8 @@
  *   1. registers the client secret with the log redactor (for the job);
  *   2. azure_job_new + azure_job_validate (bad credentials / config ->
  *      FATAL, network or throttling -> RETRY);
- *   3. starts the JupiterOne synchronization job through the J1 uploader
+ *   3. aborts the sync job of an interrupted earlier attempt (if any), then
+ *      starts the JupiterOne synchronization job through the J1 uploader
  *      (a graph_sink), reporting its id and state through upload_changed;
  *   4. runs the registry's step table on a graph store feeding that sink,
  *      adapting the runner's callbacks to job_progress;
@@ -201,6 +202,17 @@ static int engine_run(void *ctx, const job_request *req, const job_progress *pro
                                .account_id = req->account_id, .instance_id = req->instance_id,
                                .integration_job_id = req->j1_job_id,
                                .on_state = on_upload_state, .on_state_arg = (void *)progress};
+    if (req->previous_sync_job_id && *req->previous_sync_job_id) {
+        /* An earlier attempt died mid-upload: close its sync job so that
+         * only this attempt's upload is ever finalized (exactly once). */
+        err_info ae = {0};
+        if (j1_abort_sync_job(&us, req->previous_sync_job_id, "superseded by a new attempt",
+                              &ae) != 0) {
+            out->error = ae;
+            out->result = result_for_error(ae.kind);
+            goto done;
+        }
+    }
     if (j1_uploader_new(&us, &up, &out->error) != 0) {
         out->result = result_for_error(out->error.kind);
         goto done;

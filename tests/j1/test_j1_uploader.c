@@ -377,6 +377,43 @@ static void test_abort_by_caller(void **state)
     j1_uploader_free(u);
 }
 
+/* A new attempt closes the sync job of an attempt that died mid-upload; a
+ * job that is already gone counts as closed; an id that could not be ours
+ * is refused before any request. */
+static void test_abort_earlier_sync_job(void **state)
+{
+    fx *x = *state;
+    err_info err = {0};
+    j1_uploader *u = NULL;
+    j1_uploader_settings st = settings(x, 0);
+    assert_int_equal(j1_uploader_new(&st, &u, &err), 0);
+    char id[128];
+    snprintf(id, sizeof id, "%s", j1_uploader_job_id(u));
+    assert_int_equal(j1_abort_sync_job(&st, id, "superseded by a new attempt", &err), 0);
+    char status[48], reason[128];
+    fake_j1_last_job(x->fake, status, sizeof status, NULL, 0, reason, sizeof reason);
+    assert_string_equal(status, "ABORTED");
+    assert_string_equal(reason, "superseded by a new attempt");
+    fake_j1_counts c;
+    fake_j1_counts_get(x->fake, &c);
+    assert_int_equal(c.aborts, 1);
+    /* the dead attempt's uploader can no longer upload or finalize */
+    graph_sink s = j1_uploader_sink(u);
+    objs a = make_objs("ea", "azure_a", 3, 10, false);
+    int wrc = write_objs(&s, &a, "azure_a", GRAPH_ENTITIES, &err);
+    int frc = s.finish(s.ctx, NULL, 0, "{}", &err);
+    assert_true(wrc != 0 || frc != 0);
+    fake_j1_counts_get(x->fake, &c);
+    assert_int_equal(c.finalizes, 0);
+    free_objs(&a);
+    j1_uploader_free(u);
+
+    assert_int_equal(j1_abort_sync_job(&st, "no-such-job", NULL, &err), 0);
+    err_info bad = {0};
+    assert_int_equal(j1_abort_sync_job(&st, "../jobs/x", NULL, &bad), -1);
+    assert_int_equal(bad.kind, ERR_INVALID);
+}
+
 static void test_free_without_finish_aborts(void **state)
 {
     fx *x = *state;
@@ -592,6 +629,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_persistent_500_aborts_with_reason, setup, teardown),
         cmocka_unit_test_setup_teardown(test_abort_by_caller, setup, teardown),
         cmocka_unit_test_setup_teardown(test_free_without_finish_aborts, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_abort_earlier_sync_job, setup, teardown),
         cmocka_unit_test_setup_teardown(test_oversize_objects, setup, teardown),
         cmocka_unit_test_setup_teardown(test_at_most_six_in_flight, setup, teardown),
         cmocka_unit_test_setup_teardown(test_api_key_never_logged, setup, teardown),
