@@ -129,7 +129,7 @@ static void print_table(sbuf *out, const char *const *head, size_t ncols, const 
 
 char *document_generate(const step_def *const *table, size_t count)
 {
-    rows ents = {0}, rels = {0}, mapped = {0};
+    rows ents = {0}, rels = {0};
     const char **types = calloc(count * STEP_MAX_TYPES * 3 + 1, sizeof *types);
     size_t ntypes = 0;
     bool ok = types != NULL;
@@ -168,9 +168,8 @@ char *document_generate(const step_def *const *table, size_t count)
             types[ntypes++] = r->type;
             char *cells[DOC_COLS] = {fmt("`%s`", r->source_type, NULL),
                                      fmt("**%s**", r->class_name, NULL),
-                                     fmt("`*%s*`", r->target_type, NULL),
-                                     strdup(r->direction == STEP_REVERSE ? "REVERSE" : "FORWARD")};
-            ok = cells[0] && cells[1] && cells[2] && cells[3] && push(&mapped, cells, r->type) == 0;
+                                     fmt("`%s`", r->target_type, NULL), NULL};
+            ok = cells[0] && cells[1] && cells[2] && push(&rels, cells, r->type) == 0;
         }
     }
     char *text = NULL;
@@ -179,8 +178,6 @@ char *document_generate(const step_def *const *table, size_t count)
             qsort(ents.v, ents.n, sizeof *ents.v, cmp_case);
         if (rels.n)
             qsort(rels.v, rels.n, sizeof *rels.v, cmp_exact);
-        if (mapped.n)
-            qsort(mapped.v, mapped.n, sizeof *mapped.v, cmp_exact);
         sbuf out;
         sbuf_init(&out);
         sbuf_puts(&out, k_head);
@@ -188,15 +185,11 @@ char *document_generate(const step_def *const *table, size_t count)
         static const char *const eh[] = {"Resources", "Entity `_type`", "Entity `_class`"};
         print_table(&out, eh, 3, &ents);
         static const char *const rh[] = {"Source Entity `_type`", "Relationship `_class`",
-                                         "Target Entity `_type`", "Direction"};
+                                         "Target Entity `_type`"};
         if (rels.n > 0) {
-            sbuf_puts(&out, "\n### Relationships\n\nThe following relationships are created:\n\n");
+            sbuf_puts(&out,
+                      "\n### Relationships\n\nThe following relationships are created/mapped:\n\n");
             print_table(&out, rh, 3, &rels);
-        }
-        if (mapped.n > 0) {
-            sbuf_puts(&out, "\n### Mapped Relationships\n\n"
-                              "The following mapped relationships are created:\n\n");
-            print_table(&out, rh, 4, &mapped);
         }
         sbuf_puts(&out, "\n");
         sbuf_puts(&out, k_tail);
@@ -204,7 +197,6 @@ char *document_generate(const step_def *const *table, size_t count)
     }
     rows_free(&ents);
     rows_free(&rels);
-    rows_free(&mapped);
     free(types);
     return text;
 }

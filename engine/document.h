@@ -2,9 +2,9 @@
  * document: the data-model section of the README generated from the step
  * table, in the format of JupiterOne's `j1-integration document` (see the
  * generated section of docs/spec/seed-azure-integration.md): entities
- * sorted by resource name, relationships sorted by _type, mapped
- * relationships (when any) in their own table, columns padded to the
- * widest cell.  The text is what goes between the J1_DOCUMENTATION markers
+ * sorted by resource name, relationships — direct and mapped, as the
+ * SDK release of the seed prints them ("created/mapped") — in one table
+ * sorted by _type, columns padded to the widest cell.  The text is what goes between the J1_DOCUMENTATION markers
  * (markers excluded).
  */
 #ifndef AI_ENGINE_DOCUMENT_H
