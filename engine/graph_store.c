@@ -110,7 +110,7 @@ static void hash_key(const char *key, uint64_t *h1, uint64_t *h2)
 {
     uint64_t a = 1469598103934665603ULL, b = 0x9E3779B97F4A7C15ULL;
     for (const unsigned char *p = (const unsigned char *)key; *p; p++) {
-        uint64_t c = (uint64_t)tolower(*p);
+        uint64_t c = *p >= 'A' && *p <= 'Z' ? (uint64_t)*p + 32u : (uint64_t)*p; /* ASCII fold, no locale call */
         a = (a ^ c) * 1099511628211ULL;
         b = (b ^ c) * 0xBF58476D1CE4E5B9ULL;
         b ^= b >> 29;
