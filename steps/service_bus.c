@@ -1,6 +1,232 @@
 /*
- * service_bus: steps of this Azure service (not yet ported; see docs/spec/azure-sources).
+ * service_bus: Service Bus namespaces, queues, topics and topic
+ * subscriptions (azure-sources README part C; reference graph-azure
+ * src/steps/resource-manager/service-bus/).
+ *
+ * Namespaces are listed per subscription (namespaces.list); queues and
+ * topics per namespace, subscriptions per topic (each under the lower-cased
+ * resource group of its namespace), every parent's list in parallel, each
+ * item stored as it arrives.  A topic's namespace is the
+ * ".../providers/Microsoft.ServiceBus/namespaces/{name}" prefix of its id,
+ * as the reference matches it.  The SDK model's createdAt / updatedAt /
+ * accessedAt are dates: not copied (createdOn is inferred from createdAt).
  */
+#include "common/json.h"
 #include "engine/step.h"
+#include "steps/arm_common.h"
+#include "steps/gov_common.h"
+#include "steps/rm_platform.h"
 
-const step_def *const steps_service_bus[] = {NULL};
+#include <stdio.h>
+#include <string.h>
+
+#define SERVICE_BUS_API "2017-04-01"
+
+#define SB_ROWS                                                                   \
+    RMP_SDK_DATE("createdAt"), RMP_SDK_DATE("updatedAt"), RMP_SDK_DATE("accessedAt"), \
+        {"id", "id", MAP_STRING}, {"name", "name", MAP_STRING},                  \
+        {"webLink", "id", MAP_FN, .fn = arm_map_weblink}
+
+#define SB_FLAGS                                                                  \
+    (ENTITY_HOIST_PROPERTIES | ENTITY_CONVERT_PROPERTIES | ENTITY_SCHEMA_PASSTHROUGH | ENTITY_TAGS)
+
+static const prop_map namespace_props[] = {
+    SB_ROWS,
+    {"category", NULL, MAP_CONST_STRING_ARRAY, "infrastructure"},
+    {NULL},
+};
+
+static const prop_map child_props[] = {SB_ROWS, {NULL}};
+
+const entity_spec service_bus_namespace_spec = {
+    .type = "azure_service_bus_namespace",
+    .classes = {"Service"},
+    .flags = SB_FLAGS,
+    .props = namespace_props,
+};
+
+const entity_spec service_bus_queue_spec = {
+    .type = "azure_service_bus_queue",
+    .classes = {"Queue"},
+    .flags = SB_FLAGS,
+    .props = child_props,
+};
+
+const entity_spec service_bus_topic_spec = {
+    .type = "azure_service_bus_topic",
+    .classes = {"Queue"},
+    .flags = SB_FLAGS,
+    .props = child_props,
+};
+
+const entity_spec service_bus_subscription_spec = {
+    .type = "azure_service_bus_subscription",
+    .classes = {"Subscription"},
+    .flags = SB_FLAGS,
+    .props = child_props,
+};
+
+/* ---- rm-service-bus-namespaces ------------------------------------------- */
+
+static int namespace_item(step_ctx *ctx, void *arg, const char *owner, const cJSON *item,
+                          err_info *err)
+{
+    (void)arg;
+    (void)owner;
+    char key[1024];
+    if (rmp_store(ctx, &service_bus_namespace_spec, item, key, sizeof key, err) != 0)
+        return -1;
+    return key[0] ? arm_relate_resource_group(ctx, key, service_bus_namespace_spec.type, err) : 0;
+}
+
+static int run_namespaces(step_ctx *ctx, err_info *err)
+{
+    if (gov_require_account(ctx, err) != 0)
+        return -1;
+    rmp_lists lists = {0};
+    int rc = rmp_lists_per_subscription(
+        ctx,
+        "/subscriptions/%s/providers/Microsoft.ServiceBus/namespaces?api-version=" SERVICE_BUS_API,
+        &lists, err);
+    if (rc == 0)
+        rc = rmp_run(ctx, &lists, RMP_TOP, "Service Bus namespaces", NULL, namespace_item, NULL,
+                     err);
+    rmp_lists_free(&lists);
+    return rc;
+}
+
+/* ---- children: queues, topics, topic subscriptions ----------------------- */
+
+typedef struct sb_child {
+    const entity_spec *spec;
+    const char *parent_type;
+} sb_child;
+
+static int child_item(step_ctx *ctx, void *arg, const char *parent_key, const cJSON *item,
+                      err_info *err)
+{
+    const sb_child *c = arg;
+    char key[1024];
+    if (rmp_store(ctx, c->spec, item, key, sizeof key, err) != 0)
+        return -1;
+    return key[0] ? gov_relate(ctx, "HAS", parent_key, c->parent_type, key, c->spec->type, NULL,
+                               err)
+                  : 0;
+}
+
+static int run_children(step_ctx *ctx, const char *parent_type, rmp_path_fn path_fn,
+                        const entity_spec *spec, const char *what, err_info *err)
+{
+    if (gov_require_account(ctx, err) != 0)
+        return -1;
+    sb_child c = {.spec = spec, .parent_type = parent_type};
+    rmp_lists lists = {0};
+    int rc = rmp_lists_per_entity(ctx, parent_type, path_fn, &lists, err);
+    if (rc == 0)
+        rc = rmp_run(ctx, &lists, RMP_CHILD, what, spec->type, child_item, &c, err);
+    rmp_lists_free(&lists);
+    return rc;
+}
+
+static int queues_path(const cJSON *ns, char *out, size_t size)
+{
+    return rmp_child_path(ns, "Microsoft.ServiceBus/namespaces",
+                          "queues?api-version=" SERVICE_BUS_API, out, size);
+}
+
+static int topics_path(const cJSON *ns, char *out, size_t size)
+{
+    return rmp_child_path(ns, "Microsoft.ServiceBus/namespaces",
+                          "topics?api-version=" SERVICE_BUS_API, out, size);
+}
+
+/* The reference's SERVICE_BUS_NAMESPACE_MATCHER on the topic id:
+ * /subscriptions/{s}/resource[Gg]roups/{g}/providers/Microsoft.ServiceBus/
+ * namespaces/{name}; the list path uses the lower-cased group. */
+static int subscriptions_path(const cJSON *topic, char *out, size_t size)
+{
+    const char *id = json_get_string(topic, "id");
+    const char *topic_name = json_get_string(topic, "name");
+    static const char marker[] = "/providers/Microsoft.ServiceBus/namespaces/";
+    char sub[128], group[512];
+    const char *m = id ? strstr(id, marker) : NULL;
+    if (!m || !topic_name || !*topic_name || arm_subscription_of(id, sub, sizeof sub) != 0 ||
+        arm_resource_group_name(id, group, sizeof group) != 0)
+        return 1;
+    const char *ns = m + sizeof marker - 1;
+    size_t ns_len = strcspn(ns, "/");
+    if (ns_len == 0)
+        return 1;
+    int n = snprintf(out, size,
+                     "/subscriptions/%s/resourceGroups/%s/providers/Microsoft.ServiceBus/"
+                     "namespaces/%.*s/topics/%s/subscriptions?api-version=" SERVICE_BUS_API,
+                     sub, group, (int)ns_len, ns, topic_name);
+    return n < 0 || (size_t)n >= size ? 1 : 0;
+}
+
+static int run_queues(step_ctx *ctx, err_info *err)
+{
+    return run_children(ctx, service_bus_namespace_spec.type, queues_path, &service_bus_queue_spec,
+                        "Service Bus queues", err);
+}
+
+static int run_topics(step_ctx *ctx, err_info *err)
+{
+    return run_children(ctx, service_bus_namespace_spec.type, topics_path, &service_bus_topic_spec,
+                        "Service Bus topics", err);
+}
+
+static int run_subscriptions(step_ctx *ctx, err_info *err)
+{
+    return run_children(ctx, service_bus_topic_spec.type, subscriptions_path,
+                        &service_bus_subscription_spec, "Service Bus topic subscriptions", err);
+}
+
+/* ---- the step table ------------------------------------------------------ */
+
+static const step_def step_namespaces = {
+    .id = "rm-service-bus-namespaces",
+    .name = "Service Bus Namespaces",
+    .depends_on = {"ad-account", "rm-resources-resource-groups"},
+    .entities = {{"[RM] Service Bus Namespace", "azure_service_bus_namespace", {"Service"}}},
+    .relationships = {ARM_RG_HAS_DECL("service_bus_namespace")},
+    .enabled_when = STEP_IF_RESOURCE_MANAGER,
+    .run = run_namespaces,
+};
+
+static const step_def step_queues = {
+    .id = "rm-service-bus-queues",
+    .name = "Service Bus Queues",
+    .depends_on = {"ad-account", "rm-service-bus-namespaces"},
+    .entities = {{"[RM] Service Bus Queue", "azure_service_bus_queue", {"Queue"}}},
+    .relationships = {{"azure_service_bus_namespace_has_queue", "HAS",
+                       "azure_service_bus_namespace", "azure_service_bus_queue"}},
+    .enabled_when = STEP_IF_RESOURCE_MANAGER,
+    .run = run_queues,
+};
+
+static const step_def step_topics = {
+    .id = "rm-service-bus-topics",
+    .name = "Service Bus Topics",
+    .depends_on = {"ad-account", "rm-service-bus-namespaces"},
+    .entities = {{"[RM] Service Bus Topic", "azure_service_bus_topic", {"Queue"}}},
+    .relationships = {{"azure_service_bus_namespace_has_topic", "HAS",
+                       "azure_service_bus_namespace", "azure_service_bus_topic"}},
+    .enabled_when = STEP_IF_RESOURCE_MANAGER,
+    .run = run_topics,
+};
+
+static const step_def step_subscriptions = {
+    .id = "rm-service-bus-subscriptions",
+    .name = "Service Bus Topic Subscriptions",
+    .depends_on = {"ad-account", "rm-service-bus-topics"},
+    .entities = {{"[RM] Service Bus Subscription", "azure_service_bus_subscription",
+                  {"Subscription"}}},
+    .relationships = {{"azure_service_bus_topic_has_subscription", "HAS",
+                       "azure_service_bus_topic", "azure_service_bus_subscription"}},
+    .enabled_when = STEP_IF_RESOURCE_MANAGER,
+    .run = run_subscriptions,
+};
+
+const step_def *const steps_service_bus[] = {&step_namespaces, &step_queues, &step_topics,
+                                             &step_subscriptions, NULL};
