@@ -130,7 +130,8 @@ void gov_case_run(const gov_case *c, cJSON **out, char *out_error, size_t error_
     for (size_t i = 0; i < GOV_MAX && c->faults[i].match; i++) {
         fake_azure_fault f = {.match = c->faults[i].match, .kind = FAKE_FAULT_STATUS,
                               .status = c->faults[i].status, .body = c->faults[i].body,
-                              .times = c->faults[i].times};
+                              .times = c->faults[i].times,
+                              .retry_after = c->faults[i].retry_after};
         assert_int_equal(fake_azure_add_fault(fake, &f), 0);
     }
 
@@ -140,6 +141,9 @@ void gov_case_run(const gov_case *c, cJSON **out, char *out_error, size_t error_
     snprintf(ep.graph, sizeof ep.graph, "%s", fake_azure_url(fake));
     snprintf(ep.resource_manager, sizeof ep.resource_manager, "%s", fake_azure_url(fake));
     snprintf(ep.storage_suffix, sizeof ep.storage_suffix, "core.windows.net");
+    /* storage data-plane hosts are served by the fake under /__storage/ */
+    snprintf(ep.storage_url_template, sizeof ep.storage_url_template,
+             "%s/__storage/{account}/{service}", fake_azure_url(fake));
 
     cJSON *config = cJSON_CreateObject();
     cJSON_AddStringToObject(config, "clientId", "test-client-id");

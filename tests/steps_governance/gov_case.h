@@ -27,6 +27,7 @@ typedef struct gov_fault {
     int status;
     const char *body;
     int times;   /* 0 = every matching request */
+    const char *retry_after;   /* Retry-After header of the answer, or NULL */
 } gov_fault;
 
 typedef struct gov_case {
