@@ -13,7 +13,8 @@
  *
  * ARM: /subscriptions (and /{id}), /locations, /resourcegroups, and every
  * type of fake_gen_types[] at subscription and resource-group scope, 1000
- * per page with nextLink ($skiptoken).
+ * per page with nextLink ($skiptoken); a row "{ns}/{type}/{child}" is a
+ * child collection of each {type} resource (one item per parent).
  *
  * Throttling (when enabled): token buckets like Azure's. ARM: per
  * subscription (tenant-level calls share one bucket), burst 250, refill 25
@@ -334,6 +335,50 @@ static const fake_gen_type *type_of(const char *ns, const char *type) {
     return NULL;
 }
 
+/* A row "{ns}/{type}/{child}" (e.g. "Microsoft.Compute/virtualMachines/
+ * extensions"): served as GET .../providers/{ns}/{type}/{name}/{child}. */
+static const fake_gen_type *child_type_of(const char *ns, const char *type, const char *child) {
+    char want[256];
+    snprintf(want, sizeof want, "%s/%s/%s", ns, type, child);
+    for (size_t i = 0; i < fake_gen_type_count; i++)
+        if (eq(fake_gen_types[i].provider_type, want)) return &fake_gen_types[i];
+    return NULL;
+}
+
+typedef struct child_ctx {
+    const fake_gen_type *type;
+    const char *sub;
+    const char *parent;   /* parent name as requested */
+    long parent_idx;
+    long rg;
+} child_ctx;
+
+/* The child of parent i: id {parent id}/{child}/{name}; the name repeats
+ * across parents ({child}-{i % 4}: names are per parent in Azure, and
+ * shared children such as VM extensions carry the same name). */
+static void child_item(fake_gen *g, sbuf *o, long k, const void *ctx) {
+    (void)g;
+    (void)k;
+    const child_ctx *cc = ctx;
+    const char *pt = cc->type->provider_type;
+    const char *child = strrchr(pt, '/') + 1;
+    char rgname[32], name[96];
+    snprintf(rgname, sizeof rgname, "rg-%ld", cc->rg);
+    snprintf(name, sizeof name, "%.40s-%ld", child, cc->parent_idx % 4);
+    for (char *p = name; *p; p++) *p = (char)tolower((unsigned char)*p);
+    sbuf id = SBUF_INIT;
+    sbuf_printf(&id, "/subscriptions/%s/resourceGroups/%s/providers/%.*s/%s/%s/%s", cc->sub,
+                rgname, (int)(child - 1 - pt), pt, cc->parent, child, name);
+    sbuf_printf(o, "{\"id\":\"%s\",\"name\":\"%s\",\"type\":\"%s\",\"location\":\"eastus\","
+                   "\"properties\":",
+                sbuf_str(&id), name, pt);
+    fake_gen_item_ctx ic = {.subscription_id = cc->sub, .resource_group = rgname,
+                            .index = (int)cc->parent_idx};
+    cc->type->build(o, &ic, sbuf_str(&id));
+    sbuf_putc(o, '}');
+    sbuf_free(&id);
+}
+
 static void not_found(fake_answer *a, const char *code) {
     a->status = 404;
     sbuf_printf(&a->body, "{\"error\":{\"code\":\"%s\",\"message\":\"not found\"}}", code);
@@ -440,6 +485,23 @@ static bool arm_answer(fake_gen *g, const fake_request *r, char **s, size_t n, f
         sbuf_printf(&next, "/providers/%s", t->provider_type);
         page(g, r, a, false, res_count(g, rg), res_item, &rc, sbuf_str(&next));
         sbuf_free(&next);
+        return true;
+    }
+    if (n == p + 5 && rg >= 0) {
+        /* a child collection: one item per parent, see child_item */
+        const fake_gen_type *ct = child_type_of(s[p + 1], s[p + 2], s[p + 4]);
+        const char *dash = strrchr(s[p + 3], '-');
+        long idx = dash ? atol(dash + 1) : -1;
+        if (!ct) return false;
+        if (idx < 0 || idx >= g->t.resources || idx % g->t.resource_groups != rg) {
+            not_found(a, "ParentResourceNotFound");
+            return true;
+        }
+        child_ctx cc = {ct, sub, s[p + 3], idx, rg};
+        sbuf_puts(&a->body, "{\"value\":[");
+        child_item(g, &a->body, 0, &cc);
+        sbuf_puts(&a->body, "]}");
+        a->status = 200;
         return true;
     }
     if (n == p + 4 && rg >= 0) {

@@ -20,15 +20,61 @@ static void props_empty(sbuf *o, const fake_gen_item_ctx *c, const char *id) {
     sbuf_puts(o, "{\"provisioningState\":\"Succeeded\"}");
 }
 
+/* VM i uses disk i (managed OS disk) and NIC i of its resource group. */
 static void props_vm(sbuf *o, const fake_gen_item_ctx *c, const char *id) {
     (void)id;
     sbuf_printf(o,
                 "{\"provisioningState\":\"Succeeded\",\"vmId\":\"%08x-1111-4000-8000-%012x\","
                 "\"hardwareProfile\":{\"vmSize\":\"Standard_B1s\"},"
-                "\"storageProfile\":{\"osDisk\":{\"osType\":\"Linux\",\"name\":\"osdisk-%d\"}},"
-                "\"osProfile\":{\"computerName\":\"vm-%d\",\"adminUsername\":\"azureuser\"},"
-                "\"networkProfile\":{\"networkInterfaces\":[]}}",
-                (unsigned)c->index, (unsigned)c->index, c->index, c->index);
+                "\"storageProfile\":{\"imageReference\":{\"publisher\":\"Canonical\",\"offer\":"
+                "\"UbuntuServer\",\"sku\":\"18.04-LTS\",\"version\":\"latest\",\"exactVersion\":"
+                "\"18.04.202103151\"},\"osDisk\":{\"osType\":\"Linux\",\"name\":\"osdisk-%d\","
+                "\"createOption\":\"FromImage\",\"managedDisk\":{\"storageAccountType\":"
+                "\"Standard_LRS\",\"id\":\"/subscriptions/%s/resourceGroups/%s/providers/"
+                "Microsoft.Compute/disks/disks-%d\"}},\"dataDisks\":[]},"
+                "\"osProfile\":{\"computerName\":\"vm-%d\",\"adminUsername\":\"azureuser\","
+                "\"linuxConfiguration\":{\"disablePasswordAuthentication\":true}},"
+                "\"networkProfile\":{\"networkInterfaces\":[{\"id\":\"/subscriptions/%s/"
+                "resourceGroups/%s/providers/Microsoft.Network/networkInterfaces/"
+                "networkinterfaces-%d\",\"properties\":{\"primary\":true}}]}}",
+                (unsigned)c->index, (unsigned)c->index, c->index, c->subscription_id,
+                c->resource_group, c->index, c->index, c->subscription_id, c->resource_group,
+                c->index);
+}
+
+static void props_disk(sbuf *o, const fake_gen_item_ctx *c, const char *id) {
+    (void)id;
+    sbuf_printf(o,
+                "{\"osType\":\"Linux\",\"hyperVGeneration\":\"V1\",\"creationData\":"
+                "{\"createOption\":\"FromImage\"},\"diskSizeGB\":30,\"diskIOPSReadWrite\":120,"
+                "\"diskMBpsReadWrite\":25,\"encryption\":{\"type\":"
+                "\"EncryptionAtRestWithPlatformKey\"},\"timeCreated\":"
+                "\"2020-01-06T19:24:46.3139845+00:00\",\"provisioningState\":\"Succeeded\","
+                "\"diskState\":\"%s\",\"diskSizeBytes\":32213303296,\"uniqueId\":"
+                "\"%08x-3333-4000-8000-000000000000\"}",
+                c->index % 5 ? "Attached" : "Unattached", (unsigned)c->index);
+}
+
+static void props_image(sbuf *o, const fake_gen_item_ctx *c, const char *id) {
+    (void)id;
+    sbuf_printf(o,
+                "{\"storageProfile\":{\"osDisk\":{\"osType\":\"Linux\",\"osState\":"
+                "\"Generalized\",\"managedDisk\":{\"id\":\"/subscriptions/%s/resourceGroups/%s/"
+                "providers/Microsoft.Compute/disks/disks-%d\"},\"caching\":\"ReadWrite\","
+                "\"storageAccountType\":\"Standard_LRS\"},\"dataDisks\":[]},"
+                "\"provisioningState\":\"Succeeded\",\"hyperVGeneration\":\"V1\"}",
+                c->subscription_id, c->resource_group, c->index);
+}
+
+/* A child row (see fake_azure_gen.c): one extension per VM. */
+static void props_vm_extension(sbuf *o, const fake_gen_item_ctx *c, const char *id) {
+    (void)id;
+    sbuf_printf(o,
+                "{\"autoUpgradeMinorVersion\":true,\"provisioningState\":\"Succeeded\","
+                "\"publisher\":\"Microsoft.EnterpriseCloud.Monitoring\",\"type\":"
+                "\"OmsAgentForLinux\",\"typeHandlerVersion\":\"1.%d\",\"settings\":"
+                "{\"workspaceId\":\"3163dd53-3913-473c-9df6-7833f6a67214\"}}",
+                c->index % 4);
 }
 
 static void props_storage(sbuf *o, const fake_gen_item_ctx *c, const char *id) {
@@ -112,7 +158,9 @@ static void props_pricing(sbuf *o, const fake_gen_item_ctx *c, const char *id) {
 
 const fake_gen_type fake_gen_types[] = {
     {"Microsoft.Compute/virtualMachines", "2019-07-01", props_vm},
-    {"Microsoft.Compute/disks", "2019-07-01", props_empty},
+    {"Microsoft.Compute/virtualMachines/extensions", "2019-07-01", props_vm_extension},
+    {"Microsoft.Compute/disks", "2019-11-01", props_disk},
+    {"Microsoft.Compute/images", "2019-07-01", props_image},
     {"Microsoft.Network/virtualNetworks", "2020-05-01", props_vnet},
     {"Microsoft.Network/networkSecurityGroups", "2020-05-01", props_empty},
     {"Microsoft.Network/networkInterfaces", "2020-05-01", props_empty},

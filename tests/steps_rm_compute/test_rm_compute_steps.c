@@ -209,6 +209,28 @@ static void test_compute_network_relationships(void **state)
     gov_case_run(&c, NULL, NULL, 0);
 }
 
+/* A generated tenant (tests/fakes/fake_azure_gen_types.c): VM i uses disk i
+ * and NIC i of its resource group and has one of 4 shared extensions. */
+static void test_generated_compute(void **state)
+{
+    (void)state;
+    fake_azure_tenant t = {.subscriptions = 2, .resource_groups = 3, .resources = 25};
+    gov_case c = {.tenant = &t,
+                  .steps = {"ad-account", "rm-compute-virtual-machine-images",
+                            "rm-compute-virutal-machine-disks", "rm-compute-virtual-machines",
+                            "rm-compute-virtual-machine-disk-relationships",
+                            "rm-compute-virtual-machine-extensions"}};
+    cJSON *out = NULL;
+    gov_case_run(&c, &out, NULL, 0);
+    assert_int_equal(gov_graph_count(out, "entities", "azure_image"), 50);
+    assert_int_equal(gov_graph_count(out, "entities", "azure_managed_disk"), 50);
+    assert_int_equal(gov_graph_count(out, "entities", "azure_vm"), 50);
+    assert_int_equal(gov_graph_count(out, "relationships", "azure_vm_uses_managed_disk"), 50);
+    assert_int_equal(gov_graph_count(out, "entities", "azure_vm_extension"), 4);
+    assert_int_equal(gov_graph_count(out, "relationships", "azure_vm_uses_extension"), 50);
+    cJSON_Delete(out);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -220,6 +242,7 @@ int main(void)
         cmocka_unit_test(test_disk_relationships),
         cmocka_unit_test(test_extensions),
         cmocka_unit_test(test_compute_network_relationships),
+        cmocka_unit_test(test_generated_compute),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
