@@ -1,0 +1,381 @@
+/* Unit tests of the HTTP side without a server or database: configuration
+ * (service/config.h), webhook signature, content type, event validation
+ * (handlers/events.h), route matching (handlers/api.h). */
+#include "handlers/api.h"
+#include "handlers/events.h"
+#include "service/config.h"
+
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <cmocka.h>
+
+#define KEY1 "MDEyMzQ1Njc4OWFiY2RlZjAxMjM0NTY3ODlhYmNkZWY="
+#define SECRET "whsec-0123456789abcdef"
+
+/* ---- configuration ------------------------------------------------------ */
+
+static const char *const *g_env;
+
+static const char *fake_getenv(const char *name)
+{
+    for (const char *const *p = g_env; p && *p; p += 2)
+        if (strcmp(p[0], name) == 0)
+            return p[1];
+    return NULL;
+}
+
+static service_config *load(const char *const *env, bool serve, err_info *e)
+{
+    g_env = env;
+    memset(e, 0, sizeof *e);
+    return config_load(fake_getenv, serve, e);
+}
+
+#define BASE "DATABASE_URL", "postgresql://u@127.0.0.1/db", "WEBHOOK_SECRET", SECRET, \
+             "CONFIG_ENCRYPTION_KEY", KEY1
+
+static void config_defaults(void **state)
+{
+    (void)state;
+    const char *env[] = {BASE, NULL};
+    err_info e;
+    service_config *c = load(env, true, &e);
+    assert_non_null(c);
+    assert_string_equal(config_http_host(c), "0.0.0.0");
+    assert_int_equal(config_http_port(c), 8080);
+    assert_int_equal(config_worker_threads(c), 4);
+    assert_int_equal(config_job_max_attempts(c), 3);
+    assert_int_equal(config_job_lease_seconds(c), 60);
+    assert_int_equal(config_log_level(c), LOG_INFO);
+    assert_string_equal(config_j1_api_base_url(c), "https://api.us.jupiterone.io");
+    assert_null(config_j1_api_key(c));
+    assert_string_equal(config_webhook_secret(c), SECRET);
+    config_free(c);
+}
+
+static void config_values(void **state)
+{
+    (void)state;
+    const char *env[] = {BASE, "HTTP_ADDR", "[::1]:9090", "WORKER_THREADS", "8",
+                         "JOB_MAX_ATTEMPTS", "5", "JOB_LEASE_SECONDS", "30", "LOG_LEVEL", "debug",
+                         "J1_API_BASE_URL", "http://127.0.0.1:4000", "J1_API_KEY", "k-123456",
+                         NULL};
+    err_info e;
+    service_config *c = load(env, true, &e);
+    assert_non_null(c);
+    assert_string_equal(config_http_host(c), "::1");
+    assert_int_equal(config_http_port(c), 9090);
+    assert_int_equal(config_worker_threads(c), 8);
+    assert_int_equal(config_job_max_attempts(c), 5);
+    assert_int_equal(config_job_lease_seconds(c), 30);
+    assert_int_equal(config_log_level(c), LOG_DEBUG);
+    assert_string_equal(config_j1_api_key(c), "k-123456");
+    config_free(c);
+}
+
+/* Each bad environment fails with a message naming the variable and never
+ * containing the bad secret value. */
+static void config_errors(void **state)
+{
+    (void)state;
+    static const struct {
+        const char *env[16];
+        bool serve;
+        const char *names;
+    } cases[] = {
+        {{"WEBHOOK_SECRET", SECRET, "CONFIG_ENCRYPTION_KEY", KEY1}, true, "DATABASE_URL"},
+        {{"DATABASE_URL", "x", "CONFIG_ENCRYPTION_KEY", KEY1}, true, "WEBHOOK_SECRET"},
+        {{"DATABASE_URL", "x", "WEBHOOK_SECRET", SECRET}, true, "CONFIG_ENCRYPTION_KEY"},
+        {{"WEBHOOK_SECRET", "short-secret", BASE}, true, "WEBHOOK_SECRET"},
+        {{"DATABASE_URL", "x", "WEBHOOK_SECRET", SECRET, "CONFIG_ENCRYPTION_KEY",
+          "bm90LTMyLWJ5dGVzLXNlY3JldC1rZXk="},
+         true, "CONFIG_ENCRYPTION_KEY"},
+        {{"DATABASE_URL", "x", "WEBHOOK_SECRET", SECRET, "CONFIG_ENCRYPTION_KEY", "!!notbase64!!"},
+         true, "CONFIG_ENCRYPTION_KEY"},
+        {{BASE, "CONFIG_ENCRYPTION_OLD_KEYS", "c2hvcnQ="}, true, "CONFIG_ENCRYPTION"},
+        {{BASE, "WORKER_THREADS", "abc"}, true, "WORKER_THREADS"},
+        {{BASE, "WORKER_THREADS", "0"}, true, "WORKER_THREADS"},
+        {{BASE, "WORKER_THREADS", "4x"}, true, "WORKER_THREADS"},
+        {{BASE, "JOB_MAX_ATTEMPTS", "-1"}, true, "JOB_MAX_ATTEMPTS"},
+        {{BASE, "JOB_LEASE_SECONDS", "99999999999"}, true, "JOB_LEASE_SECONDS"},
+        {{BASE, "HTTP_ADDR", "8080"}, true, "HTTP_ADDR"},
+        {{BASE, "HTTP_ADDR", "0.0.0.0:70000"}, true, "HTTP_ADDR"},
+        {{BASE, "HTTP_ADDR", "0.0.0.0:"}, true, "HTTP_ADDR"},
+        {{BASE, "HTTP_ADDR", ":8080"}, true, "HTTP_ADDR"},
+        {{BASE, "LOG_LEVEL", "verbose"}, true, "LOG_LEVEL"},
+        {{BASE, "J1_API_BASE_URL", "http://api.example.com"}, true, "J1_API_BASE_URL"},
+        {{BASE, "J1_API_BASE_URL", "ftp://127.0.0.1"}, true, "J1_API_BASE_URL"},
+        {{"WEBHOOK_SECRET", SECRET}, false, "DATABASE_URL"},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        err_info e;
+        service_config *c = load(cases[i].env, cases[i].serve, &e);
+        if (c)
+            fail_msg("case %zu (%s) was accepted", i, cases[i].names);
+        assert_int_equal(e.kind, ERR_INVALID);
+        if (!strstr(e.message, cases[i].names))
+            fail_msg("case %zu: message '%s' does not name %s", i, e.message, cases[i].names);
+        assert_null(strstr(e.message, "short-secret"));
+        assert_null(strstr(e.message, "bm90LTMy"));
+        assert_null(strstr(e.message, "notbase64"));
+        assert_null(strstr(e.hint, "notbase64"));
+    }
+    /* migrate needs only DATABASE_URL. */
+    const char *env[] = {"DATABASE_URL", "x", NULL};
+    err_info e;
+    service_config *c = load(env, false, &e);
+    assert_non_null(c);
+    config_free(c);
+}
+
+/* ---- signature ---------------------------------------------------------- */
+
+static void signature_known_vector(void **state)
+{
+    (void)state;
+    /* printf '%s' '1700000000.{"a":1}' | openssl dgst -sha256 -hmac key */
+    char sig[72];
+    events_signature_compute("key", "1700000000", "{\"a\":1}", 7, sig);
+    assert_string_equal(
+        sig, "sha256=a438e398bfafc57e4396bb7fc2304422f0f768e965d073ca313cb52e22e6ad03");
+    assert_int_equal(strlen(sig), 71);
+    assert_memory_equal(sig, "sha256=", 7);
+    for (int i = 7; i < 71; i++)
+        assert_non_null(strchr("0123456789abcdef", sig[i]));
+}
+
+static void signature_check(void **state)
+{
+    (void)state;
+    const char *body = "{\"eventId\":\"e\"}";
+    size_t len = strlen(body);
+    char sig[72], why[256];
+    int64_t now = 1700000000;
+    events_signature_compute(SECRET, "1700000000", body, len, sig);
+    assert_int_equal(events_signature_check(SECRET, "1700000000", sig, body, len, now, why,
+                                            sizeof why), 0);
+    /* window: 300 s either way accepted, 301 refused */
+    char ts[32];
+    snprintf(ts, sizeof ts, "%lld", (long long)now - 300);
+    events_signature_compute(SECRET, ts, body, len, sig);
+    assert_int_equal(events_signature_check(SECRET, ts, sig, body, len, now, why, sizeof why), 0);
+    snprintf(ts, sizeof ts, "%lld", (long long)now - 301);
+    events_signature_compute(SECRET, ts, body, len, sig);
+    assert_int_equal(events_signature_check(SECRET, ts, sig, body, len, now, why, sizeof why), -1);
+    assert_non_null(strstr(why, "X-Signature-Timestamp"));
+    snprintf(ts, sizeof ts, "%lld", (long long)now + 301);
+    events_signature_compute(SECRET, ts, body, len, sig);
+    assert_int_equal(events_signature_check(SECRET, ts, sig, body, len, now, why, sizeof why), -1);
+
+    events_signature_compute(SECRET, "1700000000", body, len, sig);
+    /* body changed by one byte */
+    assert_int_equal(events_signature_check(SECRET, "1700000000", sig, "{\"eventId\":\"f\"}", len,
+                                            now, why, sizeof why), -1);
+    assert_non_null(strstr(why, "X-Signature-256"));
+    /* other secret */
+    assert_int_equal(events_signature_check("other-secret-0123456", "1700000000", sig, body, len,
+                                            now, why, sizeof why), -1);
+    /* timestamp is part of the MAC */
+    assert_int_equal(events_signature_check(SECRET, "1700000001", sig, body, len, now, why,
+                                            sizeof why), -1);
+    /* uppercase hex, missing prefix, truncated, missing headers, bad timestamp */
+    char upper[72];
+    memcpy(upper, sig, sizeof upper);
+    for (int i = 7; i < 71; i++)
+        if (upper[i] >= 'a' && upper[i] <= 'f')
+            upper[i] = (char)(upper[i] - 32);
+    if (strcmp(upper, sig) != 0)
+        assert_int_equal(events_signature_check(SECRET, "1700000000", upper, body, len, now, why,
+                                                sizeof why), -1);
+    assert_int_equal(events_signature_check(SECRET, "1700000000", sig + 7, body, len, now, why,
+                                            sizeof why), -1);
+    char trunc[72];
+    memcpy(trunc, sig, sizeof trunc);
+    trunc[70] = '\0';
+    assert_int_equal(events_signature_check(SECRET, "1700000000", trunc, body, len, now, why,
+                                            sizeof why), -1);
+    assert_int_equal(events_signature_check(SECRET, NULL, sig, body, len, now, why, sizeof why), -1);
+    assert_non_null(strstr(why, "X-Signature-Timestamp"));
+    assert_int_equal(events_signature_check(SECRET, "1700000000", NULL, body, len, now, why,
+                                            sizeof why), -1);
+    assert_non_null(strstr(why, "X-Signature-256"));
+    assert_int_equal(events_signature_check(SECRET, "17e8", sig, body, len, now, why, sizeof why),
+                     -1);
+    assert_int_equal(events_signature_check(SECRET, "-1700000000", sig, body, len, now, why,
+                                            sizeof why), -1);
+    /* the reason never holds the secret or the expected signature */
+    assert_null(strstr(why, SECRET));
+}
+
+static void content_type(void **state)
+{
+    (void)state;
+    assert_true(events_content_type_ok("application/json"));
+    assert_true(events_content_type_ok("Application/JSON; charset=utf-8"));
+    assert_true(events_content_type_ok("application/json ;charset=UTF-8"));
+    assert_false(events_content_type_ok(NULL));
+    assert_false(events_content_type_ok(""));
+    assert_false(events_content_type_ok("text/plain"));
+    assert_false(events_content_type_ok("application/jsonp"));
+    assert_false(events_content_type_ok("application/x-www-form-urlencoded"));
+    assert_false(events_content_type_ok("multipart/form-data; boundary=x"));
+}
+
+/* ---- validation --------------------------------------------------------- */
+
+#define GOOD                                                                                    \
+    "{\"eventId\":\"e-1\",\"accountId\":\"j1dev\",\"integrationInstance\":{\"id\":\"inst-1\","   \
+    "\"name\":\"Production Azure\",\"description\":\"line1\\nline2\",\"config\":{"             \
+    "\"directoryId\":\"contoso.onmicrosoft.com\",\"clientId\":\"c-1\",\"clientSecret\":"      \
+    "\"s3cr3t-value\",\"subscriptionId\":\"sub-1\",\"ingestActiveDirectory\":true,"           \
+    "\"extra\":\"dropped\"}},\"jobId\":\"j1-job\",\"unknown\":[1,2]}"
+
+static void parse_good(void **state)
+{
+    (void)state;
+    events_parsed p;
+    char why[256];
+    assert_int_equal(events_parse(GOOD, strlen(GOOD), &p, why, sizeof why), 0);
+    assert_string_equal(p.event.event_id, "e-1");
+    assert_string_equal(p.event.account_id, "j1dev");
+    assert_string_equal(p.event.instance_id, "inst-1");
+    assert_string_equal(p.event.instance_name, "Production Azure");
+    assert_string_equal(p.event.instance_description, "line1\nline2");
+    assert_string_equal(p.event.j1_job_id, "j1-job");
+    const cJSON *c = p.event.config;
+    assert_string_equal(cJSON_GetObjectItem(c, "clientSecret")->valuestring, "s3cr3t-value");
+    assert_string_equal(cJSON_GetObjectItem(c, "subscriptionId")->valuestring, "sub-1");
+    assert_true(cJSON_IsTrue(cJSON_GetObjectItem(c, "ingestActiveDirectory")));
+    assert_true(cJSON_IsFalse(cJSON_GetObjectItem(c, "tagWithAccountName")));
+    assert_null(cJSON_GetObjectItem(c, "extra")); /* unknown config fields are not stored */
+    events_parsed_free(&p);
+
+    const char *minimal = "{\"eventId\":\"e\",\"accountId\":\"a\",\"integrationInstance\":{"
+                          "\"id\":\"i\",\"name\":\"n\",\"description\":null,\"config\":{"
+                          "\"directoryId\":\"d\",\"clientId\":\"c\",\"clientSecret\":\"s\","
+                          "\"subscriptionId\":null}}}  \n";
+    assert_int_equal(events_parse(minimal, strlen(minimal), &p, why, sizeof why), 0);
+    assert_null(p.event.instance_description);
+    assert_null(p.event.j1_job_id);
+    assert_null(cJSON_GetObjectItem(p.event.config, "subscriptionId"));
+    events_parsed_free(&p);
+}
+
+static void parse_bad(void **state)
+{
+    (void)state;
+    char long_id[300];
+    memset(long_id, 'a', 129);
+    long_id[129] = '\0';
+    char long_body[600];
+    snprintf(long_body, sizeof long_body,
+             "{\"eventId\":\"%s\",\"accountId\":\"a\",\"integrationInstance\":{\"id\":\"i\","
+             "\"name\":\"n\",\"config\":{\"directoryId\":\"d\",\"clientId\":\"c\","
+             "\"clientSecret\":\"s\"}}}",
+             long_id);
+#define EV(id, inst, cfg)                                                                       \
+    "{\"eventId\":" id ",\"accountId\":\"a\",\"integrationInstance\":{\"id\":" inst             \
+    ",\"name\":\"n\",\"config\":" cfg "}}"
+#define CFG "{\"directoryId\":\"d\",\"clientId\":\"c\",\"clientSecret\":\"s\"}"
+    static const char nul_raw[] = "{\"eventId\":\"a\0b\"}";
+    struct {
+        const char *body;
+        size_t len;
+        const char *names;
+    } cases[] = {
+        {"", 0, "empty"},
+        {"{", 1, "malformed"},
+        {"[]", 2, "object"},
+        {"\"x\"", 3, "object"},
+        {"{} {}", 5, "trailing"},
+        {EV("1", "\"i\"", CFG), 0, "eventId"},
+        {EV("\"\"", "\"i\"", CFG), 0, "eventId"},
+        {EV("null", "\"i\"", CFG), 0, "eventId"},
+        {EV("\"e\\\"1\"", "\"i\"", CFG), 0, "eventId"},
+        {EV("\"e 1\"", "\"i\"", CFG), 0, "eventId"},
+        {EV("\"e\\u0000x\"", "\"i\"", CFG), 0, "NUL"},
+        {EV("\"e\"", "\"i\\u0000\"", CFG), 0, "NUL"},
+        {EV("\"e\"", "\"i'; DROP TABLE jobs;--\"", CFG), 0, "integrationInstance.id"},
+        {EV("\"e\"", "\"i\"", "\"cfg\""), 0, "integrationInstance.config"},
+        {EV("\"e\"", "\"i\"", "{\"directoryId\":\"d\",\"clientId\":\"c\"}"), 0,
+         "integrationInstance.config.clientSecret"},
+        {EV("\"e\"", "\"i\"", "{\"directoryId\":\"d\",\"clientId\":\"c\",\"clientSecret\":7}"), 0,
+         "integrationInstance.config.clientSecret"},
+        {EV("\"e\"", "\"i\"", "{\"directoryId\":\"d\",\"clientId\":\"c\",\"clientSecret\":\"s\","
+                              "\"ingestActiveDirectory\":\"yes\"}"),
+         0, "integrationInstance.config.ingestActiveDirectory"},
+        {EV("\"e\"", "\"i\"", "{\"directoryId\":\"d/../x\",\"clientId\":\"c\",\"clientSecret\":\"s\"}"),
+         0, "integrationInstance.config.directoryId"},
+        {"{\"eventId\":\"e\",\"integrationInstance\":{}}", 0, "accountId"},
+        {"{\"eventId\":\"e\",\"accountId\":\"a\"}", 0, "integrationInstance"},
+        {"{\"eventId\":\"e\",\"accountId\":\"a\",\"integrationInstance\":[]}", 0,
+         "integrationInstance"},
+        {"{\"eventId\":\"e\",\"accountId\":\"a\",\"integrationInstance\":{\"id\":\"i\",\"name\":"
+         "\"bad\\u0007bell\",\"config\":" CFG "}}",
+         0, "integrationInstance.name"},
+        {"{\"eventId\":\"e\",\"accountId\":\"a\",\"integrationInstance\":{\"id\":\"i\",\"name\":"
+         "\"\xff\xfe\",\"config\":" CFG "}}",
+         0, "integrationInstance.name"},
+        {"{\"eventId\":\"e\",\"accountId\":\"a\",\"jobId\":5,\"integrationInstance\":{\"id\":\"i\","
+         "\"name\":\"n\",\"config\":" CFG "}}",
+         0, "jobId"},
+        {long_body, 0, "eventId"},
+        {nul_raw, sizeof nul_raw - 1, "control"},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        events_parsed p;
+        char why[256] = "";
+        size_t len = cases[i].len ? cases[i].len : strlen(cases[i].body);
+        if (events_parse(cases[i].body, len, &p, why, sizeof why) == 0) {
+            events_parsed_free(&p);
+            fail_msg("case %zu accepted", i);
+        }
+        if (!strstr(why, cases[i].names))
+            fail_msg("case %zu: '%s' does not name %s", i, why, cases[i].names);
+        assert_null(strstr(why, "DROP"));
+    }
+}
+
+/* ---- routes ------------------------------------------------------------- */
+
+static void route_match(void **state)
+{
+    (void)state;
+    char p[40];
+    assert_true(api_route_match("/v1/jobs", "/v1/jobs", p, sizeof p));
+    assert_string_equal(p, "");
+    assert_true(api_route_match("/v1/jobs/{jobId}", "/v1/jobs/abc", p, sizeof p));
+    assert_string_equal(p, "abc");
+    assert_true(api_route_match("/v1/jobs/{jobId}/cancel", "/v1/jobs/x-1/cancel", p, sizeof p));
+    assert_string_equal(p, "x-1");
+    assert_false(api_route_match("/v1/jobs/{jobId}", "/v1/jobs/", p, sizeof p));
+    assert_false(api_route_match("/v1/jobs/{jobId}", "/v1/jobs/a/b", p, sizeof p));
+    assert_false(api_route_match("/v1/jobs", "/v1/jobs/", p, sizeof p));
+    assert_false(api_route_match("/v1/jobs", "/v1/job", p, sizeof p));
+    char longp[100];
+    memset(longp, 'a', sizeof longp);
+    memcpy(longp, "/v1/jobs/", 9);
+    longp[99] = '\0';
+    assert_false(api_route_match("/v1/jobs/{jobId}", longp, p, sizeof p));
+    size_t n;
+    const api_route *r = api_routes(&n);
+    assert_int_equal(n, 7);
+    for (size_t i = 0; i < n; i++)
+        assert_non_null(r[i].handler);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(config_defaults),       cmocka_unit_test(config_values),
+        cmocka_unit_test(config_errors),         cmocka_unit_test(signature_known_vector),
+        cmocka_unit_test(signature_check),       cmocka_unit_test(content_type),
+        cmocka_unit_test(parse_good),            cmocka_unit_test(parse_bad),
+        cmocka_unit_test(route_match),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
