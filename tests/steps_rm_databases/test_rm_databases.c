@@ -1,0 +1,451 @@
+/*
+ * Database and Cosmos DB steps against the recordings, through the fake
+ * Azure server (SQL servers, their diagnostic settings, databases, firewall
+ * rules and AD administrators; MySQL; MariaDB; PostgreSQL servers,
+ * databases and firewall rules; Cosmos DB accounts and SQL databases).
+ * Each case compares the produced graph with expected/<step>.json exactly
+ * (derive_expected.py, from the recordings and the spec).  Seeded entities
+ * stand for what rm-resources-resource-groups and rm-storage-resources
+ * produce; resource groups are seeded with an upper-cased name to prove the
+ * case-insensitive look-up.  Failure cases: the provider not registered
+ * (404 MissingSubscriptionRegistration), 403 on a list (the step fails with
+ * the permission to grant) and on one server's settings or children (only
+ * that server's data is lost).  Last, the SQL firewall-rule table against
+ * the reference's Jest snapshot.
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include "steps_governance/gov_case.h"
+
+#include "common/json.h"
+#include "engine/entity_map.h"
+#include "steps/databases.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define AD_HAR "steps/active-directory/__recordings__/active-directory-steps_52759203/recording.har"
+#define SQL "steps/resource-manager/databases/sql/__recordings__/"
+#define PG "steps/resource-manager/databases/postgresql/__recordings__/"
+#define MYSQL_HAR                                                                               \
+    "steps/resource-manager/databases/mysql/__recordings__/"                                   \
+    "resource-manager-step-mysql-servers-and-databases_3407319069/recording.har"
+#define MARIADB_HAR                                                                             \
+    "steps/resource-manager/databases/mariadb/__recordings__/"                                 \
+    "resource-manager-step-mariadb-servers-and-databases_601965491/recording.har"
+#define COSMOS "steps/resource-manager/cosmosdb/__recordings__/"
+#define EXPECTED(step) "tests/steps_rm_databases/expected/" step ".json"
+
+#define SUB_SQL "d3803fd6-2ba4-4286-80aa-f3d613ad59a7"
+#define SUB_OSS "87f62f44-9dad-4284-a08f-f2fb3d8b528a"
+#define SUB_COSMOS "dccea45f-7035-4a17-8731-1fd46aaa74a0"
+
+#define SEED_RG(sub)                                                                              \
+    "{\"_key\":\"/subscriptions/" sub "/resourceGroups/J1DEV\",\"_type\":\"azure_resource_group\"," \
+    "\"_class\":[\"Group\"],\"name\":\"J1DEV\",\"displayName\":\"J1DEV\"}"
+#define SEED_STORAGE(sub, account)                                                              \
+    "{\"_key\":\"/subscriptions/" sub "/resourceGroups/j1dev/providers/Microsoft.Storage/"      \
+    "storageAccounts/" account "\",\"_type\":\"azure_storage_account\",\"_class\":"             \
+    "[\"Service\"],\"name\":\"" account "\",\"displayName\":\"" account "\"}"
+
+#define FORBIDDEN_BODY                                                                          \
+    "{\"error\":{\"code\":\"AuthorizationFailed\",\"message\":\"The client does not have "     \
+    "authorization to perform action 'Microsoft.Sql/servers/read'\"}}"
+#define UNREGISTERED_BODY                                                                       \
+    "{\"error\":{\"code\":\"MissingSubscriptionRegistration\",\"message\":\"The subscription " \
+    "is not registered to use namespace 'Microsoft.DBforMySQL'.\"}}"
+
+static const cJSON *find_entity(const cJSON *graph, const char *type)
+{
+    const cJSON *e;
+    cJSON_ArrayForEach(e, cJSON_GetObjectItemCaseSensitive(graph, "entities"))
+    {
+        const char *t = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(e, "_type"));
+        if (t && strcmp(t, type) == 0)
+            return e;
+    }
+    return NULL;
+}
+
+/* Names of the _rawData entries of the first entity of `type`, joined by
+ * ','. */
+static void raw_names(const cJSON *graph, const char *type, char *out, size_t size)
+{
+    out[0] = '\0';
+    const cJSON *e = find_entity(graph, type);
+    assert_non_null(e);
+    const cJSON *r;
+    cJSON_ArrayForEach(r, cJSON_GetObjectItemCaseSensitive(e, "_rawData"))
+    {
+        const char *n = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(r, "name"));
+        size_t len = strlen(out);
+        snprintf(out + len, size - len, "%s%s", len ? "," : "", n ? n : "?");
+    }
+}
+
+static bool contains_text(const cJSON *node, const char *text)
+{
+    char *s = cJSON_PrintUnformatted(node);
+    bool found = s && strstr(s, text);
+    free(s);
+    return found;
+}
+
+/* ---- SQL ---------------------------------------------------------------- */
+
+static void test_sql_servers(void **state)
+{
+    (void)state;
+    gov_case c = {.expected = EXPECTED("rm-database-sql-servers"),
+                  .hars = {AD_HAR, SQL "rm-database-sql-servers_1783703110/recording.har"},
+                  .subscription = SUB_SQL,
+                  .seed = {SEED_RG(SUB_SQL)},
+                  .steps = {"ad-account", "rm-database-sql-servers"}};
+    cJSON *out = NULL;
+    gov_case_run(&c, &out, NULL, 0);
+    char names[256];
+    raw_names(out, "azure_sql_server", names, sizeof names);
+    assert_string_equal(names, "default,auditing,alerting,encryptionProtector");
+    /* Never a storage access key, not even the empty one Azure returns. */
+    assert_false(contains_text(find_entity(out, "azure_sql_server"), "storageAccountAccessKey"));
+    cJSON_Delete(out);
+}
+
+static void test_sql_server_settings_forbidden_keeps_server(void **state)
+{
+    (void)state;
+    gov_case c = {.hars = {AD_HAR, SQL "rm-database-sql-servers_1783703110/recording.har"},
+                  .subscription = SUB_SQL,
+                  .seed = {SEED_RG(SUB_SQL)},
+                  .faults = {{"/securityAlertPolicies/", 403, FORBIDDEN_BODY},
+                             {"/auditingSettings/", 404,
+                              "{\"error\":{\"code\":\"ResourceNotFound\",\"message\":\"x\"}}"}},
+                  .steps = {"ad-account", "rm-database-sql-servers"}};
+    cJSON *out = NULL;
+    gov_case_run(&c, &out, NULL, 0);
+    const cJSON *server = find_entity(out, "azure_sql_server");
+    assert_non_null(server);
+    assert_null(cJSON_GetObjectItemCaseSensitive(server, "alertingEnabled"));
+    assert_null(cJSON_GetObjectItemCaseSensitive(server, "auditingEnabled"));
+    assert_non_null(cJSON_GetObjectItemCaseSensitive(server, "encryptionProtector.serverKeyType"));
+    assert_true(cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(server, "secureTransport")));
+    char names[256];
+    raw_names(out, "azure_sql_server", names, sizeof names);
+    assert_string_equal(names, "default,encryptionProtector");
+    assert_int_equal(gov_graph_count(out, "relationships", "azure_resource_group_has_sql_server"),
+                     1);
+    cJSON_Delete(out);
+}
+
+static void test_sql_servers_forbidden_fails_step(void **state)
+{
+    (void)state;
+    char error[1024] = "";
+    gov_case c = {.hars = {AD_HAR, SQL "rm-database-sql-servers_1783703110/recording.har"},
+                  .subscription = SUB_SQL,
+                  .faults = {{"/providers/Microsoft.Sql/servers?", 403, FORBIDDEN_BODY}},
+                  .steps = {"ad-account", "rm-database-sql-servers"},
+                  .failing_step = "rm-database-sql-servers"};
+    cJSON *out = NULL;
+    gov_case_run(&c, &out, error, sizeof error);
+    assert_int_equal(gov_graph_count(out, "entities", "azure_sql_server"), 0);
+    assert_non_null(strstr(error, "403"));
+    assert_non_null(strstr(error, "AuthorizationFailed"));
+    assert_non_null(strstr(error, "Reader"));
+    cJSON_Delete(out);
+}
+
+static void test_sql_diagnostic_settings(void **state)
+{
+    (void)state;
+    gov_case c = {.expected = EXPECTED("rm-sql-server-diagnostic-settings"),
+                  .hars = {AD_HAR, SQL "rm-sql-server-diagnostic-settings_1846383233/recording.har"},
+                  .subscription = SUB_SQL,
+                  .seed = {SEED_RG(SUB_SQL), SEED_STORAGE(SUB_SQL, "ndowmon1j1dev")},
+                  .steps = {"ad-account", "rm-database-sql-servers",
+                            "rm-sql-server-diagnostic-settings"}};
+    gov_case_run(&c, NULL, NULL, 0);
+}
+
+static void test_sql_databases(void **state)
+{
+    (void)state;
+    gov_case c = {.expected = EXPECTED("rm-database-sql-databases"),
+                  .hars = {AD_HAR, SQL "rm-database-sql-databases_652427160/recording.har"},
+                  .subscription = SUB_SQL,
+                  .seed = {SEED_RG(SUB_SQL)},
+                  .steps = {"ad-account", "rm-database-sql-servers", "rm-database-sql-databases"}};
+    cJSON *out = NULL;
+    gov_case_run(&c, &out, NULL, 0);
+    char names[256];
+    raw_names(out, "azure_sql_database", names, sizeof names);
+    assert_string_equal(names, "default,encryption,auditing");
+    cJSON_Delete(out);
+}
+
+/* One server's databases cannot be listed: the step fails with a message
+ * naming what was lost, after storing everything else. */
+static void test_sql_databases_forbidden_fails_step(void **state)
+{
+    (void)state;
+    char error[1024] = "";
+    gov_case c = {.hars = {AD_HAR, SQL "rm-database-sql-databases_652427160/recording.har"},
+                  .subscription = SUB_SQL,
+                  .seed = {SEED_RG(SUB_SQL)},
+                  .faults = {{"/databases?api-version", 403, FORBIDDEN_BODY}},
+                  .steps = {"ad-account", "rm-database-sql-servers", "rm-database-sql-databases"},
+                  .failing_step = "rm-database-sql-databases"};
+    cJSON *out = NULL;
+    gov_case_run(&c, &out, error, sizeof error);
+    assert_int_equal(gov_graph_count(out, "entities", "azure_sql_database"), 0);
+    assert_non_null(strstr(error, "SQL databases of at least one resource could not be listed"));
+    assert_non_null(strstr(error, "403"));
+    cJSON_Delete(out);
+}
+
+static void test_sql_firewall_rules(void **state)
+{
+    (void)state;
+    gov_case c = {.expected = EXPECTED("rm-database-sql-server-firewall-rules"),
+                  .hars = {AD_HAR, SQL "rm-database-sql-server-firewall-rules_735068570/recording.har"},
+                  .subscription = SUB_SQL,
+                  .seed = {SEED_RG(SUB_SQL)},
+                  .steps = {"ad-account", "rm-database-sql-servers",
+                            "rm-database-sql-server-firewall-rules"}};
+    gov_case_run(&c, NULL, NULL, 0);
+}
+
+static void test_sql_ad_admins(void **state)
+{
+    (void)state;
+    gov_case c = {
+        .expected = EXPECTED("rm-database-sql-server-active-directory-admins"),
+        .hars = {AD_HAR, SQL "rm-database-sql-server-active-directory-admins_3173875955/recording.har"},
+        .subscription = SUB_SQL,
+        .seed = {SEED_RG(SUB_SQL)},
+        .steps = {"ad-account", "rm-database-sql-servers",
+                  "rm-database-sql-server-active-directory-admins"}};
+    gov_case_run(&c, NULL, NULL, 0);
+}
+
+/* ---- MySQL / MariaDB ------------------------------------------------------ */
+
+static void test_mysql(void **state)
+{
+    (void)state;
+    gov_case c = {.expected = EXPECTED("rm-database-mysql-databases"),
+                  .hars = {AD_HAR, MYSQL_HAR},
+                  .subscription = SUB_OSS,
+                  .seed = {SEED_RG(SUB_OSS), SEED_STORAGE(SUB_OSS, "keionnedj1dev")},
+                  .steps = {"ad-account", "rm-database-mysql-databases"}};
+    gov_case_run(&c, NULL, NULL, 0);
+}
+
+/* The resource provider is not registered in the subscription: Azure
+ * answers 404 MissingSubscriptionRegistration; nothing to ingest, the step
+ * succeeds. */
+static void test_mysql_provider_not_registered(void **state)
+{
+    (void)state;
+    gov_case c = {.hars = {AD_HAR, MYSQL_HAR},
+                  .subscription = SUB_OSS,
+                  .seed = {SEED_RG(SUB_OSS)},
+                  .faults = {{"/providers/Microsoft.DBforMySQL/servers?", 404, UNREGISTERED_BODY}},
+                  .steps = {"ad-account", "rm-database-mysql-databases"}};
+    cJSON *out = NULL;
+    gov_case_run(&c, &out, NULL, 0);
+    assert_int_equal(gov_graph_count(out, "entities", "azure_mysql_server"), 0);
+    assert_int_equal(gov_graph_count(out, "entities", "azure_mysql_database"), 0);
+    cJSON_Delete(out);
+}
+
+/* A server whose databases cannot be listed (403, or a region that cannot
+ * fulfil the request) loses only its databases: the step succeeds, as the
+ * reference's catches that error. */
+static void test_mysql_databases_error_skips_server(void **state)
+{
+    (void)state;
+    gov_case c = {.hars = {AD_HAR, MYSQL_HAR},
+                  .subscription = SUB_OSS,
+                  .seed = {SEED_RG(SUB_OSS), SEED_STORAGE(SUB_OSS, "keionnedj1dev")},
+                  .faults = {{"/databases?api-version", 400,
+                              "{\"error\":{\"code\":\"CannotFulfillRequest\",\"message\":\"The "
+                              "requested operation cannot be fulfilled in region eastus\"}}"}},
+                  .steps = {"ad-account", "rm-database-mysql-databases"}};
+    cJSON *out = NULL;
+    gov_case_run(&c, &out, NULL, 0);
+    assert_int_equal(gov_graph_count(out, "entities", "azure_mysql_server"), 1);
+    assert_int_equal(gov_graph_count(out, "entities", "azure_diagnostic_setting"), 1);
+    assert_int_equal(gov_graph_count(out, "entities", "azure_mysql_database"), 0);
+    cJSON_Delete(out);
+}
+
+static void test_mariadb(void **state)
+{
+    (void)state;
+    gov_case c = {.expected = EXPECTED("rm-database-mariadb-databases"),
+                  .hars = {AD_HAR, MARIADB_HAR},
+                  .subscription = SUB_OSS,
+                  .seed = {SEED_RG(SUB_OSS), SEED_STORAGE(SUB_OSS, "keionnedj1dev")},
+                  .steps = {"ad-account", "rm-database-mariadb-databases"}};
+    gov_case_run(&c, NULL, NULL, 0);
+}
+
+/* ---- PostgreSQL ------------------------------------------------------------ */
+
+static void test_postgresql_servers(void **state)
+{
+    (void)state;
+    gov_case c = {.expected = EXPECTED("rm-database-postgresql-servers"),
+                  .hars = {AD_HAR, PG "rm-database-postgresql-servers_4246498554/recording.har"},
+                  .subscription = SUB_SQL,
+                  .seed = {SEED_RG(SUB_SQL), SEED_STORAGE(SUB_SQL, "ndowmon1j1dev")},
+                  .steps = {"ad-account", "rm-database-postgresql-servers"}};
+    cJSON *out = NULL;
+    gov_case_run(&c, &out, NULL, 0);
+    char names[256];
+    raw_names(out, "azure_postgresql_server", names, sizeof names);
+    assert_string_equal(names, "default,serverConfigurations");
+    cJSON_Delete(out);
+}
+
+static void test_postgresql_databases(void **state)
+{
+    (void)state;
+    gov_case c = {.expected = EXPECTED("rm-database-postgresql-databases"),
+                  .hars = {AD_HAR, PG "rm-database-postgresql-databases_2309296380/recording.har"},
+                  .subscription = SUB_SQL,
+                  .seed = {SEED_RG(SUB_SQL), SEED_STORAGE(SUB_SQL, "ndowmon1j1dev")},
+                  .steps = {"ad-account", "rm-database-postgresql-servers",
+                            "rm-database-postgresql-databases"}};
+    gov_case_run(&c, NULL, NULL, 0);
+}
+
+static void test_postgresql_firewall_rules(void **state)
+{
+    (void)state;
+    gov_case c = {
+        .expected = EXPECTED("rm-database-postgresql-server-firewall-rules"),
+        .hars = {AD_HAR, PG "rm-database-postgresql-server-firewall-rules_2387336574/recording.har"},
+        .subscription = SUB_SQL,
+        .seed = {SEED_RG(SUB_SQL), SEED_STORAGE(SUB_SQL, "ndowmon1j1dev")},
+        .steps = {"ad-account", "rm-database-postgresql-servers",
+                  "rm-database-postgresql-server-firewall-rules"}};
+    gov_case_run(&c, NULL, NULL, 0);
+}
+
+/* ---- Cosmos DB -------------------------------------------------------------- */
+
+static void test_cosmosdb(void **state)
+{
+    (void)state;
+    gov_case c = {.expected = EXPECTED("rm-cosmosdb-sql-databases"),
+                  .hars = {AD_HAR, COSMOS "iterateAccounts_2980472493/recording.har",
+                           COSMOS "iterateSQLDatabases_4172854763/recording.har"},
+                  .subscription = SUB_COSMOS,
+                  .seed = {SEED_RG(SUB_COSMOS)},
+                  .steps = {"ad-account", "rm-cosmosdb-sql-databases"}};
+    gov_case_run(&c, NULL, NULL, 0);
+}
+
+static void test_cosmosdb_forbidden_fails_step(void **state)
+{
+    (void)state;
+    char error[1024] = "";
+    gov_case c = {.hars = {AD_HAR, COSMOS "iterateAccounts_2980472493/recording.har",
+                           COSMOS "iterateSQLDatabases_4172854763/recording.har"},
+                  .subscription = SUB_COSMOS,
+                  .faults = {{"/databaseAccounts?", 403, FORBIDDEN_BODY}},
+                  .steps = {"ad-account", "rm-cosmosdb-sql-databases"},
+                  .failing_step = "rm-cosmosdb-sql-databases"};
+    cJSON *out = NULL;
+    gov_case_run(&c, &out, error, sizeof error);
+    assert_int_equal(gov_graph_count(out, "entities", "azure_cosmosdb_account"), 0);
+    assert_non_null(strstr(error, "403"));
+    assert_non_null(strstr(error, "Reader"));
+    cJSON_Delete(out);
+}
+
+/* ---- golden snapshot ------------------------------------------------------- */
+
+static cJSON *read_json(const char *rel)
+{
+    char path[1024];
+    snprintf(path, sizeof path, "%s/%s", AI_SOURCE_DIR, rel);
+    FILE *f = fopen(path, "rb");
+    assert_non_null(f);
+    fseek(f, 0, SEEK_END);
+    long n = ftell(f);
+    fseek(f, 0, SEEK_SET);
+    char *buf = malloc((size_t)n + 1);
+    assert_non_null(buf);
+    assert_int_equal(fread(buf, 1, (size_t)n, f), (size_t)n);
+    fclose(f);
+    buf[n] = 0;
+    cJSON *j = cJSON_Parse(buf);
+    free(buf);
+    assert_non_null(j);
+    return j;
+}
+
+/* The snapshot's input (its default raw data is the SDK object) put back
+ * in ARM form and mapped by our table gives the snapshot entity exactly,
+ * _rawData included. */
+static void test_sql_firewall_rule_golden(void **state)
+{
+    (void)state;
+    cJSON *golden = read_json(EXPECTED("golden-sql-firewall-rule"));
+    const cJSON *sdk = json_path(golden, "_rawData.0.rawData");
+    assert_non_null(sdk);
+    cJSON *item = cJSON_CreateObject();
+    cJSON *props = cJSON_AddObjectToObject(item, "properties");
+    const cJSON *m;
+    cJSON_ArrayForEach(m, sdk)
+    {
+        bool nested = strcmp(m->string, "startIpAddress") == 0 ||
+                      strcmp(m->string, "endIpAddress") == 0;
+        cJSON_AddItemToObject(nested ? props : item, m->string, cJSON_Duplicate(m, 1));
+    }
+    cJSON *entity = NULL;
+    err_info err = {0};
+    map_ctx mctx = {0};
+    assert_int_equal(entity_map_build(&databases_sql_firewall_rule_spec, item, &mctx, &entity, &err),
+                     0);
+    if (!cJSON_Compare(entity, golden, true)) {
+        char *a = cJSON_Print(entity), *b = cJSON_Print(golden);
+        fail_msg("entity differs from the snapshot:\n%s\nexpected:\n%s", a, b);
+    }
+    cJSON_Delete(entity);
+    cJSON_Delete(item);
+    cJSON_Delete(golden);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_sql_servers),
+        cmocka_unit_test(test_sql_server_settings_forbidden_keeps_server),
+        cmocka_unit_test(test_sql_servers_forbidden_fails_step),
+        cmocka_unit_test(test_sql_diagnostic_settings),
+        cmocka_unit_test(test_sql_databases),
+        cmocka_unit_test(test_sql_databases_forbidden_fails_step),
+        cmocka_unit_test(test_sql_firewall_rules),
+        cmocka_unit_test(test_sql_ad_admins),
+        cmocka_unit_test(test_mysql),
+        cmocka_unit_test(test_mysql_provider_not_registered),
+        cmocka_unit_test(test_mysql_databases_error_skips_server),
+        cmocka_unit_test(test_mariadb),
+        cmocka_unit_test(test_postgresql_servers),
+        cmocka_unit_test(test_postgresql_databases),
+        cmocka_unit_test(test_postgresql_firewall_rules),
+        cmocka_unit_test(test_cosmosdb),
+        cmocka_unit_test(test_cosmosdb_forbidden_fails_step),
+        cmocka_unit_test(test_sql_firewall_rule_golden),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
