@@ -156,6 +156,31 @@ static void props_pricing(sbuf *o, const fake_gen_item_ctx *c, const char *id) {
                 c->index % 2 ? "Free" : "Standard");
 }
 
+/* CDN, Batch, API Management, Event Grid (steps/cdn.c, batch.c,
+ * api_management.c, event_grid.c). */
+static void props_cdn_endpoint(sbuf *o, const fake_gen_item_ctx *c, const char *id) {
+    (void)id;
+    sbuf_printf(o,
+                "{\"provisioningState\":\"Succeeded\",\"hostName\":\"ep%d.azureedge.net\","
+                "\"isHttpAllowed\":false,\"isHttpsAllowed\":true}",
+                c->index);
+}
+
+static void props_apim_service(sbuf *o, const fake_gen_item_ctx *c, const char *id) {
+    (void)id;
+    sbuf_printf(o,
+                "{\"provisioningState\":\"Succeeded\",\"gatewayUrl\":\"https://apim%d.azure-api."
+                "net\",\"publicIPAddresses\":[\"10.1.%d.%d\"],\"createdAtUtc\":"
+                "\"2021-02-12T18:42:31.6531742Z\"}",
+                c->index, (c->index / 256) % 256, c->index % 256);
+}
+
+static void props_apim_api(sbuf *o, const fake_gen_item_ctx *c, const char *id) {
+    (void)id;
+    sbuf_printf(o, "{\"displayName\":\"api %d\",\"path\":\"api/%d\",\"protocols\":[\"https\"]}",
+                c->index, c->index);
+}
+
 const fake_gen_type fake_gen_types[] = {
     {"Microsoft.Compute/virtualMachines", "2019-07-01", props_vm},
     {"Microsoft.Compute/virtualMachines/extensions", "2019-07-01", props_vm_extension},
@@ -173,5 +198,15 @@ const fake_gen_type fake_gen_types[] = {
     {"Microsoft.Advisor/recommendations", "2020-01-01", props_recommendation},
     {"microsoft.insights/activityLogAlerts", "2017-04-01", props_activity_log_alert},
     {"Microsoft.Security/pricings", "2018-06-01", props_pricing},
+    {"Microsoft.Cdn/profiles", "2020-04-15", props_empty},
+    {"Microsoft.Cdn/profiles/endpoints", "2020-04-15", props_cdn_endpoint},
+    {"Microsoft.Batch/batchAccounts", "2017-09-01", props_empty},
+    {"Microsoft.Batch/batchAccounts/pools", "2017-09-01", props_empty},
+    {"Microsoft.Batch/batchAccounts/certificates", "2017-09-01", props_empty},
+    {"Microsoft.ApiManagement/service", "2019-12-01", props_apim_service},
+    {"Microsoft.ApiManagement/service/apis", "2019-12-01", props_apim_api},
+    {"Microsoft.EventGrid/domains", "2020-06-01", props_empty},
+    {"Microsoft.EventGrid/domains/topics", "2020-06-01", props_empty},
+    {"Microsoft.EventGrid/topics", "2020-06-01", props_empty},
 };
 const size_t fake_gen_type_count = sizeof fake_gen_types / sizeof fake_gen_types[0];

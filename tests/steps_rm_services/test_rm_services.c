@@ -408,6 +408,76 @@ static void test_region_error_skips_one_group(void **state)
     gov_case_run(&c, NULL, NULL, 0);
 }
 
+/* ---- a generated tenant ---------------------------------------------------- */
+
+/* Every collection listed under many parents at once (2 subscriptions x 3
+ * resource groups, 40 resources of each type per subscription, child
+ * collections one item per parent: tests/fakes/fake_azure_gen_types.c).
+ * The tenant has no diagnostic settings (answered 404 = none). */
+static void test_generated_tenant(void **state)
+{
+    (void)state;
+    fake_azure_tenant t = {.subscriptions = 2, .resource_groups = 3, .resources = 40};
+    gov_case c = {.tenant = &t,
+                  .faults = {{"/providers/microsoft.insights/diagnosticSettings", 404,
+                              "{\"error\":{\"code\":\"ResourceNotFound\",\"message\":"
+                              "\"none\"}}"}},
+                  .steps = {"ad-account", "rm-subscriptions", "rm-resources-resource-groups",
+                            "rm-cdn-profiles", "rm-cdn-endpoints", "rm-batch-account",
+                            "rm-batch-pool", "rm-api-management-services"}};
+    cJSON *out = NULL;
+    gov_case_run(&c, &out, NULL, 0);
+    assert_int_equal(gov_graph_count(out, "entities", "azure_resource_group"), 6);
+    assert_int_equal(gov_graph_count(out, "entities", "azure_cdn_profile"), 80);
+    assert_int_equal(gov_graph_count(out, "relationships", "azure_resource_group_has_cdn_profile"),
+                     80);
+    assert_int_equal(gov_graph_count(out, "entities", "azure_cdn_endpoint"), 80);
+    assert_int_equal(gov_graph_count(out, "relationships", "azure_cdn_profile_has_endpoint"), 80);
+    assert_int_equal(gov_graph_count(out, "entities", "azure_batch_account"), 80);
+    assert_int_equal(
+        gov_graph_count(out, "relationships", "azure_resource_group_has_batch_account"), 80);
+    assert_int_equal(gov_graph_count(out, "entities", "azure_batch_pool"), 80);
+    assert_int_equal(gov_graph_count(out, "relationships", "azure_batch_account_has_pool"), 80);
+    assert_int_equal(gov_graph_count(out, "entities", "azure_api_management_service"), 80);
+    assert_int_equal(gov_graph_count(out, "entities", "azure_diagnostic_setting"), 0);
+    const cJSON *e;
+    cJSON_ArrayForEach(e, cJSON_GetObjectItemCaseSensitive(out, "entities"))
+    {
+        if (strcmp(json_get_string(e, "_type"), "azure_api_management_service") != 0)
+            continue;
+        assert_true(cJSON_IsTrue(json_get(e, "public")));
+        assert_true(cJSON_IsFalse(json_get(e, "enableClientCertificate")));
+        assert_null(json_get(e, "createdAtUtc"));
+        assert_string_equal(json_get_string(e, "tag.env"), "test");
+    }
+    cJSON_Delete(out);
+}
+
+/* Event Grid under a generated tenant: domains and topics per resource
+ * group, domain topics per domain. */
+static void test_generated_event_grid(void **state)
+{
+    (void)state;
+    fake_azure_tenant t = {.subscriptions = 1, .resource_groups = 4, .resources = 30};
+    gov_case c = {.tenant = &t,
+                  .faults = {{"/providers/microsoft.insights/diagnosticSettings", 404,
+                              "{\"error\":{\"code\":\"ResourceNotFound\",\"message\":"
+                              "\"none\"}}"}},
+                  .steps = {"ad-account", "rm-subscriptions", "rm-resources-resource-groups",
+                            "rm-event-grid-domains", "rm-event-grid-domain-topics",
+                            "rm-event-grid-topics"}};
+    cJSON *out = NULL;
+    gov_case_run(&c, &out, NULL, 0);
+    assert_int_equal(gov_graph_count(out, "entities", "azure_event_grid_domain"), 30);
+    assert_int_equal(gov_graph_count(out, "entities", "azure_event_grid_domain_topic"), 30);
+    assert_int_equal(gov_graph_count(out, "relationships", "azure_event_grid_domain_has_topic"),
+                     30);
+    assert_int_equal(gov_graph_count(out, "entities", "azure_event_grid_topic"), 30);
+    assert_int_equal(
+        gov_graph_count(out, "relationships", "azure_resource_group_has_event_grid_topic"), 30);
+    cJSON_Delete(out);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -430,6 +500,8 @@ int main(void)
         cmocka_unit_test(test_profiles_403_fails_step_with_role),
         cmocka_unit_test(test_unregistered_provider_is_empty),
         cmocka_unit_test(test_region_error_skips_one_group),
+        cmocka_unit_test(test_generated_tenant),
+        cmocka_unit_test(test_generated_event_grid),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
