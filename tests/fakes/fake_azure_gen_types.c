@@ -181,6 +181,64 @@ static void props_apim_api(sbuf *o, const fake_gen_item_ctx *c, const char *id) 
                 c->index, c->index);
 }
 
+/* Databases and Cosmos DB (steps/databases_*.c, cosmosdb.c): servers of
+ * every engine, their children (one per server), Cosmos DB accounts and
+ * their SQL databases. */
+static void props_db_server(sbuf *o, const fake_gen_item_ctx *c, const char *id) {
+    (void)id;
+    sbuf_printf(o,
+                "{\"administratorLogin\":\"dbadmin\",\"version\":\"11\",\"state\":\"Ready\","
+                "\"userVisibleState\":\"Ready\",\"fullyQualifiedDomainName\":"
+                "\"server-%d.database.example\",\"sslEnforcement\":\"%s\",\"storageProfile\":"
+                "{\"storageMB\":5120,\"backupRetentionDays\":7,\"geoRedundantBackup\":"
+                "\"Disabled\",\"storageAutogrow\":\"Disabled\"}}",
+                c->index, c->index % 2 ? "Enabled" : "Disabled");
+}
+
+static void props_db_database(sbuf *o, const fake_gen_item_ctx *c, const char *id) {
+    (void)c;
+    (void)id;
+    sbuf_puts(o, "{\"charset\":\"utf8\",\"collation\":\"utf8_general_ci\",\"status\":\"Online\"}");
+}
+
+static void props_db_firewall_rule(sbuf *o, const fake_gen_item_ctx *c, const char *id) {
+    (void)id;
+    sbuf_printf(o, "{\"startIpAddress\":\"10.%d.0.0\",\"endIpAddress\":\"10.%d.255.255\"}",
+                c->index % 256, c->index % 256);
+}
+
+static void props_sql_admin(sbuf *o, const fake_gen_item_ctx *c, const char *id) {
+    (void)id;
+    sbuf_printf(o,
+                "{\"administratorType\":\"ActiveDirectory\",\"login\":\"admin-%d\",\"sid\":"
+                "\"%08x-5555-4000-8000-000000000000\",\"tenantId\":"
+                "\"992d7bbe-b367-459c-a10f-cf3fd16103ab\"}",
+                c->index, (unsigned)c->index);
+}
+
+static void props_pg_configuration(sbuf *o, const fake_gen_item_ctx *c, const char *id) {
+    (void)id;
+    sbuf_printf(o, "{\"value\":\"%s\",\"dataType\":\"Boolean\",\"source\":\"system-default\"}",
+                c->index % 2 ? "on" : "off");
+}
+
+static void props_cosmos_account(sbuf *o, const fake_gen_item_ctx *c, const char *id) {
+    (void)id;
+    sbuf_printf(o,
+                "{\"provisioningState\":\"Succeeded\",\"documentEndpoint\":"
+                "\"https://account-%d.documents.example:443/\",\"ipRangeFilter\":\"\","
+                "\"enableAutomaticFailover\":false,\"enableMultipleWriteLocations\":false,"
+                "\"isVirtualNetworkFilterEnabled\":false,\"databaseAccountOfferType\":"
+                "\"Standard\",\"readLocations\":[{\"locationName\":\"East US\","
+                "\"documentEndpoint\":\"https://account-%d-eastus.documents.example:443/\"}]}",
+                c->index, c->index);
+}
+
+static void props_cosmos_sql_database(sbuf *o, const fake_gen_item_ctx *c, const char *id) {
+    (void)id;
+    sbuf_printf(o, "{\"resource\":{\"id\":\"db-%d\",\"_rid\":\"rid%d\"}}", c->index, c->index);
+}
+
 const fake_gen_type fake_gen_types[] = {
     {"Microsoft.Compute/virtualMachines", "2019-07-01", props_vm},
     {"Microsoft.Compute/virtualMachines/extensions", "2019-07-01", props_vm_extension},
@@ -192,7 +250,20 @@ const fake_gen_type fake_gen_types[] = {
     {"Microsoft.Network/publicIPAddresses", "2020-05-01", props_empty},
     {"Microsoft.Storage/storageAccounts", "2019-06-01", props_storage},
     {"Microsoft.KeyVault/vaults", "2019-09-01", props_vault},
-    {"Microsoft.Sql/servers", "2014-04-01", props_empty},
+    {"Microsoft.Sql/servers", "2015-05-01-preview", props_db_server},
+    {"Microsoft.Sql/servers/databases", "2017-10-01-preview", props_db_database},
+    {"Microsoft.Sql/servers/firewallRules", "2014-04-01", props_db_firewall_rule},
+    {"Microsoft.Sql/servers/administrators", "2014-04-01", props_sql_admin},
+    {"Microsoft.DBforMySQL/servers", "2017-12-01", props_db_server},
+    {"Microsoft.DBforMySQL/servers/databases", "2017-12-01", props_db_database},
+    {"Microsoft.DBforMariaDB/servers", "2018-06-01", props_db_server},
+    {"Microsoft.DBforMariaDB/servers/databases", "2018-06-01", props_db_database},
+    {"Microsoft.DBforPostgreSQL/servers", "2017-12-01", props_db_server},
+    {"Microsoft.DBforPostgreSQL/servers/databases", "2017-12-01", props_db_database},
+    {"Microsoft.DBforPostgreSQL/servers/firewallRules", "2017-12-01", props_db_firewall_rule},
+    {"Microsoft.DBforPostgreSQL/servers/configurations", "2017-12-01", props_pg_configuration},
+    {"Microsoft.DocumentDB/databaseAccounts", "2019-08-01", props_cosmos_account},
+    {"Microsoft.DocumentDB/databaseAccounts/sqlDatabases", "2019-08-01", props_cosmos_sql_database},
     {"Microsoft.Authorization/roleAssignments", "2018-09-01-preview", props_role_assignment},
     {"Microsoft.Authorization/policyAssignments", "2019-09-01", props_policy_assignment},
     {"Microsoft.Advisor/recommendations", "2020-01-01", props_recommendation},
