@@ -14,8 +14,8 @@
  * As in the reference, a vault that cannot be read fails the step; unlike
  * the reference, the other vaults are stored first.
  *
- * Trade-off: `function` ["key-management"] is not set by the reference,
- * but the Service schema requires it and the store enforces the schemas.
+ * As in the reference, the vault has no `function` although the Service
+ * schema lists it as required (the store only warns about it).
  */
 #include "common/json.h"
 #include "common/log.h"
@@ -55,7 +55,6 @@ static const prop_map vault_props[] = {
     {"resourceGroup", "id", MAP_FN, .fn = arm_map_resource_group},
     {"endpoints", "properties.vaultUri", MAP_FN, .fn = vault_endpoints},
     {"category", NULL, MAP_CONST_STRING_ARRAY, "infrastructure"},
-    {"function", NULL, MAP_CONST_STRING_ARRAY, "key-management"},
     {"environment", "tags.environment", MAP_ANY},
     {NULL},
 };

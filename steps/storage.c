@@ -23,11 +23,11 @@
  * the account's id (the configured one in the reference: the same in a
  * single-subscription run).
  *
- * Trade-offs: `function` (["storage"]) on accounts is our addition, the
- * Service schema requires it and the store enforces schemas; the XML
- * reader below is a minimal one for the service-properties documents
- * (elements and text, entities decoded, attributes ignored), not a general
- * XML parser.
+ * As in the reference, accounts have no `function` although the Service
+ * schema lists it as required (the store only warns about it).
+ * Trade-off: the XML reader below is a minimal one for the
+ * service-properties documents (elements and text, entities decoded,
+ * attributes ignored), not a general XML parser.
  */
 #include "azure/azure_client.h"
 #include "azure/azure_endpoints.h"
@@ -507,7 +507,6 @@ static const prop_map account_props[] = {
     {"endpoints", "properties.primaryEndpoints", MAP_FN, .fn = account_endpoints},
     {"enableHttpsTrafficOnly", "properties.enableHttpsTrafficOnly", MAP_BOOL},
     {"category", NULL, MAP_CONST_STRING_ARRAY, "infrastructure"},
-    {"function", NULL, MAP_CONST_STRING_ARRAY, "storage"},
     {"encryptedFileShare", "properties.encryption.services.file.enabled", MAP_BOOL, .flags = MAPF_NULL},
     {"encryptedBlob", "properties.encryption.services.blob.enabled", MAP_BOOL, .flags = MAPF_NULL},
     {"encryptedTable", "properties.encryption.services.table.enabled", MAP_BOOL, .flags = MAPF_NULL},

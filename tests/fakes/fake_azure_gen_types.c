@@ -83,7 +83,11 @@ static void props_storage(sbuf *o, const fake_gen_item_ctx *c, const char *id) {
                 "{\"provisioningState\":\"Succeeded\",\"supportsHttpsTrafficOnly\":true,"
                 "\"encryption\":{\"services\":{\"blob\":{\"enabled\":true},\"file\":{\"enabled\":"
                 "true}},\"keySource\":\"Microsoft.Storage\"},\"primaryEndpoints\":{\"blob\":"
-                "\"https://acct%d.blob.core.windows.net/\"}}",
+                "\"https://acct%d.blob.core.windows.net/\"},"
+                /* read by rm-storage-resources */
+                "\"allowBlobPublicAccess\":false,\"creationTime\":\"2020-07-21T16:12:56.2628136Z\","
+                "\"networkAcls\":{\"bypass\":\"AzureServices\",\"virtualNetworkRules\":[],"
+                "\"ipRules\":[],\"defaultAction\":\"Allow\"}}",
                 c->index);
 }
 
