@@ -119,10 +119,10 @@ static int domain_topic_path(const rms_parent *p, char *out, size_t size, err_in
     if (rms_segment(domain, enc_domain, sizeof enc_domain) != 0 ||
         rms_segment(p->name, enc_name, sizeof enc_name) != 0)
         return finish(-1, size, p);
-    return finish(snprintf(out, size,
-                           "%s/providers/Microsoft.EventGrid/domains/%s/topics/%s" SUBSCRIPTIONS_SUFFIX,
-                           prefix, enc_domain, enc_name),
-                  size, p);
+    int n = snprintf(out, size,
+                     "%s/providers/Microsoft.EventGrid/domains/%s/topics/%s" SUBSCRIPTIONS_SUFFIX,
+                     prefix, enc_domain, enc_name);
+    return finish(n, size, p);
 }
 
 /* .../providers/{namespace}/{type}/{name}/providers/Microsoft.EventGrid/eventSubscriptions,
