@@ -243,6 +243,83 @@ static void props_cosmos_sql_database(sbuf *o, const fake_gen_item_ctx *c, const
     sbuf_printf(o, "{\"resource\":{\"id\":\"db-%d\",\"_rid\":\"rid%d\"}}", c->index, c->index);
 }
 
+/* Platform services (dns, private dns, container registry / instance,
+ * service bus, redis). */
+static void props_dns_zone(sbuf *o, const fake_gen_item_ctx *c, const char *id) {
+    (void)id;
+    sbuf_printf(o,
+                "{\"maxNumberOfRecordSets\":10000,\"numberOfRecordSets\":%d,\"nameServers\":"
+                "[\"ns1-%02d.azure-dns.com.\"],\"zoneType\":\"Public\"}",
+                2 + c->index % 3, c->index % 10);
+}
+
+static void props_dns_record_set(sbuf *o, const fake_gen_item_ctx *c, const char *id) {
+    (void)id;
+    sbuf_printf(o,
+                "{\"fqdn\":\"host%d.example.com.\",\"TTL\":300,\"ARecords\":[{\"ipv4Address\":"
+                "\"10.0.%d.1\"}],\"targetResource\":{},\"provisioningState\":\"Succeeded\"}",
+                c->index, c->index % 256);
+}
+
+static void props_private_dns_record_set(sbuf *o, const fake_gen_item_ctx *c, const char *id) {
+    (void)id;
+    sbuf_printf(o,
+                "{\"fqdn\":\"host%d.internal.\",\"ttl\":3600,\"aRecords\":[{\"ipv4Address\":"
+                "\"10.1.%d.1\"}],\"isAutoRegistered\":false}",
+                c->index, c->index % 256);
+}
+
+static void props_registry(sbuf *o, const fake_gen_item_ctx *c, const char *id) {
+    (void)id;
+    sbuf_printf(o,
+                "{\"loginServer\":\"registry%d.azurecr.io\",\"creationDate\":"
+                "\"2021-02-12T18:42:32.5637811Z\",\"provisioningState\":\"Succeeded\","
+                "\"adminUserEnabled\":false,\"encryption\":{\"status\":\"%s\"}}",
+                c->index, c->index % 2 ? "enabled" : "disabled");
+}
+
+static void props_registry_webhook(sbuf *o, const fake_gen_item_ctx *c, const char *id) {
+    (void)c;
+    (void)id;
+    sbuf_puts(o, "{\"status\":\"enabled\",\"scope\":\"\",\"actions\":[\"push\"],"
+                 "\"provisioningState\":\"Succeeded\"}");
+}
+
+static void props_container_group(sbuf *o, const fake_gen_item_ctx *c, const char *id) {
+    (void)id;
+    sbuf_printf(o,
+                "{\"sku\":\"Standard\",\"provisioningState\":\"Succeeded\",\"osType\":\"Linux\","
+                "\"restartPolicy\":\"Always\",\"containers\":[{\"name\":\"app\",\"properties\":"
+                "{\"image\":\"nginx\",\"command\":[],\"volumeMounts\":[{\"name\":\"data\","
+                "\"mountPath\":\"/data\",\"readOnly\":false}]}},{\"name\":\"sidecar\","
+                "\"properties\":{\"image\":\"busybox\"}}],\"volumes\":[{\"name\":\"data\","
+                "\"azureFile\":{\"shareName\":\"share%d\",\"storageAccountName\":\"acct%d\"}}]}",
+                c->index, c->index);
+}
+
+static void props_service_bus(sbuf *o, const fake_gen_item_ctx *c, const char *id) {
+    (void)id;
+    sbuf_printf(o,
+                "{\"createdAt\":\"2020-09-15T19:29:34.723Z\",\"updatedAt\":"
+                "\"2020-09-15T19:30:18.757Z\",\"status\":\"Active\",\"maxSizeInMegabytes\":%d}",
+                1024 * (1 + c->index % 4));
+}
+
+static void props_redis(sbuf *o, const fake_gen_item_ctx *c, const char *id) {
+    (void)id;
+    sbuf_printf(o,
+                "{\"provisioningState\":\"Succeeded\",\"hostName\":\"cache%d.redis.cache."
+                "windows.net\",\"port\":6379,\"sslPort\":6380,\"enableNonSslPort\":false,"
+                "\"redisVersion\":\"4.0.14\"}",
+                c->index);
+}
+
+static void props_redis_firewall_rule(sbuf *o, const fake_gen_item_ctx *c, const char *id) {
+    (void)id;
+    sbuf_printf(o, "{\"startIP\":\"10.2.%d.1\",\"endIP\":\"10.2.%d.9\"}", c->index % 256,
+                c->index % 256);
+}
+
 const fake_gen_type fake_gen_types[] = {
     {"Microsoft.Compute/virtualMachines", "2019-07-01", props_vm},
     {"Microsoft.Compute/virtualMachines/extensions", "2019-07-01", props_vm_extension},
@@ -283,5 +360,18 @@ const fake_gen_type fake_gen_types[] = {
     {"Microsoft.EventGrid/domains", "2020-06-01", props_empty},
     {"Microsoft.EventGrid/domains/topics", "2020-06-01", props_empty},
     {"Microsoft.EventGrid/topics", "2020-06-01", props_empty},
+    {"Microsoft.Network/dnszones", "2018-05-01", props_dns_zone},
+    {"Microsoft.Network/dnszones/recordsets", "2018-05-01", props_dns_record_set},
+    {"Microsoft.Network/privateDnsZones", "2018-09-01", props_dns_zone},
+    {"Microsoft.Network/privateDnsZones/ALL", "2018-09-01", props_private_dns_record_set},
+    {"Microsoft.ContainerRegistry/registries", "2019-12-01-preview", props_registry},
+    {"Microsoft.ContainerRegistry/registries/webhooks", "2019-12-01-preview",
+     props_registry_webhook},
+    {"Microsoft.ContainerInstance/containerGroups", "2019-12-01", props_container_group},
+    {"Microsoft.ServiceBus/namespaces", "2017-04-01", props_service_bus},
+    {"Microsoft.ServiceBus/namespaces/queues", "2017-04-01", props_service_bus},
+    {"Microsoft.ServiceBus/namespaces/topics", "2017-04-01", props_service_bus},
+    {"Microsoft.Cache/Redis", "2019-07-01", props_redis},
+    {"Microsoft.Cache/Redis/firewallRules", "2019-07-01", props_redis_firewall_rule},
 };
 const size_t fake_gen_type_count = sizeof fake_gen_types / sizeof fake_gen_types[0];

@@ -309,6 +309,81 @@ static void test_webhooks_403_skips_that_registry(void **state)
     cJSON_Delete(out);
 }
 
+/* ---- generated tenant ------------------------------------------------------------ */
+
+/* The generated tenant has no diagnostic settings (read by rm-subscriptions
+ * and rm-container-registries). */
+#define NO_DIAGNOSTIC_SETTINGS                                                                    \
+    {"/diagnosticSettings", 404, "{\"error\":{\"code\":\"ResourceNotFound\",\"message\":\"none\"}}"}
+
+/* Many parents at once (ARM lists under every resource group and every
+ * parent resource, fetched in parallel): everything stored and related. */
+static void test_generated_dns_redis_containers(void **state)
+{
+    (void)state;
+    fake_azure_tenant t = {.subscriptions = 2, .resource_groups = 3, .resources = 40};
+    gov_case c = {.tenant = &t,
+                  .faults = {NO_DIAGNOSTIC_SETTINGS},
+                  .steps = {"ad-account", "rm-subscriptions", "rm-resources-resource-groups",
+                            "rm-dns-zones",
+                            "rm-dns-record-sets", "rm-redis-caches", "rm-redis-firewall-rules",
+                            "rm-container-groups"}};
+    cJSON *out = NULL;
+    gov_case_run(&c, &out, NULL, 0);
+    assert_int_equal(gov_graph_count(out, "entities", "azure_dns_zone"), 80);
+    assert_int_equal(gov_graph_count(out, "relationships", "azure_resource_group_has_dns_zone"), 80);
+    assert_int_equal(gov_graph_count(out, "entities", "azure_dns_record_set"), 80);
+    assert_int_equal(gov_graph_count(out, "relationships", "azure_dns_zone_has_record_set"), 80);
+    assert_int_equal(gov_graph_count(out, "entities", "azure_redis_cache"), 80);
+    assert_int_equal(gov_graph_count(out, "relationships", "azure_resource_group_has_redis_cache"),
+                     80);
+    assert_int_equal(gov_graph_count(out, "entities", "azure_firewall_rule"), 80);
+    assert_int_equal(gov_graph_count(out, "relationships", "azure_redis_cache_has_firewall_rule"),
+                     80);
+    assert_int_equal(gov_graph_count(out, "entities", "azure_container_group"), 80);
+    assert_int_equal(gov_graph_count(out, "entities", "azure_container"), 160);
+    assert_int_equal(gov_graph_count(out, "entities", "azure_container_volume"), 80);
+    assert_int_equal(gov_graph_count(out, "relationships", "azure_container_group_has_container"),
+                     160);
+    assert_int_equal(gov_graph_count(out, "relationships", "azure_container_group_has_volume"), 80);
+    assert_int_equal(gov_graph_count(out, "relationships", "azure_container_uses_volume"), 80);
+    cJSON_Delete(out);
+}
+
+static void test_generated_registries_service_bus_private_dns(void **state)
+{
+    (void)state;
+    fake_azure_tenant t = {.subscriptions = 2, .resource_groups = 3, .resources = 40};
+    gov_case c = {.tenant = &t,
+                  .faults = {NO_DIAGNOSTIC_SETTINGS},
+                  .steps = {"ad-account", "rm-subscriptions", "rm-resources-resource-groups",
+                            "rm-container-registries", "rm-container-registry-webhooks",
+                            "rm-service-bus-namespaces", "rm-service-bus-queues",
+                            "rm-service-bus-topics"}};
+    cJSON *out = NULL;
+    gov_case_run(&c, &out, NULL, 0);
+    assert_int_equal(gov_graph_count(out, "entities", "azure_container_registry"), 80);
+    assert_int_equal(gov_graph_count(out, "entities", "azure_container_registry_webhook"), 80);
+    assert_int_equal(
+        gov_graph_count(out, "relationships", "azure_container_registry_has_webhook"), 80);
+    assert_int_equal(gov_graph_count(out, "entities", "azure_service_bus_namespace"), 80);
+    assert_int_equal(gov_graph_count(out, "entities", "azure_service_bus_queue"), 80);
+    assert_int_equal(gov_graph_count(out, "entities", "azure_service_bus_topic"), 80);
+    assert_int_equal(
+        gov_graph_count(out, "relationships", "azure_service_bus_namespace_has_topic"), 80);
+    cJSON_Delete(out);
+    gov_case p = {.tenant = &t,
+                  .faults = {NO_DIAGNOSTIC_SETTINGS},
+                  .steps = {"ad-account", "rm-subscriptions", "rm-resources-resource-groups",
+                            "rm-private-dns-zones", "rm-private-dns-record-sets"}};
+    gov_case_run(&p, &out, NULL, 0);
+    assert_int_equal(gov_graph_count(out, "entities", "azure_private_dns_zone"), 80);
+    assert_int_equal(gov_graph_count(out, "entities", "azure_private_dns_record_set"), 80);
+    assert_int_equal(
+        gov_graph_count(out, "relationships", "azure_private_dns_zone_has_record_set"), 80);
+    cJSON_Delete(out);
+}
+
 /* ---- the step table ------------------------------------------------------------ */
 
 typedef struct step_expect {
@@ -379,6 +454,8 @@ int main(void)
         cmocka_unit_test(test_dns_zones_403_fails_step_with_permission),
         cmocka_unit_test(test_service_bus_provider_not_registered_is_empty),
         cmocka_unit_test(test_webhooks_403_skips_that_registry),
+        cmocka_unit_test(test_generated_dns_redis_containers),
+        cmocka_unit_test(test_generated_registries_service_bus_private_dns),
         cmocka_unit_test(test_step_table_matches_reference),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
