@@ -165,8 +165,6 @@ static const char *const absent_codes[] = {
 
 bool rmp_error_is_absent(const err_info *e)
 {
-    if (e->kind == ERR_NOT_FOUND)
-        return true;
     if (e->kind != ERR_UPSTREAM && e->kind != ERR_INVALID)
         return false;
     for (size_t i = 0; absent_codes[i]; i++)

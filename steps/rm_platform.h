@@ -11,10 +11,13 @@
  * (never a whole list in memory).  Error policy (azure-sources README
  * "Errors"; the reference fails the step on any provider error and treats
  * 404 as empty):
+ *   - 404 on a list's first page: an empty list (the client's rule; a
+ *     provider answering 404 when not registered lands here);
  *   - provider not registered in a subscription / not offered in a region
  *     (MissingSubscriptionRegistration, NoRegisteredProviderFound,
- *     LocationNotAvailableForResourceType, ...) or 404: that list is empty;
- *     logged with the subscription/resource, the step goes on;
+ *     LocationNotAvailableForResourceType, ... whatever the status): that
+ *     list is empty; logged with the subscription/resource, the step goes
+ *     on;
  *   - RMP_TOP lists (per subscription / resource group): any other failure
  *     (403 first of all) fails the step once every other list ended — what
  *     could be read is stored; the error names the permission to grant;
@@ -117,7 +120,7 @@ int rmp_store(step_ctx *ctx, const entity_spec *spec, const cJSON *item, char *k
               size_t key_size, err_info *err);
 
 /* True for an error that means "nothing to list here": provider not
- * registered, not offered in the region, or not found. */
+ * registered or not offered in the region. */
 bool rmp_error_is_absent(const err_info *e);
 
 #endif

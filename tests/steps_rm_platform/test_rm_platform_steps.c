@@ -287,6 +287,25 @@ static void test_service_bus_provider_not_registered_is_empty(void **state)
     cJSON_Delete(out);
 }
 
+/* The resource type is not offered where the subscription asks for it
+ * (a region-specific 400): nothing to ingest there, the step succeeds. */
+static void test_dns_zones_region_error_is_empty(void **state)
+{
+    (void)state;
+    gov_case c = {.hars = {AD_HAR, RM "dns/__recordings__/resource-manager-step-dns-zones_89672344/recording.har"},
+                  .subscription = SUB_D,
+                  .seed = {SEED_RG(SUB_D, "J1DEV")},
+                  .faults = {{"/providers/Microsoft.Network/dnszones", 400,
+                              "{\"error\":{\"code\":\"LocationNotAvailableForResourceType\","
+                              "\"message\":\"The provided location 'x' is not available for "
+                              "resource type 'Microsoft.Network/dnszones'.\"}}"}},
+                  .steps = {"ad-account", "rm-dns-zones"}};
+    cJSON *out = NULL;
+    gov_case_run(&c, &out, NULL, 0);
+    assert_int_equal(gov_graph_count(out, "entities", "azure_dns_zone"), 0);
+    cJSON_Delete(out);
+}
+
 /* 403 on one registry's webhooks: that registry is skipped, the step
  * succeeds; the other registry's webhooks are kept. */
 static void test_webhooks_403_skips_that_registry(void **state)
@@ -453,6 +472,7 @@ int main(void)
         cmocka_unit_test(test_redis_linked_servers),
         cmocka_unit_test(test_dns_zones_403_fails_step_with_permission),
         cmocka_unit_test(test_service_bus_provider_not_registered_is_empty),
+        cmocka_unit_test(test_dns_zones_region_error_is_empty),
         cmocka_unit_test(test_webhooks_403_skips_that_registry),
         cmocka_unit_test(test_generated_dns_redis_containers),
         cmocka_unit_test(test_generated_registries_service_bus_private_dns),
