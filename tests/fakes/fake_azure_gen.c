@@ -14,7 +14,10 @@
  * ARM: /subscriptions (and /{id}), /locations, /resourcegroups, and every
  * type of fake_gen_types[] at subscription and resource-group scope, 1000
  * per page with nextLink ($skiptoken); a row "{ns}/{type}/{child}" is a
- * child collection of each {type} resource (one item per parent).
+ * child collection of each {type} resource (one item per parent);
+ * /subscriptions/{s}/resources?$filter=resourceType eq '{ns}/{type}' lists
+ * the resources of one row.  Storage data plane: /__storage/{account}/
+ * {blob|queue}/ answers service properties (XML).
  *
  * Throttling (when enabled): token buckets like Azure's. ARM: per
  * subscription (tenant-level calls share one bucket), burst 250, refill 25
@@ -462,6 +465,25 @@ static bool arm_answer(fake_gen *g, const fake_request *r, char **s, size_t n, f
         page(g, r, a, false, g->t.resource_groups, rg_item, sub, next);
         return true;
     }
+    if (n == 3 && eq(s[2], "resources")) {
+        /* generic resources of one type: $filter=resourceType eq '{ns}/{type}' */
+        const char *f = fake_request_param(r, "$filter");
+        const char *q = f ? strchr(f, '\'') : NULL;
+        const char *slash = q ? strchr(q + 1, '/') : NULL;
+        const char *end = slash ? strchr(slash + 1, '\'') : NULL;
+        const fake_gen_type *t = NULL;
+        if (end) {
+            char ns[128], type[128];
+            snprintf(ns, sizeof ns, "%.*s", (int)(slash - q - 1), q + 1);
+            snprintf(type, sizeof type, "%.*s", (int)(end - slash - 1), slash + 1);
+            t = type_of(ns, type);
+        }
+        res_ctx rc = {t, sub, -1};
+        char next[96];
+        snprintf(next, sizeof next, "/subscriptions/%s/resources", sub);
+        page(g, r, a, false, t ? res_count(g, -1) : 0, res_item, &rc, next);
+        return true;
+    }
     /* /subscriptions/{s}[/resourceGroups/{rg}]/providers/{ns}/{type}[/{name}] */
     size_t p = 2;
     long rg = -1;
@@ -529,6 +551,25 @@ bool fake_gen_answer(fake_gen *g, const fake_request *r, fake_answer *a, bool *t
     bool graph = n >= 1 && eq(s[0], "v1.0");
     bool arm = n >= 1 && eq(s[0], "subscriptions");
     bool handled = false;
+    if (n == 3 && eq(s[0], "__storage") && (eq(s[2], "blob") || eq(s[2], "queue"))) {
+        /* storage data plane (tests point the storage URL template at
+         * <fake>/__storage/{account}/{service}): service properties */
+        sbuf_puts(&a->body,
+                  "\xEF\xBB\xBF<?xml version=\"1.0\" encoding=\"utf-8\"?><StorageServiceProperties>"
+                  "<Logging><Version>1.0</Version><Read>true</Read><Write>true</Write><Delete>"
+                  "false</Delete><RetentionPolicy><Enabled>true</Enabled><Days>7</Days>"
+                  "</RetentionPolicy></Logging><HourMetrics><Version>1.0</Version><Enabled>"
+                  "false</Enabled><RetentionPolicy><Enabled>false</Enabled></RetentionPolicy>"
+                  "</HourMetrics><Cors />");
+        if (eq(s[2], "blob"))
+            sbuf_puts(&a->body, "<DeleteRetentionPolicy><Enabled>true</Enabled><Days>7</Days>"
+                                "</DeleteRetentionPolicy>");
+        sbuf_puts(&a->body, "</StorageServiceProperties>");
+        snprintf(a->content_type, sizeof a->content_type, "application/xml");
+        a->status = 200;
+        free(path);
+        return true;
+    }
     if (graph || arm) {
         if (g->throttle) {
             long left = 0;

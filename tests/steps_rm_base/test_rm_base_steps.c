@@ -313,22 +313,17 @@ static void test_storage_containers_429_retried(void **state)
     gov_case_run(&c, NULL, NULL, 0);
 }
 
-#define SERVICE_XML                                                                               \
-    "<?xml version=\"1.0\" encoding=\"utf-8\"?><StorageServiceProperties><Logging><Version>1.0"   \
-    "</Version><Read>true</Read><Write>false</Write><Delete>true</Delete><RetentionPolicy>"       \
-    "<Enabled>false</Enabled></RetentionPolicy></Logging><Cors /><DeleteRetentionPolicy>"         \
-    "<Enabled>true</Enabled><Days>14</Days></DeleteRetentionPolicy></StorageServiceProperties>"
-
 /* No subscription configured: every readable subscription is ingested. */
 static void test_all_subscriptions(void **state)
 {
     (void)state;
     fake_azure_tenant t = {.subscriptions = 2, .resource_groups = 2, .resources = 3};
+    /* the generated tenant serves no diagnostic settings */
     gov_case c = {.tenant = &t,
-                  .faults = {{"/diagnosticSettings", 200, "{\"value\":[]}"},
-                             {"/__storage/", 200, SERVICE_XML}},
+                  .faults = {{"/diagnosticSettings", 200, "{\"value\":[]}"}},
                   .steps = {"ad-account", "rm-subscriptions", "rm-subscription-locations",
-                            "rm-resources-resource-groups", "rm-storage-resources"}};
+                            "rm-resources-resource-groups", "rm-keyvault-vaults",
+                            "rm-storage-resources"}};
     cJSON *out = NULL;
     gov_case_run(&c, &out, NULL, 0);
     assert_int_equal(gov_graph_count(out, "entities", "azure_subscription"), 2);
@@ -337,6 +332,10 @@ static void test_all_subscriptions(void **state)
     assert_int_equal(gov_graph_count(out, "entities", "azure_resource_group"), 4);
     assert_int_equal(gov_graph_count(out, "relationships", "azure_subscription_has_resource_group"),
                      4);
+    assert_int_equal(gov_graph_count(out, "entities", "azure_keyvault_service"), 6);
+    assert_int_equal(gov_graph_count(out, "relationships", "azure_account_has_keyvault_service"), 6);
+    assert_int_equal(
+        gov_graph_count(out, "relationships", "azure_resource_group_has_keyvault_service"), 6);
     assert_int_equal(gov_graph_count(out, "entities", "azure_storage_account"), 6);
     assert_int_equal(
         gov_graph_count(out, "relationships", "azure_resource_group_has_storage_account"), 6);
@@ -349,11 +348,11 @@ static void test_all_subscriptions(void **state)
             continue;
         assert_true(cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(e, "blobSoftDeleteEnabled")));
         assert_int_equal(
-            cJSON_GetObjectItemCaseSensitive(e, "blobSoftDeleteRetentionDays")->valueint, 14);
+            cJSON_GetObjectItemCaseSensitive(e, "blobSoftDeleteRetentionDays")->valueint, 7);
         assert_true(
             cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(e, "blobAnalyticsLoggingReadEnabled")));
-        assert_true(
-            cJSON_IsFalse(cJSON_GetObjectItemCaseSensitive(e, "blobAnalyticsLoggingWriteEnabled")));
+        assert_true(cJSON_IsFalse(
+            cJSON_GetObjectItemCaseSensitive(e, "blobAnalyticsLoggingDeleteEnabled")));
         assert_true(cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(e, "encryptedBlob")));
         assert_string_equal(cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(
                                 e, "networkRuleSetDefaultAction")),
