@@ -280,7 +280,8 @@ static int run_groups(step_ctx *ctx, err_info *err)
     int rc = step_iterate_entities(ctx, "azure_storage_file_share", collect_share, &st, err);
     if (rc == 0)
         rc = rmp_lists_per_resource_group(
-            ctx, "/providers/Microsoft.ContainerInstance/containerGroups?api-version=" CONTAINER_API,
+            ctx,
+            "/providers/Microsoft.ContainerInstance/containerGroups?api-version=" CONTAINER_API,
             &lists, err);
     if (rc == 0)
         rc = rmp_run(ctx, &lists, RMP_TOP, "container groups", NULL, group_item, &st, err);

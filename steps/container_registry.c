@@ -72,7 +72,8 @@ static int run_registries(step_ctx *ctx, err_info *err)
     rmp_lists lists = {0};
     int rc = rmp_lists_per_subscription(
         ctx,
-        "/subscriptions/%s/providers/Microsoft.ContainerRegistry/registries?api-version=" REGISTRY_API,
+        "/subscriptions/%s/providers/Microsoft.ContainerRegistry/registries"
+        "?api-version=" REGISTRY_API,
         &lists, err);
     if (rc == 0)
         rc = rmp_run(ctx, &lists, RMP_TOP, "container registries", NULL, registry_item, NULL, err);

@@ -81,7 +81,8 @@ static int run_zones(step_ctx *ctx, err_info *err)
     rmp_lists lists = {0};
     int rc = rmp_lists_per_subscription(
         ctx,
-        "/subscriptions/%s/providers/Microsoft.Network/privateDnsZones?api-version=" PRIVATE_DNS_API,
+        "/subscriptions/%s/providers/Microsoft.Network/privateDnsZones"
+        "?api-version=" PRIVATE_DNS_API,
         &lists, err);
     if (rc == 0)
         rc = rmp_run(ctx, &lists, RMP_TOP, "private DNS zones", NULL, zone_item, NULL, err);
