@@ -24,6 +24,7 @@
 #include "engine/step.h"
 #include "steps/registry.h"
 
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -195,6 +196,24 @@ static void test_service_bus_subscriptions(void **state)
     gov_case_run(&c, NULL, NULL, 0);
 }
 
+static cJSON *read_golden(const char *folder)
+{
+    char path[1024];
+    snprintf(path, sizeof path, "%s/tests/steps_rm_platform/golden/%s.json", AI_SOURCE_DIR, folder);
+    FILE *f = fopen(path, "rb");
+    if (!f)
+        fail_msg("cannot open %s", path);
+    char *buf = calloc(1, 1 << 20);
+    assert_non_null(buf);
+    size_t n = fread(buf, 1, (1 << 20) - 1, f);
+    fclose(f);
+    buf[n] = 0;
+    cJSON *j = cJSON_Parse(buf);
+    free(buf);
+    assert_non_null(j);
+    return j;
+}
+
 /* ---- redis cache ------------------------------------------------------------ */
 
 #define REDIS "redis-cache/__recordings__/resource-manager-step-redis-"
@@ -239,6 +258,37 @@ static void test_redis_linked_servers(void **state)
     cJSON *out = NULL;
     gov_case_run(&c, &out, NULL, 0);
     assert_int_equal(gov_graph_count(out, "relationships", "azure_redis_cache_connects_cache"), 1);
+    /* The link's properties are the reference's golden snapshot of them
+     * (createRedisLinkedServerRelationshipProperties), webLink domain aside. */
+    cJSON *golden = read_golden("redis-cache");
+    const cJSON *want = cJSON_GetObjectItemCaseSensitive(golden, "1");
+    const cJSON *rel = NULL, *r;
+    cJSON_ArrayForEach(r, cJSON_GetObjectItemCaseSensitive(out, "relationships"))
+    {
+        if (strcmp(cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(r, "_type")),
+                   "azure_redis_cache_connects_cache") == 0)
+            rel = r;
+    }
+    assert_non_null(want);
+    assert_non_null(rel);
+    const cJSON *p;
+    int checked = 0;
+    cJSON_ArrayForEach(p, want)
+    {
+        const char *got = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(rel, p->string));
+        assert_non_null(got);
+        if (strcmp(p->string, "webLink") == 0) {
+            const char *a = strstr(got, "/resource/"), *b = strstr(p->valuestring, "/resource/");
+            assert_non_null(a);
+            assert_non_null(b);
+            assert_string_equal(a, b);
+        } else {
+            assert_string_equal(got, p->valuestring);
+        }
+        checked++;
+    }
+    assert_int_equal(checked, 9);
+    cJSON_Delete(golden);
     cJSON_Delete(out);
 }
 
