@@ -2,12 +2,13 @@
  * document: see document.h.  Rows are collected into a small table of
  * cells, de-duplicated by _type (the first declaration wins, as in the SDK),
  * sorted, then printed with every column padded to its widest cell.
- * Resource names are compared case-insensitively (the SDK sorts with
- * localeCompare; the two agree for the ASCII names used here).
+ * Entities sort by resource name, relationships by _type, both in byte
+ * order, which is the order of the seed's generated section.
  */
 #include "engine/document.h"
 
 #include "common/sbuf.h"
+#include "engine/relationship.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -89,13 +90,6 @@ static bool seen(const char **types, size_t n, const char *t)
     return false;
 }
 
-static int cmp_case(const void *a, const void *b)
-{
-    const row *x = a, *y = b;
-    int c = strcasecmp(x->sort, y->sort);
-    return c ? c : strcmp(x->sort, y->sort);
-}
-
 static int cmp_exact(const void *a, const void *b)
 {
     const row *x = a, *y = b;
@@ -130,7 +124,7 @@ static void print_table(sbuf *out, const char *const *head, size_t ncols, const 
 char *document_generate(const step_def *const *table, size_t count)
 {
     rows ents = {0}, rels = {0};
-    const char **types = calloc(count * STEP_MAX_TYPES * 3 + 1, sizeof *types);
+    const char **types = calloc(count * STEP_MAX_TYPES * 4 + 1, sizeof *types);
     size_t ntypes = 0;
     bool ok = types != NULL;
     for (size_t s = 0; ok && s < count; s++) {
@@ -165,17 +159,31 @@ char *document_generate(const step_def *const *table, size_t count)
             const step_relationship_decl *r = &d->mapped_relationships[i];
             if (!r->type || seen(types, ntypes, r->type))
                 continue;
-            types[ntypes++] = r->type;
+            /* A mapped relationship's runtime _type is the SDK's
+             * "mapping_source_..." form; the step metadata the SDK documents
+             * (and sorts by) carries the generated source/class/target type. */
             char *cells[DOC_COLS] = {fmt("`%s`", r->source_type, NULL),
                                      fmt("**%s**", r->class_name, NULL),
-                                     fmt("`%s`", r->target_type, NULL), NULL};
-            ok = cells[0] && cells[1] && cells[2] && push(&rels, cells, r->type) == 0;
+                                     fmt("`%s`", r->target_type, NULL),
+                                     relationship_generate_type(r->class_name, r->source_type,
+                                                                r->target_type)};
+            if (cells[3] && seen(types, ntypes, cells[3])) {
+                /* also declared as a direct relationship (one row) */
+                for (size_t c = 0; c < DOC_COLS; c++)
+                    free(cells[c]);
+                continue;
+            }
+            types[ntypes++] = r->type;
+            if (cells[3])
+                types[ntypes++] = cells[3];
+            ok = cells[0] && cells[1] && cells[2] && cells[3] &&
+                 push(&rels, cells, cells[3]) == 0;
         }
     }
     char *text = NULL;
     if (ok) {
         if (ents.n)
-            qsort(ents.v, ents.n, sizeof *ents.v, cmp_case);
+            qsort(ents.v, ents.n, sizeof *ents.v, cmp_exact);
         if (rels.n)
             qsort(rels.v, rels.n, sizeof *rels.v, cmp_exact);
         sbuf out;

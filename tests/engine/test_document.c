@@ -158,6 +158,22 @@ static void test_step_table_is_the_seed_data_model(void **state)
     const step_def *const *table = registry_steps(&n);
     char *text = document_generate(table, n);
     assert_non_null(text);
+    /* Rows we print that the seed lacks, each with its reason.  The
+     * reference creates azure_vm USES azure_vm_extension in
+     * rm-compute-virtual-machine-extensions but declares no relationship
+     * for that step, so its document omits it; ours declares what it
+     * produces. */
+    static const char *const extra[] = {"`azure_vm`                         | **USES**              "
+                                        "| `azure_vm_extension`                         |\n",
+                                        NULL};
+    for (size_t i = 0; extra[i]; i++) {
+        char *row = strstr(text, extra[i]);
+        if (!row)
+            fail_msg("expected extra row is gone (update the list): %s", extra[i]);
+        row -= 2; /* "| " */
+        size_t len = strlen(extra[i]) + 2;
+        memmove(row, row + len, strlen(row + len) + 1);
+    }
     if (strcmp(section, text) != 0) {
         show_diff(section, text);
         fprintf(stderr, "the step table's data model differs from the seed's (- seed, + ours)\n");
