@@ -1,0 +1,234 @@
+/*
+ * The step tables of subscriptions, resource groups, key vaults and storage
+ * against the reference (graph-azure 32eaf0f8 constants: ids, names,
+ * dependsOn, entity and relationship types) and the seed's data model
+ * (docs/spec/seed-azure-integration.md, parsed at test time): every type
+ * declared is a seed row with the seed's resource name and classes, every
+ * relationship _type is the one the SDK generates (or the reference's
+ * explicit one), the steps are in the registry.
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include "engine/relationship.h"
+#include "engine/step.h"
+#include "steps/registry.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+extern const step_def *const steps_subscriptions[];
+extern const step_def *const steps_resources[];
+extern const step_def *const steps_key_vault[];
+extern const step_def *const steps_storage[];
+
+static const step_def *const *const mine[] = {steps_subscriptions, steps_resources,
+                                               steps_key_vault, steps_storage};
+
+typedef struct expected_step {
+    const char *id;
+    const char *name;
+    const char *deps[4];
+    const char *entities[4];
+    const char *relationships[6];
+} expected_step;
+
+#define DIAG_RELS "azure_diagnostic_setting_uses_storage_account", \
+                  "azure_resource_has_diagnostic_setting"
+
+static const expected_step expected[] = {
+    {"rm-subscriptions", "Subscriptions", {"ad-account"},
+     {"azure_subscription", "azure_diagnostic_setting"}, {DIAG_RELS}},
+    {"rm-subscription-locations", "Subscription Locations", {"ad-account", "rm-subscriptions"},
+     {"azure_location"}, {"azure_subscription_uses_location"}},
+    {"rm-resources-resource-groups", "Resource Groups", {"ad-account", "rm-subscriptions"},
+     {"azure_resource_group"}, {"azure_subscription_has_resource_group"}},
+    {"rm-keyvault-vaults", "Key Vaults", {"ad-account", "rm-resources-resource-groups"},
+     {"azure_keyvault_service", "azure_diagnostic_setting"},
+     {"azure_account_has_keyvault_service", "azure_resource_group_has_keyvault_service",
+      DIAG_RELS}},
+    {"rm-storage-resources", "Storage Accounts",
+     {"ad-account", "rm-resources-resource-groups", "rm-keyvault-vaults"},
+     {"azure_storage_account"},
+     {"azure_resource_group_has_storage_account", "azure_storage_account_uses_keyvault_service"}},
+    {"rm-storage-file-shares", "Storage File Shares", {"ad-account", "rm-storage-resources"},
+     {"azure_storage_file_share"}, {"azure_storage_account_has_file_share"}},
+    {"rm-storage-containers", "Storage Containers", {"ad-account", "rm-storage-resources"},
+     {"azure_storage_container"}, {"azure_storage_account_has_container"}},
+    {"rm-storage-queues", "Storage Queues", {"ad-account", "rm-storage-resources"},
+     {"azure_storage_queue"}, {"azure_storage_account_has_queue"}},
+    {"rm-storage-tables", "Storage Tables", {"ad-account", "rm-storage-resources"},
+     {"azure_storage_table"}, {"azure_storage_account_has_table"}},
+};
+
+#define N_EXPECTED (sizeof expected / sizeof expected[0])
+
+static const step_def *mine_by_id(const char *id)
+{
+    for (size_t g = 0; g < sizeof mine / sizeof mine[0]; g++)
+        for (const step_def *const *s = mine[g]; *s; s++)
+            if (strcmp((*s)->id, id) == 0)
+                return *s;
+    return NULL;
+}
+
+static void test_ids_names_dependencies_types(void **state)
+{
+    (void)state;
+    size_t count = 0;
+    for (size_t g = 0; g < sizeof mine / sizeof mine[0]; g++)
+        for (const step_def *const *s = mine[g]; *s; s++)
+            count++;
+    assert_int_equal(count, N_EXPECTED);
+    for (size_t i = 0; i < N_EXPECTED; i++) {
+        const expected_step *x = &expected[i];
+        const step_def *s = mine_by_id(x->id);
+        if (!s)
+            fail_msg("step %s missing", x->id);
+        assert_string_equal(s->name, x->name);
+        assert_int_equal(s->enabled_when, STEP_IF_RESOURCE_MANAGER);
+        assert_non_null(s->run);
+        size_t n = 0;
+        for (; n < STEP_MAX_DEPS && s->depends_on[n]; n++) {
+            assert_true(n < 4 && x->deps[n]);
+            assert_string_equal(s->depends_on[n], x->deps[n]);
+        }
+        assert_true(n == 4 || !x->deps[n]);
+        for (n = 0; n < STEP_MAX_TYPES && s->entities[n].type; n++) {
+            assert_true(n < 4 && x->entities[n]);
+            assert_string_equal(s->entities[n].type, x->entities[n]);
+        }
+        assert_true(n == 4 || !x->entities[n]);
+        for (n = 0; n < STEP_MAX_TYPES && s->relationships[n].type; n++) {
+            assert_true(n < 6 && x->relationships[n]);
+            assert_string_equal(s->relationships[n].type, x->relationships[n]);
+        }
+        assert_true(n == 6 || !x->relationships[n]);
+        assert_null(s->mapped_relationships[0].type);
+        /* in the registry, the same definition */
+        assert_ptr_equal(registry_find(x->id), s);
+    }
+}
+
+/* Relationship _types are the SDK's generated ones, except the diagnostic
+ * settings' explicit azure_resource_has_diagnostic_setting (ANY_SCOPE). */
+static void test_relationship_types_are_generated(void **state)
+{
+    (void)state;
+    for (size_t g = 0; g < sizeof mine / sizeof mine[0]; g++)
+        for (const step_def *const *s = mine[g]; *s; s++)
+            for (size_t i = 0; i < STEP_MAX_TYPES && (*s)->relationships[i].type; i++) {
+                const step_relationship_decl *r = &(*s)->relationships[i];
+                if (strcmp(r->source_type, "ANY_SCOPE") == 0) {
+                    assert_string_equal(r->type, "azure_resource_has_diagnostic_setting");
+                    continue;
+                }
+                char *t = relationship_generate_type(r->class_name, r->source_type,
+                                                     r->target_type);
+                assert_non_null(t);
+                assert_string_equal(r->type, t);
+                free(t);
+            }
+}
+
+/* ---- seed ---------------------------------------------------------------- */
+
+typedef struct row {
+    char a[128], b[128], c[128];
+} row;
+
+static void cell(const char *from, const char *to, char *out, size_t size)
+{
+    while (from < to && (*from == ' ' || *from == '`' || *from == '*'))
+        from++;
+    while (to > from && (to[-1] == ' ' || to[-1] == '`' || to[-1] == '*'))
+        to--;
+    size_t n = (size_t)(to - from) < size - 1 ? (size_t)(to - from) : size - 1;
+    memcpy(out, from, n);
+    out[n] = 0;
+}
+
+static bool split_row(const char *line, row *r)
+{
+    const char *p[4] = {line};
+    if (*line != '|')
+        return false;
+    for (int i = 1; i < 4; i++)
+        if (!(p[i] = strchr(p[i - 1] + 1, '|')))
+            return false;
+    cell(p[0] + 1, p[1], r->a, sizeof r->a);
+    cell(p[1] + 1, p[2], r->b, sizeof r->b);
+    cell(p[2] + 1, p[3], r->c, sizeof r->c);
+    return r->a[0] && r->a[0] != '-';
+}
+
+/* Finds a row of section "### Entities" (1) or "### Relationships" (2). */
+static bool seed_has(int want_section, const char *a, const char *b, const char *c)
+{
+    char path[1024];
+    snprintf(path, sizeof path, "%s/docs/spec/seed-azure-integration.md", AI_SOURCE_DIR);
+    FILE *f = fopen(path, "r");
+    assert_non_null(f);
+    char line[1024];
+    int section = 0;
+    bool found = false;
+    while (!found && fgets(line, sizeof line, f)) {
+        if (strncmp(line, "### Entities", 12) == 0)
+            section = 1;
+        else if (strncmp(line, "### Relationships", 17) == 0)
+            section = 2;
+        else if (strncmp(line, "###", 3) == 0)
+            section = 0;
+        row r;
+        if (section != want_section || !split_row(line, &r))
+            continue;
+        found = strcmp(r.a, a) == 0 && strcmp(r.b, b) == 0 && strcmp(r.c, c) == 0;
+    }
+    fclose(f);
+    return found;
+}
+
+static void test_declared_types_are_seed_rows(void **state)
+{
+    (void)state;
+    size_t entities = 0, relationships = 0;
+    for (size_t g = 0; g < sizeof mine / sizeof mine[0]; g++)
+        for (const step_def *const *s = mine[g]; *s; s++) {
+            for (size_t i = 0; i < STEP_MAX_TYPES && (*s)->entities[i].type; i++) {
+                const step_entity_decl *e = &(*s)->entities[i];
+                char cls[256] = "";
+                for (size_t k = 0; k < STEP_MAX_CLASSES && e->classes[k]; k++) {
+                    if (k)
+                        strcat(cls, "`, `");
+                    strcat(cls, e->classes[k]);
+                }
+                if (!seed_has(1, e->resource_name, e->type, cls))
+                    fail_msg("%s: entity %s %s %s is not a seed row", (*s)->id, e->resource_name,
+                             e->type, cls);
+                entities++;
+            }
+            for (size_t i = 0; i < STEP_MAX_TYPES && (*s)->relationships[i].type; i++) {
+                const step_relationship_decl *r = &(*s)->relationships[i];
+                if (!seed_has(2, r->source_type, r->class_name, r->target_type))
+                    fail_msg("%s: relationship %s %s %s is not a seed row", (*s)->id,
+                             r->source_type, r->class_name, r->target_type);
+                relationships++;
+            }
+        }
+    assert_int_equal(entities, 11);
+    assert_int_equal(relationships, 14);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_ids_names_dependencies_types),
+        cmocka_unit_test(test_relationship_types_are_generated),
+        cmocka_unit_test(test_declared_types_are_seed_rows),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
