@@ -99,6 +99,94 @@ static void props_vnet(sbuf *o, const fake_gen_item_ctx *c, const char *id) {
                 c->index % 256, id, c->index % 256);
 }
 
+/* Network (steps/network.c): resource i of each network type lives in the
+ * same resource group, so NIC i uses public IP i, subnet "default" of
+ * network i and security group i; group i protects NIC i and that subnet
+ * and has a rule from the subnet's CIDR; load balancer i balances NIC i
+ * (two IP configurations: one relationship); flow log of watcher i targets
+ * group i. */
+static void props_public_ip(sbuf *o, const fake_gen_item_ctx *c, const char *id) {
+    (void)id;
+    sbuf_printf(o,
+                "{\"provisioningState\":\"Succeeded\",\"publicIPAllocationMethod\":\"Static\","
+                "\"ipAddress\":\"20.%d.%d.%d\",\"resourceGuid\":\"%08x-4444-4000-8000-000000000000\"}",
+                (c->index >> 16) & 255, (c->index >> 8) & 255, c->index & 255, (unsigned)c->index);
+}
+
+static void props_nic(sbuf *o, const fake_gen_item_ctx *c, const char *id) {
+    const char *s = c->subscription_id, *rg = c->resource_group;
+    sbuf_printf(o,
+                "{\"provisioningState\":\"Succeeded\",\"macAddress\":\"00-0D-3A-00-%02X-%02X\","
+                "\"enableIPForwarding\":false,\"ipConfigurations\":[{\"name\":\"ipconfig1\","
+                "\"id\":\"%s/ipConfigurations/ipconfig1\",\"properties\":{\"privateIPAddress\":"
+                "\"10.%d.0.4\",\"publicIPAddress\":{\"id\":\"/subscriptions/%s/resourceGroups/%s/"
+                "providers/Microsoft.Network/publicIPAddresses/publicipaddresses-%d\"},\"subnet\":"
+                "{\"id\":\"/subscriptions/%s/resourceGroups/%s/providers/Microsoft.Network/"
+                "virtualNetworks/virtualnetworks-%d/subnets/default\"}}}],\"networkSecurityGroup\":"
+                "{\"id\":\"/subscriptions/%s/resourceGroups/%s/providers/Microsoft.Network/"
+                "networkSecurityGroups/networksecuritygroups-%d\"}}",
+                (c->index >> 8) & 255, c->index & 255, id, c->index % 256, s, rg, c->index, s, rg,
+                c->index, s, rg, c->index);
+}
+
+static void props_nsg(sbuf *o, const fake_gen_item_ctx *c, const char *id) {
+    const char *s = c->subscription_id, *rg = c->resource_group;
+    sbuf_printf(o,
+                "{\"provisioningState\":\"Succeeded\",\"securityRules\":[{\"name\":\"SSH\",\"id\":"
+                "\"%s/securityRules/SSH\",\"properties\":{\"protocol\":\"Tcp\",\"sourcePortRange\":"
+                "\"*\",\"destinationPortRange\":\"22\",\"sourceAddressPrefix\":\"*\","
+                "\"destinationAddressPrefix\":\"*\",\"access\":\"Allow\",\"priority\":1001,"
+                "\"direction\":\"Inbound\"}},{\"name\":\"subnet\",\"id\":\"%s/securityRules/subnet\","
+                "\"properties\":{\"protocol\":\"Tcp\",\"sourcePortRange\":\"*\","
+                "\"destinationPortRange\":\"443\",\"sourceAddressPrefix\":\"10.%d.0.0/24\","
+                "\"destinationAddressPrefix\":\"*\",\"access\":\"Allow\",\"priority\":1002,"
+                "\"direction\":\"Inbound\"}}],\"defaultSecurityRules\":[{\"name\":\"DenyAllInBound\","
+                "\"id\":\"%s/defaultSecurityRules/DenyAllInBound\",\"properties\":{\"protocol\":\"*\","
+                "\"sourcePortRange\":\"*\",\"destinationPortRange\":\"*\",\"sourceAddressPrefix\":"
+                "\"*\",\"destinationAddressPrefix\":\"*\",\"access\":\"Deny\",\"priority\":65500,"
+                "\"direction\":\"Inbound\"}}],\"networkInterfaces\":[{\"id\":\"/subscriptions/%s/"
+                "resourceGroups/%s/providers/Microsoft.Network/networkInterfaces/"
+                "networkinterfaces-%d\"}],\"subnets\":[{\"id\":\"/subscriptions/%s/resourceGroups/%s/"
+                "providers/Microsoft.Network/virtualNetworks/virtualnetworks-%d/subnets/default\"}]}",
+                id, id, c->index % 256, id, s, rg, c->index, s, rg, c->index);
+}
+
+static void props_lb(sbuf *o, const fake_gen_item_ctx *c, const char *id) {
+    const char *s = c->subscription_id, *rg = c->resource_group;
+    sbuf_printf(o,
+                "{\"provisioningState\":\"Succeeded\",\"frontendIPConfigurations\":[{\"name\":"
+                "\"fe\",\"id\":\"%s/frontendIPConfigurations/fe\",\"properties\":{"
+                "\"privateIPAddress\":\"10.%d.0.10\",\"publicIPAddress\":{\"id\":\"/subscriptions/"
+                "%s/resourceGroups/%s/providers/Microsoft.Network/publicIPAddresses/"
+                "publicipaddresses-%d\"}}}],\"backendAddressPools\":[{\"name\":\"be\",\"id\":"
+                "\"%s/backendAddressPools/be\",\"properties\":{\"backendIPConfigurations\":["
+                "{\"id\":\"/subscriptions/%s/resourceGroups/%s/providers/Microsoft.Network/"
+                "networkInterfaces/networkinterfaces-%d/ipConfigurations/ipconfig1\"},"
+                "{\"id\":\"/subscriptions/%s/resourceGroups/%s/providers/Microsoft.Network/"
+                "networkInterfaces/networkinterfaces-%d/ipConfigurations/ipconfig2\"}]}}]}",
+                id, c->index % 256, s, rg, c->index, id, s, rg, c->index, s, rg, c->index);
+}
+
+static void props_firewall(sbuf *o, const fake_gen_item_ctx *c, const char *id) {
+    (void)c;
+    (void)id;
+    sbuf_puts(o, "{\"provisioningState\":\"Succeeded\",\"threatIntelMode\":\"Alert\","
+                 "\"additionalProperties\":{\"Network.DNS.EnableProxy\":\"true\"},"
+                 "\"ipConfigurations\":[],\"networkRuleCollections\":[]}");
+}
+
+static void props_flow_log(sbuf *o, const fake_gen_item_ctx *c, const char *id) {
+    (void)id;
+    sbuf_printf(o,
+                "{\"provisioningState\":\"Succeeded\",\"targetResourceId\":\"/subscriptions/%s/"
+                "resourceGroups/%s/providers/Microsoft.Network/networkSecurityGroups/"
+                "networksecuritygroups-%d\",\"storageId\":\"/subscriptions/%s/resourceGroups/%s/"
+                "providers/Microsoft.Storage/storageAccounts/storageaccounts-%d\",\"enabled\":true,"
+                "\"retentionPolicy\":{\"days\":30,\"enabled\":true}}",
+                c->subscription_id, c->resource_group, c->index, c->subscription_id,
+                c->resource_group, c->index);
+}
+
 static void props_vault(sbuf *o, const fake_gen_item_ctx *c, const char *id) {
     (void)id;
     sbuf_printf(o,
@@ -326,9 +414,13 @@ const fake_gen_type fake_gen_types[] = {
     {"Microsoft.Compute/disks", "2019-11-01", props_disk},
     {"Microsoft.Compute/images", "2019-07-01", props_image},
     {"Microsoft.Network/virtualNetworks", "2020-05-01", props_vnet},
-    {"Microsoft.Network/networkSecurityGroups", "2020-05-01", props_empty},
-    {"Microsoft.Network/networkInterfaces", "2020-05-01", props_empty},
-    {"Microsoft.Network/publicIPAddresses", "2020-05-01", props_empty},
+    {"Microsoft.Network/networkSecurityGroups", "2019-12-01", props_nsg},
+    {"Microsoft.Network/networkInterfaces", "2019-12-01", props_nic},
+    {"Microsoft.Network/publicIPAddresses", "2019-12-01", props_public_ip},
+    {"Microsoft.Network/loadBalancers", "2019-12-01", props_lb},
+    {"Microsoft.Network/azureFirewalls", "2019-12-01", props_firewall},
+    {"Microsoft.Network/networkWatchers", "2019-12-01", props_empty},
+    {"Microsoft.Network/networkWatchers/flowLogs", "2019-12-01", props_flow_log},
     {"Microsoft.Storage/storageAccounts", "2019-06-01", props_storage},
     {"Microsoft.KeyVault/vaults", "2019-09-01", props_vault},
     {"Microsoft.Sql/servers", "2015-05-01-preview", props_db_server},

@@ -227,6 +227,120 @@ static void test_interfaces_403_fails_step_with_permission(void **state)
     cJSON_Delete(out);
 }
 
+/* A generated tenant (tests/fakes/fake_azure_gen_types.c): resource i of
+ * every network type shares a resource group, NIC i uses public IP i, group
+ * i protects NIC i and subnet i and allows that subnet's CIDR, load
+ * balancer i balances NIC i through two IP configurations, watcher i's flow
+ * log targets group i.  Diagnostic settings are not generated: none. */
+#define GEN_SUB "00000004-0000-4000-8000-000000000000"
+#define GEN_COUNT 120
+
+static int count_nics_with_public_ip(const cJSON *graph)
+{
+    int n = 0;
+    const cJSON *e;
+    cJSON_ArrayForEach(e, cJSON_GetObjectItemCaseSensitive(graph, "entities"))
+    {
+        const char *type = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(e, "_type"));
+        const cJSON *ips = cJSON_GetObjectItemCaseSensitive(e, "publicIp");
+        if (strcmp(type, "azure_nic") == 0 && cJSON_GetArraySize(ips) == 1 &&
+            strncmp(cJSON_GetStringValue(cJSON_GetArrayItem(ips, 0)), "20.", 3) == 0)
+            n++;
+    }
+    return n;
+}
+
+static void test_generated_network(void **state)
+{
+    (void)state;
+    fake_azure_tenant t = {.subscriptions = 1, .resource_groups = 3, .resources = GEN_COUNT};
+    gov_case c = {.tenant = &t,
+                  .seed = {SEED_RG(GEN_SUB, "rg-0"), SEED_RG(GEN_SUB, "rg-1"),
+                           SEED_RG(GEN_SUB, "rg-2")},
+                  .faults = {{"/providers/microsoft.insights/diagnosticSettings", 200,
+                              "{\"value\":[]}"}},
+                  .steps = {"ad-account", "rm-network-ip-addresses", "rm-network-interfaces",
+                            "rm-network-security-groups", "rm-network-virtual-networks",
+                            "rm-network-security-group-rules", "rm-network-load-balancers"}};
+    cJSON *out = NULL;
+    gov_case_run(&c, &out, NULL, 0);
+    static const char *const entities[] = {"azure_public_ip", "azure_nic", "azure_security_group",
+                                           "azure_vnet", "azure_subnet", "azure_lb"};
+    for (size_t i = 0; i < sizeof entities / sizeof entities[0]; i++)
+        assert_int_equal(gov_graph_count(out, "entities", entities[i]), GEN_COUNT);
+    static const char *const relationships[] = {
+        "azure_resource_group_has_public_ip", "azure_resource_group_has_nic",
+        "azure_resource_group_has_security_group", "azure_resource_group_has_vnet",
+        "azure_resource_group_has_lb", "azure_security_group_protects_nic",
+        "azure_security_group_protects_subnet", "azure_vnet_contains_subnet",
+        "azure_lb_connects_nic"};
+    for (size_t i = 0; i < sizeof relationships / sizeof relationships[0]; i++)
+        assert_int_equal(gov_graph_count(out, "relationships", relationships[i]), GEN_COUNT);
+    /* per group: the deny-all and SSH rules to the Internet (mapped), the
+     * subnet rule to its one subnet (direct, subnet -> group: inbound) */
+    int mapped = 0, direct = 0;
+    const cJSON *r;
+    cJSON_ArrayForEach(r, cJSON_GetObjectItemCaseSensitive(out, "relationships"))
+    {
+        const char *type = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(r, "_type"));
+        if (strcmp(type, "azure_security_group_rule") != 0)
+            continue;
+        if (cJSON_GetObjectItemCaseSensitive(r, "_mapping")) {
+            mapped++;
+        } else {
+            direct++;
+            assert_non_null(strstr(cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(
+                                       r, "_fromEntityKey")),
+                                   "/subnets/default"));
+            assert_int_equal(cJSON_GetObjectItemCaseSensitive(r, "fromPort")->valueint, 443);
+        }
+    }
+    assert_int_equal(mapped, 2 * GEN_COUNT);
+    assert_int_equal(direct, GEN_COUNT);
+    assert_int_equal(count_nics_with_public_ip(out), GEN_COUNT);
+    cJSON_Delete(out);
+}
+
+/* Per resource group: firewalls and watchers; per watcher: flow logs. */
+static void test_generated_watchers_and_firewalls(void **state)
+{
+    (void)state;
+    fake_azure_tenant t = {.subscriptions = 1, .resource_groups = 3, .resources = GEN_COUNT};
+    gov_case c = {.tenant = &t,
+                  .seed = {SEED_RG(GEN_SUB, "rg-0"), SEED_RG(GEN_SUB, "rg-1"),
+                           SEED_RG(GEN_SUB, "rg-2")},
+                  .faults = {{"/providers/microsoft.insights/diagnosticSettings", 200,
+                              "{\"value\":[]}"}},
+                  .steps = {"ad-account", "rm-network-security-groups", "rm-network-azure-firewalls",
+                            "rm-network-watchers", "rm-network-flow-logs"}};
+    cJSON *out = NULL;
+    gov_case_run(&c, &out, NULL, 0);
+    assert_int_equal(gov_graph_count(out, "entities", "azure_network_azure_firewall"), GEN_COUNT);
+    assert_int_equal(gov_graph_count(out, "entities", "azure_network_watcher"), GEN_COUNT);
+    assert_int_equal(gov_graph_count(out, "entities", "azure_security_group_flow_logs"), GEN_COUNT);
+    static const char *const relationships[] = {
+        "azure_resource_group_has_network_azure_firewall",
+        "azure_resource_group_has_network_watcher",
+        "azure_network_watcher_has_security_group_flow_logs",
+        "azure_security_group_has_flow_logs"};
+    for (size_t i = 0; i < sizeof relationships / sizeof relationships[0]; i++)
+        assert_int_equal(gov_graph_count(out, "relationships", relationships[i]), GEN_COUNT);
+    /* no storage account is ingested: no USES */
+    assert_int_equal(
+        gov_graph_count(out, "relationships", "azure_security_group_flow_logs_uses_storage_account"),
+        0);
+    const cJSON *e;
+    cJSON_ArrayForEach(e, cJSON_GetObjectItemCaseSensitive(out, "entities"))
+    {
+        const char *type = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(e, "_type"));
+        if (strcmp(type, "azure_network_azure_firewall") == 0)
+            assert_string_equal(cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(
+                                    e, "additionalProperties.Network.DNS.EnableProxy")),
+                                "true");
+    }
+    cJSON_Delete(out);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -242,6 +356,8 @@ int main(void)
         cmocka_unit_test(test_location_watchers),
         cmocka_unit_test(test_flow_logs),
         cmocka_unit_test(test_interfaces_403_fails_step_with_permission),
+        cmocka_unit_test(test_generated_network),
+        cmocka_unit_test(test_generated_watchers_and_firewalls),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
