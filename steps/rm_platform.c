@@ -260,3 +260,17 @@ int rmp_store(step_ctx *ctx, const entity_spec *spec, const cJSON *item, char *k
         snprintf(key, key_size, "%s", found.key);
     return 0;
 }
+
+int rmp_store_model(step_ctx *ctx, const entity_spec *spec, const cJSON *item,
+                    const char *const *unknown, char *key, size_t key_size, err_info *err)
+{
+    cJSON *copy = cJSON_Duplicate(item, 1);
+    if (!copy)
+        return err_set(err, ERR_NOMEM, "out of memory mapping %s", spec->type);
+    cJSON *props = cJSON_GetObjectItemCaseSensitive(copy, "properties");
+    for (size_t i = 0; unknown && unknown[i]; i++)
+        cJSON_DeleteItemFromObjectCaseSensitive(props, unknown[i]);
+    int rc = rmp_store(ctx, spec, copy, key, key_size, err);
+    cJSON_Delete(copy);
+    return rc;
+}

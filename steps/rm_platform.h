@@ -119,6 +119,12 @@ int rmp_run(step_ctx *ctx, const rmp_lists *lists, rmp_scope scope, const char *
 int rmp_store(step_ctx *ctx, const entity_spec *spec, const cJSON *item, char *key,
               size_t key_size, err_info *err);
 
+/* rmp_store for an item whose SDK model does not know some of Azure's
+ * `properties` members (the reference never sees them: not in _rawData,
+ * not copied): `unknown` is a NULL-terminated list of member names. */
+int rmp_store_model(step_ctx *ctx, const entity_spec *spec, const cJSON *item,
+                    const char *const *unknown, char *key, size_t key_size, err_info *err);
+
 /* True for an error that means "nothing to list here": provider not
  * registered or not offered in the region. */
 bool rmp_error_is_absent(const err_info *e);
