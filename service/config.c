@@ -183,6 +183,11 @@ service_config *config_load(config_getenv_fn getenv_fn, bool for_serve, err_info
     if (!(c->j1_api_base_url = dup_or_fail(j1, err)))
         goto fail;
     const char *apikey = val(fn, "J1_API_KEY");
+    if (!apikey && for_serve) {
+        err_set(err, ERR_INVALID, "J1_API_KEY is not set");
+        err_hint(err, "set J1_API_KEY to a JupiterOne API key allowed to upload to the account");
+        goto fail;
+    }
     if (apikey && !(c->j1_api_key = dup_or_fail(apikey, err)))
         goto fail;
 

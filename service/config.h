@@ -13,7 +13,7 @@
  *   CONFIG_ENCRYPTION_OLD_KEYS  optional, comma-separated base64 keys
  *   J1_API_BASE_URL             default https://api.us.jupiterone.io; https
  *                               unless loopback
- *   J1_API_KEY                  optional
+ *   J1_API_KEY                  required by serve (the job engine uploads with it)
  *   AZURE_CLOUD, AZURE_*        via azure_endpoints_from_env
  *   JOB_MAX_ATTEMPTS            1-100, default 3
  *   JOB_LEASE_SECONDS           5-3600, default 60

@@ -321,7 +321,8 @@ static int group_setup(void **state)
     log_set_level(LOG_DEBUG);
     const char *env[] = {"DATABASE_URL", g_url, "WEBHOOK_SECRET", WEBHOOK_SECRET,
                          "CONFIG_ENCRYPTION_KEY", KEY1, "HTTP_ADDR", "127.0.0.1:0",
-                         "WORKER_THREADS", "2", "JOB_LEASE_SECONDS", "6", NULL};
+                         "WORKER_THREADS", "2", "JOB_LEASE_SECONDS", "6",
+                         "J1_API_KEY", "j1-test-key-0001", NULL};
     memcpy(g_env, env, sizeof env);
     err_info e = {0};
     g_cfg = config_load(fake_getenv, true, &e);
@@ -845,10 +846,12 @@ static void no_secret_anywhere(void **state)
     assert_null(strstr(answers, WEBHOOK_SECRET));
     assert_null(strstr(answers, CLIENT_SECRET));
     assert_null(strstr(answers, KEY1));
+    assert_null(strstr(answers, "j1-test-key-0001"));
     size_t lines, bad;
     assert_false(file_contains(g_log_path, WEBHOOK_SECRET, &lines, &bad));
     assert_false(file_contains(g_log_path, CLIENT_SECRET, &lines, &bad));
     assert_false(file_contains(g_log_path, KEY1, &lines, &bad));
+    assert_false(file_contains(g_log_path, "j1-test-key-0001", &lines, &bad));
     assert_true(lines > 20);
     assert_int_equal(bad, 0);
     /* request lines carry the request id */

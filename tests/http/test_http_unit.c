@@ -3,6 +3,10 @@
  * (handlers/events.h), route matching (handlers/api.h). */
 #include "handlers/api.h"
 #include "handlers/events.h"
+#include "handlers/health.h"
+#include "handlers/jobs.h"
+#include "handlers/metrics_route.h"
+#include "common/metrics.h"
 #include "service/config.h"
 
 #include <setjmp.h>
@@ -11,6 +15,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <cmocka.h>
 
 #define KEY1 "MDEyMzQ1Njc4OWFiY2RlZjAxMjM0NTY3ODlhYmNkZWY="
@@ -36,7 +41,7 @@ static service_config *load(const char *const *env, bool serve, err_info *e)
 }
 
 #define BASE "DATABASE_URL", "postgresql://u@127.0.0.1/db", "WEBHOOK_SECRET", SECRET, \
-             "CONFIG_ENCRYPTION_KEY", KEY1
+             "CONFIG_ENCRYPTION_KEY", KEY1, "J1_API_KEY", "j1-key-1"
 
 static void config_defaults(void **state)
 {
@@ -52,7 +57,6 @@ static void config_defaults(void **state)
     assert_int_equal(config_job_lease_seconds(c), 60);
     assert_int_equal(config_log_level(c), LOG_INFO);
     assert_string_equal(config_j1_api_base_url(c), "https://api.us.jupiterone.io");
-    assert_null(config_j1_api_key(c));
     assert_string_equal(config_webhook_secret(c), SECRET);
     config_free(c);
 }
@@ -62,7 +66,7 @@ static void config_values(void **state)
     (void)state;
     const char *env[] = {BASE, "HTTP_ADDR", "[::1]:9090", "WORKER_THREADS", "8",
                          "JOB_MAX_ATTEMPTS", "5", "JOB_LEASE_SECONDS", "30", "LOG_LEVEL", "debug",
-                         "J1_API_BASE_URL", "http://127.0.0.1:4000", "J1_API_KEY", "k-123456",
+                         "J1_API_BASE_URL", "http://127.0.0.1:4000",
                          NULL};
     err_info e;
     service_config *c = load(env, true, &e);
@@ -73,7 +77,7 @@ static void config_values(void **state)
     assert_int_equal(config_job_max_attempts(c), 5);
     assert_int_equal(config_job_lease_seconds(c), 30);
     assert_int_equal(config_log_level(c), LOG_DEBUG);
-    assert_string_equal(config_j1_api_key(c), "k-123456");
+    assert_string_equal(config_j1_api_key(c), "j1-key-1");
     config_free(c);
 }
 
@@ -89,6 +93,8 @@ static void config_errors(void **state)
     } cases[] = {
         {{"WEBHOOK_SECRET", SECRET, "CONFIG_ENCRYPTION_KEY", KEY1}, true, "DATABASE_URL"},
         {{"DATABASE_URL", "x", "CONFIG_ENCRYPTION_KEY", KEY1}, true, "WEBHOOK_SECRET"},
+        {{"DATABASE_URL", "x", "WEBHOOK_SECRET", SECRET, "CONFIG_ENCRYPTION_KEY", KEY1}, true,
+         "J1_API_KEY"},
         {{"DATABASE_URL", "x", "WEBHOOK_SECRET", SECRET}, true, "CONFIG_ENCRYPTION_KEY"},
         {{"WEBHOOK_SECRET", "short-secret", BASE}, true, "WEBHOOK_SECRET"},
         {{"DATABASE_URL", "x", "WEBHOOK_SECRET", SECRET, "CONFIG_ENCRYPTION_KEY",
@@ -368,6 +374,124 @@ static void route_match(void **state)
         assert_non_null(r[i].handler);
 }
 
+/* ---- handlers with the database unreachable ----------------------------- */
+
+typedef struct fake_req {
+    const char *names[4];
+    const char *values[4];
+} fake_req;
+
+static const char *fake_lookup(void *ctx, const char *name)
+{
+    fake_req *f = ctx;
+    for (int i = 0; i < 4 && f->names[i]; i++)
+        if (strcasecmp(f->names[i], name) == 0)
+            return f->values[i];
+    return NULL;
+}
+
+static int64_t fixed_now(void)
+{
+    return 1700000000;
+}
+
+static bool always_draining(void *arg)
+{
+    (void)arg;
+    return true;
+}
+
+/* A valid signed event while PostgreSQL is down: 503 with Retry-After (the
+ * scheduler retries), and the probes / job reads say unavailable too. */
+static void database_unreachable(void **state)
+{
+    (void)state;
+    err_info e = {0};
+    db_pool *pool = db_pool_new(&(db_pool_options){.url = "postgresql://u@127.0.0.1:1/none",
+                                                   .size = 1, .connect_timeout_s = 1,
+                                                   .checkout_timeout_ms = 500},
+                                &e);
+    assert_non_null(pool);
+    config_crypto *crypto = config_crypto_new(KEY1, NULL, &e);
+    assert_non_null(crypto);
+    job_store *store = job_store_new(pool, crypto, NULL, &e);
+    assert_non_null(store);
+    api_context ctx = {.pool = pool, .store = store, .webhook_secret = SECRET, .now_s = fixed_now};
+
+    char sig[72];
+    events_signature_compute(SECRET, "1700000000", GOOD, strlen(GOOD), sig);
+    fake_req fr = {{"Content-Type", "X-Signature-Timestamp", "X-Signature-256", NULL},
+                   {"application/json", "1700000000", sig, NULL}};
+    api_request req = {.method = "POST", .path = "/v1/events", .body = GOOD,
+                       .body_len = strlen(GOOD), .header = fake_lookup, .query = fake_lookup,
+                       .ctx = &fr};
+    api_response res;
+    api_response_init(&res);
+    assert_int_equal(api_events_post(&ctx, &req, &res), 0);
+    assert_int_equal(res.status, 503);
+    assert_int_equal(res.retry_after, 5);
+    assert_non_null(strstr(sbuf_str(&res.body), "\"unavailable\""));
+    assert_null(strstr(sbuf_str(&res.body), "s3cr3t"));
+    api_response_free(&res);
+
+    /* the signature is checked before the database is touched */
+    fr.values[2] = "sha256=0000000000000000000000000000000000000000000000000000000000000000";
+    api_response_init(&res);
+    api_events_post(&ctx, &req, &res);
+    assert_int_equal(res.status, 401);
+    api_response_free(&res);
+
+    api_request get = {.method = "GET", .path = "/readyz", .header = fake_lookup,
+                       .query = fake_lookup, .ctx = &fr};
+    api_response_init(&res);
+    api_readyz(&ctx, &get, &res);
+    assert_int_equal(res.status, 503);
+    assert_non_null(strstr(sbuf_str(&res.body), "unavailable"));
+    api_response_free(&res);
+    ctx.draining = always_draining;
+    api_response_init(&res);
+    api_readyz(&ctx, &get, &res);
+    assert_int_equal(res.status, 503);
+    assert_non_null(strstr(sbuf_str(&res.body), "draining"));
+    api_response_free(&res);
+
+    get.path_param = "6f1c2a40-9a9d-4c55-8f59-0d3c8a6f7e21";
+    api_response_init(&res);
+    api_jobs_get(&ctx, &get, &res);
+    assert_int_equal(res.status, 503);
+    api_response_free(&res);
+    api_response_init(&res);
+    api_jobs_list(&ctx, &get, &res);
+    assert_int_equal(res.status, 503);
+    api_response_free(&res);
+
+    api_response_init(&res);
+    api_healthz(&ctx, &get, &res);
+    assert_int_equal(res.status, 200);
+    api_response_free(&res);
+
+    job_store_free(store);
+    config_crypto_free(crypto);
+    db_pool_free(pool);
+}
+
+static void error_shape(void **state)
+{
+    (void)state;
+    api_response res;
+    api_response_init(&res);
+    api_error(&res, 400, "invalid_request", "field \"%s\" bad\n", "x");
+    cJSON *j = cJSON_Parse(sbuf_str(&res.body));
+    assert_non_null(j);
+    assert_string_equal(cJSON_GetObjectItem(cJSON_GetObjectItem(j, "error"), "code")->valuestring,
+                        "invalid_request");
+    assert_string_equal(
+        cJSON_GetObjectItem(cJSON_GetObjectItem(j, "error"), "message")->valuestring,
+        "field \"x\" bad\n");
+    cJSON_Delete(j);
+    api_response_free(&res);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -375,7 +499,8 @@ int main(void)
         cmocka_unit_test(config_errors),         cmocka_unit_test(signature_known_vector),
         cmocka_unit_test(signature_check),       cmocka_unit_test(content_type),
         cmocka_unit_test(parse_good),            cmocka_unit_test(parse_bad),
-        cmocka_unit_test(route_match),
+        cmocka_unit_test(route_match),           cmocka_unit_test(database_unreachable),
+        cmocka_unit_test(error_shape),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
