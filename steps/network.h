@@ -2,8 +2,9 @@
  * network: the Resource Manager network steps (docs/spec/azure-sources
  * part-b §5; reference graph-azure src/steps/resource-manager/network/).
  *
- * Exposed for tests: the security-group rule logic the
- * rm-network-security-groups and rm-network-security-group-rules steps use.
+ * The security-group rule logic (steps/network_rules.c) that the
+ * rm-network-security-groups and rm-network-security-group-rules steps use,
+ * exposed for tests.
  *
  * - net_parse_port_range: the reference's parseSecurityRulePortRange
  *   ("*" = 0..65535, "a-b", "a"; numbers read like JavaScript parseInt:
