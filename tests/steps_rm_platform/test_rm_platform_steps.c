@@ -453,6 +453,31 @@ static void test_generated_registries_service_bus_private_dns(void **state)
     cJSON_Delete(out);
 }
 
+/* A 403 on one subscription's list: the step fails naming that
+ * subscription, and the other subscription's zones (listed in parallel)
+ * are stored all the same. */
+static void test_generated_403_on_one_subscription_keeps_the_other(void **state)
+{
+    (void)state;
+    fake_azure_tenant t = {.subscriptions = 2, .resource_groups = 3, .resources = 40};
+    char error[600] = "";
+    gov_case c = {.tenant = &t,
+                  .faults = {NO_DIAGNOSTIC_SETTINGS,
+                             {"/subscriptions/00000004-0000-4000-8000-000000000001/providers/"
+                              "Microsoft.Network/dnszones",
+                              403, "{\"error\":{\"code\":\"AuthorizationFailed\",\"message\":\"no\"}}"}},
+                  .steps = {"ad-account", "rm-subscriptions", "rm-resources-resource-groups",
+                            "rm-dns-zones"},
+                  .failing_step = "rm-dns-zones"};
+    cJSON *out = NULL;
+    gov_case_run(&c, &out, error, sizeof error);
+    assert_non_null(strstr(error, "00000004-0000-4000-8000-000000000001"));
+    assert_non_null(strstr(error, "Reader"));
+    assert_int_equal(gov_graph_count(out, "entities", "azure_dns_zone"), 40);
+    assert_int_equal(gov_graph_count(out, "relationships", "azure_resource_group_has_dns_zone"), 40);
+    cJSON_Delete(out);
+}
+
 /* ---- the step table ------------------------------------------------------------ */
 
 typedef struct step_expect {
@@ -526,6 +551,7 @@ int main(void)
         cmocka_unit_test(test_webhooks_403_skips_that_registry),
         cmocka_unit_test(test_generated_dns_redis_containers),
         cmocka_unit_test(test_generated_registries_service_bus_private_dns),
+        cmocka_unit_test(test_generated_403_on_one_subscription_keeps_the_other),
         cmocka_unit_test(test_step_table_matches_reference),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
