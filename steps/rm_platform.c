@@ -213,10 +213,12 @@ int rmp_run(step_ctx *ctx, const rmp_lists *lists, rmp_scope scope, const char *
     const step_def *def = step_current(ctx);
     const char *step_id = def ? def->id : "?";
     const err_info *failure = NULL;
+    size_t failed = 0;
     for (size_t i = 0; rc != 0 && i < n; i++) {
         const err_info *e = &errs[i];
         if (e->kind == ERR_NONE)
             continue;
+        failed++;
         char desc[900];
         err_describe(e, desc, sizeof desc);
         if (!is_fatal(e) && rmp_error_is_absent(e)) {
@@ -236,6 +238,8 @@ int rmp_run(step_ctx *ctx, const rmp_lists *lists, rmp_scope scope, const char *
         if (!failure)
             failure = e;
     }
+    if (rc != 0 && failed == 0)   /* a failure no list owns (cannot start the requests) */
+        failure = &first;
     if (failure) {
         *err = *failure;
         err_prefix(err, "listing %s", what);
