@@ -14,7 +14,8 @@
  * ARM: /subscriptions (and /{id}), /locations, /resourcegroups, and every
  * type of fake_gen_types[] at subscription and resource-group scope, 1000
  * per page with nextLink ($skiptoken); a row "{ns}/{type}/{child}" is a
- * child collection of each {type} resource (one item per parent);
+ * child collection of each {type} resource (one item per parent; {child}
+ * may have several segments, e.g. "blobServices/default/containers");
  * /subscriptions/{s}/resources?$filter=resourceType eq '{ns}/{type}' lists
  * the resources of one row.  Storage data plane: /__storage/{account}/
  * {blob|queue}/ answers service properties (XML).
@@ -364,10 +365,13 @@ static void child_item(fake_gen *g, sbuf *o, long k, const void *ctx) {
     (void)k;
     const child_ctx *cc = ctx;
     const char *pt = cc->type->provider_type;
-    const char *child = strrchr(pt, '/') + 1;
+    /* "{ns}/{type}/{child path}": the child path may have several segments
+     * ("blobServices/default/containers"); the name is made of the last. */
+    const char *child = strchr(strchr(pt, '/') + 1, '/') + 1;
+    const char *last = strrchr(pt, '/') + 1;
     char rgname[32], name[96];
     snprintf(rgname, sizeof rgname, "rg-%ld", cc->rg);
-    snprintf(name, sizeof name, "%.40s-%ld", child, cc->parent_idx % 4);
+    snprintf(name, sizeof name, "%.40s-%ld", last, cc->parent_idx % 4);
     for (char *p = name; *p; p++) *p = (char)tolower((unsigned char)*p);
     sbuf id = SBUF_INIT;
     sbuf_printf(&id, "/subscriptions/%s/resourceGroups/%s/providers/%.*s/%s/%s/%s", cc->sub,
@@ -509,9 +513,13 @@ static bool arm_answer(fake_gen *g, const fake_request *r, char **s, size_t n, f
         sbuf_free(&next);
         return true;
     }
-    if (n == p + 5 && rg >= 0) {
+    if (n >= p + 5 && rg >= 0) {
         /* a child collection: one item per parent, see child_item */
-        const fake_gen_type *ct = child_type_of(s[p + 1], s[p + 2], s[p + 4]);
+        char child_path[192] = "";
+        for (size_t k = p + 4; k < n; k++)
+            snprintf(child_path + strlen(child_path), sizeof child_path - strlen(child_path),
+                     "%s%s", k > p + 4 ? "/" : "", s[k]);
+        const fake_gen_type *ct = child_type_of(s[p + 1], s[p + 2], child_path);
         const char *dash = strrchr(s[p + 3], '-');
         long idx = dash ? atol(dash + 1) : -1;
         if (!ct) return false;

@@ -87,8 +87,43 @@ static void props_storage(sbuf *o, const fake_gen_item_ctx *c, const char *id) {
                 /* read by rm-storage-resources */
                 "\"allowBlobPublicAccess\":false,\"creationTime\":\"2020-07-21T16:12:56.2628136Z\","
                 "\"networkAcls\":{\"bypass\":\"AzureServices\",\"virtualNetworkRules\":[],"
-                "\"ipRules\":[],\"defaultAction\":\"Allow\"}}",
-                c->index);
+                "\"ipRules\":[],\"defaultAction\":\"Allow\"}}"
+                /* `kind` is a top-level member: appended after the properties
+                 * object (every 4th account has no queues or tables) */
+                ",\"kind\":\"%s\"",
+                c->index, c->index % 4 == 3 ? "BlobStorage" : "StorageV2");
+}
+
+/* Children of storage accounts (rm-storage-containers, -file-shares,
+ * -queues, -tables). */
+static void props_storage_container(sbuf *o, const fake_gen_item_ctx *c, const char *id) {
+    (void)id;
+    sbuf_printf(o,
+                "{\"publicAccess\":\"%s\",\"leaseStatus\":\"Unlocked\",\"leaseState\":"
+                "\"Available\",\"lastModifiedTime\":\"2021-02-16T20:36:59.0000000Z\","
+                "\"hasImmutabilityPolicy\":false,\"hasLegalHold\":false}",
+                c->index % 3 == 0 ? "Container" : "None");
+}
+
+static void props_storage_share(sbuf *o, const fake_gen_item_ctx *c, const char *id) {
+    (void)c;
+    (void)id;
+    sbuf_puts(o, "{\"shareQuota\":5120,\"enabledProtocols\":\"SMB\",\"lastModifiedTime\":"
+                 "\"2020-07-21T16:13:16.0000000Z\"}");
+}
+
+static void props_storage_queue(sbuf *o, const fake_gen_item_ctx *c, const char *id) {
+    (void)c;
+    (void)id;
+    sbuf_puts(o, "{\"metadata\":{}}");
+}
+
+static void props_storage_table(sbuf *o, const fake_gen_item_ctx *c, const char *id) {
+    (void)c;
+    const char *name = id;   /* the last segment of the id */
+    for (const char *p = id; *p; p++)
+        if (*p == '/') name = p + 1;
+    sbuf_printf(o, "{\"tableName\":\"%s\"}", name);
 }
 
 static void props_vnet(sbuf *o, const fake_gen_item_ctx *c, const char *id) {
@@ -422,6 +457,14 @@ const fake_gen_type fake_gen_types[] = {
     {"Microsoft.Network/networkWatchers", "2019-12-01", props_empty},
     {"Microsoft.Network/networkWatchers/flowLogs", "2019-12-01", props_flow_log},
     {"Microsoft.Storage/storageAccounts", "2019-06-01", props_storage},
+    {"Microsoft.Storage/storageAccounts/blobServices/default/containers", "2019-06-01",
+     props_storage_container},
+    {"Microsoft.Storage/storageAccounts/fileServices/default/shares", "2019-06-01",
+     props_storage_share},
+    {"Microsoft.Storage/storageAccounts/queueServices/default/queues", "2019-06-01",
+     props_storage_queue},
+    {"Microsoft.Storage/storageAccounts/tableServices/default/tables", "2019-06-01",
+     props_storage_table},
     {"Microsoft.KeyVault/vaults", "2019-09-01", props_vault},
     {"Microsoft.Sql/servers", "2015-05-01-preview", props_db_server},
     {"Microsoft.Sql/servers/databases", "2017-10-01-preview", props_db_database},

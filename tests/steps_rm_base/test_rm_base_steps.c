@@ -363,6 +363,53 @@ static void test_all_subscriptions(void **state)
     cJSON_Delete(out);
 }
 
+/* The children of generated accounts (one of each per account; every 4th
+ * account is BlobStorage: no queues or tables, no queue service call). */
+static void test_generated_storage_children(void **state)
+{
+    (void)state;
+    fake_azure_tenant t = {.subscriptions = 2, .resource_groups = 2, .resources = 8};
+    gov_case c = {.tenant = &t,
+                  .steps = {"ad-account", "rm-storage-resources", "rm-storage-containers",
+                            "rm-storage-file-shares", "rm-storage-queues", "rm-storage-tables"}};
+    cJSON *out = NULL;
+    gov_case_run(&c, &out, NULL, 0);
+    assert_int_equal(gov_graph_count(out, "entities", "azure_storage_account"), 16);
+    static const struct {
+        const char *entity, *relationship;
+        int count;
+    } kinds[] = {{"azure_storage_container", "azure_storage_account_has_container", 16},
+                 {"azure_storage_file_share", "azure_storage_account_has_file_share", 16},
+                 {"azure_storage_queue", "azure_storage_account_has_queue", 12},
+                 {"azure_storage_table", "azure_storage_account_has_table", 12}};
+    for (size_t i = 0; i < sizeof kinds / sizeof kinds[0]; i++) {
+        assert_int_equal(gov_graph_count(out, "entities", kinds[i].entity), kinds[i].count);
+        assert_int_equal(gov_graph_count(out, "relationships", kinds[i].relationship),
+                         kinds[i].count);
+    }
+    int queue_props = 0, public_containers = 0;
+    const cJSON *e;
+    cJSON_ArrayForEach(e, cJSON_GetObjectItemCaseSensitive(out, "entities"))
+    {
+        const char *type = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(e, "_type"));
+        if (strcmp(type, "azure_storage_account") == 0)
+            queue_props += cJSON_IsTrue(
+                cJSON_GetObjectItemCaseSensitive(e, "queueAnalyticsLoggingReadEnabled"));
+        if (strcmp(type, "azure_storage_container") == 0) {
+            public_containers += cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(e, "public"));
+            assert_true(cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(e, "encrypted")));
+            assert_true(cJSON_IsNull(cJSON_GetObjectItemCaseSensitive(e, "classification")));
+        }
+        if (strcmp(type, "azure_storage_table") == 0)
+            assert_string_equal(
+                cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(e, "tableName")),
+                cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(e, "name")));
+    }
+    assert_int_equal(queue_props, 12);
+    assert_int_equal(public_containers, 6);
+    cJSON_Delete(out);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -381,6 +428,7 @@ int main(void)
         cmocka_unit_test(test_storage_data_plane_403),
         cmocka_unit_test(test_storage_containers_429_retried),
         cmocka_unit_test(test_all_subscriptions),
+        cmocka_unit_test(test_generated_storage_children),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
