@@ -90,7 +90,8 @@ proc_serve *svc_serve(svc_fixture *f, int slot, const svc_serve_options *o)
                              .encryption_key = f->encryption_key, .j1_url = fake_j1_url(f->j1),
                              .j1_api_key = f->j1_api_key, .azure_url = fake_azure_url(f->azure),
                              .worker_threads = o->workers, .lease_seconds = o->lease_seconds,
-                             .log_level = o->log_level, .log_path = f->serve_logs[slot]};
+                             .log_level = o->log_level, .extra_env = o->extra_env,
+                             .log_path = f->serve_logs[slot]};
     f->serves[slot] = proc_serve_start(&so);
     return f->serves[slot];
 }

@@ -44,6 +44,7 @@ typedef struct svc_serve_options {
     int workers;            /* WORKER_THREADS (< 0: unset) */
     int lease_seconds;      /* 0: unset */
     const char *log_level;  /* NULL: unset */
+    const char *const *extra_env;  /* more "K=V" for serve, NULL-terminated, or NULL */
 } svc_serve_options;
 
 /* Starts serve number `slot` (0..SVC_MAX_SERVES-1, log serve-<slot>.log)
