@@ -760,6 +760,92 @@ static void metrics_parse(void **state)
     resp_free(&r);
 }
 
+/* Concurrent posts: the same event from 8 clients makes one job; 8
+ * different events for an instance whose job is running make one queued
+ * job that all of them share. */
+typedef struct poster {
+    const char *body;
+    long status;
+    char job_id[64];
+} poster;
+
+static void *post_thread(void *arg)
+{
+    poster *p = arg;
+    resp r;
+    post_event(p->body, &r);
+    p->status = r.status;
+    cJSON *j = cJSON_Parse(sbuf_str(&r.body));
+    const cJSON *id = cJSON_GetObjectItem(j, "jobId");
+    snprintf(p->job_id, sizeof p->job_id, "%s", cJSON_IsString(id) ? id->valuestring : "");
+    cJSON_Delete(j);
+    resp_free(&r);
+    return NULL;
+}
+
+static void run_posters(poster *p, int n)
+{
+    pthread_t t[8];
+    for (int i = 0; i < n; i++)
+        assert_int_equal(pthread_create(&t[i], NULL, post_thread, &p[i]), 0);
+    for (int i = 0; i < n; i++)
+        pthread_join(t[i], NULL);
+    int created = 0;
+    for (int i = 0; i < n; i++) {
+        if (p[i].status == 202)
+            created++;
+        else if (p[i].status != 200)
+            fail_msg("poster %d: status %ld", i, p[i].status);
+        assert_string_equal(p[i].job_id, p[0].job_id);
+    }
+    assert_int_equal(created, 1);
+}
+
+static void concurrent_posts(void **state)
+{
+    (void)state;
+    char *same = event_json("ev-race-same", "inst-race-1", "ok");
+    poster p[8];
+    for (int i = 0; i < 8; i++)
+        p[i] = (poster){.body = same};
+    run_posters(p, 8);
+    char *n = testdb_query(g_url, "SELECT count(*) FROM jobs WHERE instance_id='inst-race-1'");
+    assert_string_equal(n, "1");
+    free(n);
+    wait_status(p[0].job_id, "succeeded");
+    free(same);
+
+    atomic_store(&g_release, 0);
+    char *gate = event_json("ev-race-gate", "inst-race-2", "gate");
+    resp r;
+    post_event(gate, &r);
+    assert_int_equal(r.status, 202);
+    char gate_id[64];
+    take_job_id(&r, gate_id);
+    resp_free(&r);
+    wait_status(gate_id, "running");
+    char *bodies[8];
+    for (int i = 0; i < 8; i++) {
+        char ev[32];
+        snprintf(ev, sizeof ev, "ev-race-%d", i);
+        bodies[i] = event_json(ev, "inst-race-2", "ok");
+        p[i] = (poster){.body = bodies[i]};
+    }
+    run_posters(p, 8);
+    n = testdb_query(g_url, "SELECT count(*) FROM jobs WHERE instance_id='inst-race-2'");
+    assert_string_equal(n, "2");
+    free(n);
+    n = testdb_query(g_url, "SELECT count(*) FROM job_events WHERE event_id LIKE 'ev-race-_'");
+    assert_string_equal(n, "8");
+    free(n);
+    atomic_store(&g_release, 1);
+    wait_status(gate_id, "succeeded");
+    wait_status(p[0].job_id, "succeeded");
+    for (int i = 0; i < 8; i++)
+        free(bodies[i]);
+    free(gate);
+}
+
 /* SIGTERM path: readyz answers 503 while a job is still finishing; the job
  * is handed back (queued again, attempt not lost) when the runner stops. */
 static void *shutdown_thread(void *arg)
@@ -864,7 +950,8 @@ int main(void)
         cmocka_unit_test(probes_and_routing),   cmocka_unit_test(bad_events_write_nothing),
         cmocka_unit_test(signed_event_runs),    cmocka_unit_test(idempotent_on_event_id),
         cmocka_unit_test(coalesce_and_cancel),  cmocka_unit_test(list_and_unknown_ids),
-        cmocka_unit_test(metrics_parse),        cmocka_unit_test(readyz_during_drain),
+        cmocka_unit_test(metrics_parse),        cmocka_unit_test(concurrent_posts),
+        cmocka_unit_test(readyz_during_drain),
         cmocka_unit_test(no_secret_anywhere),
     };
     return cmocka_run_group_tests(tests, group_setup, group_teardown);
