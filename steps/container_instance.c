@@ -293,7 +293,12 @@ static int run_groups(step_ctx *ctx, err_info *err)
 static const step_def step_groups = {
     .id = "rm-container-groups",
     .name = "Container Groups",
-    .depends_on = {"ad-account", "rm-resources-resource-groups", "rm-storage-resources"},
+    /* The reference depends on rm-storage-resources only, so its volume
+     * USES file share relationship exists only when the file shares happen
+     * to be stored first; depending on rm-storage-file-shares makes it
+     * deterministic (it already depends on rm-storage-resources). */
+    .depends_on = {"ad-account", "rm-resources-resource-groups", "rm-storage-resources",
+                   "rm-storage-file-shares"},
     .entities = {{"[RM] Container Group", "azure_container_group", {"Group"}},
                  {"[RM] Container", "azure_container", {"Container"}},
                  {"[RM] Container Volume", "azure_container_volume", {"Disk"}}},

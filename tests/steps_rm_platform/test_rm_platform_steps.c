@@ -496,8 +496,11 @@ static const step_expect reference_steps[] = {
      {"ad-account", "rm-resources-resource-groups"}},
     {"rm-container-registry-webhooks", "Container Registry Webhooks",
      {"ad-account", "rm-container-registries"}},
+    /* + rm-storage-file-shares: ours, so that volume USES file share is
+     * deterministic (see steps/container_instance.c) */
     {"rm-container-groups", "Container Groups",
-     {"ad-account", "rm-resources-resource-groups", "rm-storage-resources"}},
+     {"ad-account", "rm-resources-resource-groups", "rm-storage-resources",
+      "rm-storage-file-shares"}},
     {"rm-service-bus-namespaces", "Service Bus Namespaces",
      {"ad-account", "rm-resources-resource-groups"}},
     {"rm-service-bus-queues", "Service Bus Queues", {"ad-account", "rm-service-bus-namespaces"}},
