@@ -296,6 +296,28 @@ static void test_storage_data_plane_403(void **state)
     cJSON_Delete(out);
 }
 
+/* A service-properties answer that is not the XML document expected (here
+ * truncated): that account is skipped and the step fails saying so. */
+static void test_storage_data_plane_bad_xml(void **state)
+{
+    (void)state;
+    char error[1024] = "";
+    gov_case c = {.hars = {STORAGE "resource-manager-step-storage-accounts_690738595/recording.har"},
+                  .subscription = SUB_D,
+                  .seed = {SEED_RG(SUB_D, "j1dev")},
+                  .faults = {{"/__storage/ndowmon1j1dev/queue", 200,
+                              "\xEF\xBB\xBF<?xml version=\"1.0\"?><StorageServiceProperties>"
+                              "<Logging><Read>true</Read>"}},
+                  .steps = {"ad-account", "rm-storage-resources"},
+                  .failing_step = "rm-storage-resources"};
+    cJSON *out = NULL;
+    gov_case_run(&c, &out, error, sizeof error);
+    assert_non_null(strstr(error, "queue service properties of storage account ndowmon1j1dev"));
+    assert_non_null(strstr(error, "not a StorageServiceProperties XML document"));
+    assert_int_equal(gov_graph_count(out, "entities", "azure_storage_account"), 1);
+    cJSON_Delete(out);
+}
+
 /* Two 429s with Retry-After on the container list: retried, complete. */
 static void test_storage_containers_429_retried(void **state)
 {
@@ -426,6 +448,7 @@ int main(void)
         cmocka_unit_test(test_storage_kind_without_queues_or_tables),
         cmocka_unit_test(test_storage_403_fails_only_its_step),
         cmocka_unit_test(test_storage_data_plane_403),
+        cmocka_unit_test(test_storage_data_plane_bad_xml),
         cmocka_unit_test(test_storage_containers_429_retried),
         cmocka_unit_test(test_all_subscriptions),
         cmocka_unit_test(test_generated_storage_children),
