@@ -447,14 +447,23 @@ static int run_sql_databases(step_ctx *ctx, err_info *err)
                      .each = collect_database,
                      .each_arg = &st};
     db_parents servers;
+    err_info list_err = {0};
     int rc = db_collect_parents(ctx, SERVER_TYPE, &servers, err);
     /* The databases of a batch of servers are kept until their settings
-     * are read: batches bound what is held. */
+     * are read: batches bound what is held.  A server whose databases
+     * cannot be listed fails the step once every other batch is stored. */
     for (size_t s = 0; rc == 0 && s < servers.count; s += BATCH) {
         db_parents part = {.items = servers.items + s,
                            .count = servers.count - s < BATCH ? servers.count - s : BATCH};
-        err_info list_err = {0};
-        int lrc = db_list_children_of(ctx, &c, &part, &list_err);
+        err_info e = {0};
+        if (db_list_children_of(ctx, &c, &part, &e) != 0) {
+            if (e.kind == ERR_NOMEM || e.kind == ERR_CANCELLED) {
+                *err = e;
+                rc = -1;
+            } else if (list_err.kind == ERR_NONE) {
+                list_err = e;
+            }
+        }
         for (size_t i = 0; rc == 0 && i < st.count; i += BATCH) {
             size_t n = st.count - i < BATCH ? st.count - i : BATCH;
             rc = databases_batch(ctx, st.items + i, n, err);
@@ -462,10 +471,10 @@ static int run_sql_databases(step_ctx *ctx, err_info *err)
         for (size_t i = 0; i < st.count; i++)
             cJSON_Delete(st.items[i].item);
         st.count = 0;
-        if (rc == 0 && lrc != 0) {
-            *err = list_err;
-            rc = -1;
-        }
+    }
+    if (rc == 0 && list_err.kind != ERR_NONE) {
+        *err = list_err;
+        rc = -1;
     }
     free(st.items);
     db_parents_free(&servers);

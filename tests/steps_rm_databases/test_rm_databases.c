@@ -480,6 +480,42 @@ static void test_generated_tenant(void **state)
     fake_azure_stop(fa);
 }
 
+/* Forty SQL servers (two batches): the databases of one server of the
+ * first batch cannot be listed (403).  The step fails, and the databases
+ * of the 39 others, in both batches, are stored. */
+static void test_generated_one_server_forbidden(void **state)
+{
+    (void)state;
+    fake_azure *fa = fake_azure_start(NULL);
+    assert_non_null(fa);
+    fake_azure_tenant t = {.users = 1, .groups = 1, .members = 1, .service_principals = 1,
+                           .subscriptions = 1, .resource_groups = 2, .resources = 40};
+    assert_int_equal(fake_azure_generate(fa, &t), 0);
+    fake_azure_fault f = {.match = "Microsoft.Sql/servers/servers-5/databases?",
+                          .kind = FAKE_FAULT_STATUS, .status = 403, .body = FORBIDDEN_BODY};
+    assert_int_equal(fake_azure_add_fault(fa, &f), 0);
+    azure_endpoints ep = {0};
+    snprintf(ep.authority_host, sizeof ep.authority_host, "%s", fake_azure_url(fa));
+    snprintf(ep.graph, sizeof ep.graph, "%s", fake_azure_url(fa));
+    snprintf(ep.resource_manager, sizeof ep.resource_manager, "%s", fake_azure_url(fa));
+    snprintf(ep.storage_suffix, sizeof ep.storage_suffix, "core.windows.net");
+    cJSON *cfg = cJSON_Parse("{\"clientId\":\"c-123456\",\"clientSecret\":\"s-1234567890\","
+                             "\"directoryId\":\"00000000-0000-4000-8000-000000000000\"}");
+    const char *ids[] = {"ad-account", "rm-database-sql-servers", "rm-database-sql-databases"};
+    err_info err = {0};
+    cJSON *g = step_harness_run_ids(cfg, &ep, ids, 3, &err);
+    if (!g)
+        fail_msg("run: %s", err.message);
+    assert_string_equal(json_path_string(g, "steps.rm-database-sql-servers.status"), "success");
+    assert_string_equal(json_path_string(g, "steps.rm-database-sql-databases.status"), "failure");
+    assert_int_equal(count_type(g, "entities", "azure_sql_server"), 40);
+    assert_int_equal(count_type(g, "entities", "azure_sql_database"), 39);
+    assert_int_equal(count_type(g, "relationships", "azure_sql_server_has_database"), 39);
+    cJSON_Delete(g);
+    cJSON_Delete(cfg);
+    fake_azure_stop(fa);
+}
+
 /* ---- golden snapshot ------------------------------------------------------- */
 
 static cJSON *read_json(const char *rel)
@@ -555,6 +591,7 @@ int main(void)
         cmocka_unit_test(test_cosmosdb),
         cmocka_unit_test(test_cosmosdb_forbidden_fails_step),
         cmocka_unit_test(test_generated_tenant),
+        cmocka_unit_test(test_generated_one_server_forbidden),
         cmocka_unit_test(test_sql_firewall_rule_golden),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
