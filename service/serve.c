@@ -11,6 +11,7 @@
 #include "storage/job_store.h"
 #include "storage/migrations.h"
 
+#include <pthread.h>
 #include <signal.h>
 #include <stdatomic.h>
 #include <stdio.h>
@@ -200,9 +201,23 @@ int serve_shutdown(serve *s, int drain_ms)
     return abandoned ? 1 : 0;
 }
 
+/* After the first signal: a second one ends the process at once (an
+ * operator pressing Ctrl-C twice); jobs still running are retaken after
+ * their lease expires. */
+static void *second_signal(void *arg)
+{
+    sigset_t *set = arg;
+    int sig = 0;
+    while (sigwait(set, &sig) != 0)
+        ;
+    log_warn("second signal: exiting without waiting for the drain");
+    _exit(1);
+    return NULL;
+}
+
 int serve_run(const service_config *cfg)
 {
-    sigset_t set;
+    static sigset_t set;
     sigemptyset(&set);
     sigaddset(&set, SIGTERM);
     sigaddset(&set, SIGINT);
@@ -224,7 +239,15 @@ int serve_run(const service_config *cfg)
         ;
     log_kv(LOG_INFO, "signal received; shutting down", "signal",
            sig == SIGTERM ? "SIGTERM" : "SIGINT", NULL);
-    serve_shutdown(s, SERVE_DRAIN_MS);
+    pthread_t t;
+    if (pthread_create(&t, NULL, second_signal, &set) == 0)
+        pthread_detach(t);
+    if (serve_shutdown(s, SERVE_DRAIN_MS) != 0) {
+        /* Workers still inside a job use the store, the engine and the
+         * configuration: end the process without freeing under them. */
+        log_info("stopped (unfinished jobs handed back)");
+        _exit(0);
+    }
     log_info("stopped");
     return 0;
 }
