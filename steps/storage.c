@@ -507,10 +507,14 @@ static const prop_map account_props[] = {
     {"endpoints", "properties.primaryEndpoints", MAP_FN, .fn = account_endpoints},
     {"enableHttpsTrafficOnly", "properties.enableHttpsTrafficOnly", MAP_BOOL},
     {"category", NULL, MAP_CONST_STRING_ARRAY, "infrastructure"},
-    {"encryptedFileShare", "properties.encryption.services.file.enabled", MAP_BOOL, .flags = MAPF_NULL},
-    {"encryptedBlob", "properties.encryption.services.blob.enabled", MAP_BOOL, .flags = MAPF_NULL},
-    {"encryptedTable", "properties.encryption.services.table.enabled", MAP_BOOL, .flags = MAPF_NULL},
-    {"encryptedQueue", "properties.encryption.services.queue.enabled", MAP_BOOL, .flags = MAPF_NULL},
+    {"encryptedFileShare", "properties.encryption.services.file.enabled", MAP_BOOL,
+     .flags = MAPF_NULL},
+    {"encryptedBlob", "properties.encryption.services.blob.enabled", MAP_BOOL,
+     .flags = MAPF_NULL},
+    {"encryptedTable", "properties.encryption.services.table.enabled", MAP_BOOL,
+     .flags = MAPF_NULL},
+    {"encryptedQueue", "properties.encryption.services.queue.enabled", MAP_BOOL,
+     .flags = MAPF_NULL},
     {"allowBlobPublicAccess", "properties.allowBlobPublicAccess", MAP_BOOL},
     {"networkRuleSetDefaultAction", "properties.networkRuleSet.defaultAction", MAP_STRING},
     {"networkRuleSetBypass", "properties.networkRuleSet.bypass", MAP_STRING},
@@ -687,19 +691,23 @@ static bool add_raw(cJSON *entity, const char *name, cJSON *data)
 static bool add_service_properties(cJSON *entity, account_slot *s)
 {
     const cJSON *b = s->blob, *q = s->queue;
-    bool ok = copy_flag(entity, "blobSoftDeleteEnabled", b, "deleteRetentionPolicy.enabled") &&
-              copy_flag(entity, "blobSoftDeleteRetentionDays", b, "deleteRetentionPolicy.days") &&
-              copy_flag(entity, "blobAnalyticsLoggingReadEnabled", b, "blobAnalyticsLogging.read") &&
-              copy_flag(entity, "blobAnalyticsLoggingWriteEnabled", b, "blobAnalyticsLogging.write") &&
-              copy_flag(entity, "blobAnalyticsLoggingDeleteEnabled", b,
-                        "blobAnalyticsLogging.deleteProperty") &&
-              copy_flag(entity, "queueAnalyticsLoggingReadEnabled", q, "queueAnalyticsLogging.read") &&
-              copy_flag(entity, "queueAnalyticsLoggingWriteEnabled", q,
-                        "queueAnalyticsLogging.write") &&
-              copy_flag(entity, "queueAnalyticsLoggingDeleteEnabled", q,
-                        "queueAnalyticsLogging.deleteProperty");
-    if (!ok)
-        return false;
+    static const struct {
+        const char *property;
+        bool queue;         /* from the queue service, else the blob service */
+        const char *path;
+    } flags[] = {
+        {"blobSoftDeleteEnabled", false, "deleteRetentionPolicy.enabled"},
+        {"blobSoftDeleteRetentionDays", false, "deleteRetentionPolicy.days"},
+        {"blobAnalyticsLoggingReadEnabled", false, "blobAnalyticsLogging.read"},
+        {"blobAnalyticsLoggingWriteEnabled", false, "blobAnalyticsLogging.write"},
+        {"blobAnalyticsLoggingDeleteEnabled", false, "blobAnalyticsLogging.deleteProperty"},
+        {"queueAnalyticsLoggingReadEnabled", true, "queueAnalyticsLogging.read"},
+        {"queueAnalyticsLoggingWriteEnabled", true, "queueAnalyticsLogging.write"},
+        {"queueAnalyticsLoggingDeleteEnabled", true, "queueAnalyticsLogging.deleteProperty"},
+    };
+    for (size_t i = 0; i < sizeof flags / sizeof flags[0]; i++)
+        if (!copy_flag(entity, flags[i].property, flags[i].queue ? q : b, flags[i].path))
+            return false;
     s->blob = NULL;
     if (!add_raw(entity, "blobServiceProperties", (cJSON *)b))
         return false;
@@ -1132,8 +1140,9 @@ static int child_item(void *arg, size_t index, const cJSON *item, err_info *err)
                NULL);
         return 0;
     }
-    if ((st->kind->classification_null && !json_set(entity, "classification", cJSON_CreateNull())) ||
-        !set_encrypted(entity, st->kind, st->parents[index].encrypted)) {
+    bool ok = !st->kind->classification_null ||
+              json_set(entity, "classification", cJSON_CreateNull());
+    if (!ok || !set_encrypted(entity, st->kind, st->parents[index].encrypted)) {
         cJSON_Delete(entity);
         return err_set(err, ERR_NOMEM, "out of memory mapping %s", spec->type);
     }
@@ -1206,10 +1215,25 @@ done:
     return rc;
 }
 
-static int run_containers(step_ctx *ctx, err_info *err) { return run_children(ctx, &containers, err); }
-static int run_file_shares(step_ctx *ctx, err_info *err) { return run_children(ctx, &file_shares, err); }
-static int run_queues(step_ctx *ctx, err_info *err) { return run_children(ctx, &queues, err); }
-static int run_tables(step_ctx *ctx, err_info *err) { return run_children(ctx, &tables, err); }
+static int run_containers(step_ctx *ctx, err_info *err)
+{
+    return run_children(ctx, &containers, err);
+}
+
+static int run_file_shares(step_ctx *ctx, err_info *err)
+{
+    return run_children(ctx, &file_shares, err);
+}
+
+static int run_queues(step_ctx *ctx, err_info *err)
+{
+    return run_children(ctx, &queues, err);
+}
+
+static int run_tables(step_ctx *ctx, err_info *err)
+{
+    return run_children(ctx, &tables, err);
+}
 
 /* ---- the step table ---------------------------------------------------- */
 

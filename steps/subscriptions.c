@@ -113,8 +113,8 @@ static int collect_subscription(void *arg, const cJSON *entity, err_info *err)
         return 0;
     }
     char path[256];
-    int n = snprintf(path, sizeof path, "/subscriptions/%s/locations?api-version=" SUBSCRIPTIONS_API,
-                     guid);
+    int n = snprintf(path, sizeof path,
+                     "/subscriptions/%s/locations?api-version=" SUBSCRIPTIONS_API, guid);
     if (n < 0 || (size_t)n >= sizeof path)
         return 0;
     if (gov_strings_add(&st->subs, key, err) != 0 || gov_strings_add(&st->paths, path, err) != 0)
