@@ -178,9 +178,8 @@ static int database_item(void *arg, const db_parent *parent, const cJSON *item, 
     cJSON_Delete(composed);
     if (rc != 0 || !entity)
         return rc;
-    cJSON *region = acc->region ? cJSON_Duplicate(acc->region, 0) : NULL;
     if (!json_set(entity, "dbAccountId", cJSON_CreateString(parent->id)) ||
-        (acc->region && !json_set(entity, "region", region))) {
+        (acc->region && !json_set(entity, "region", cJSON_Duplicate(acc->region, 0)))) {
         cJSON_Delete(entity);
         return err_set(err, ERR_NOMEM, "out of memory mapping a Cosmos DB database");
     }
