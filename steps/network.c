@@ -118,7 +118,8 @@ static int add_relationship(step_ctx *ctx, cJSON *rel, const char *what, err_inf
 
 /* Builds an entity from a table and adds it (a bad item is logged and
  * skipped).  `patch`, when set, completes the entity before it is added.
- * *key_out receives the stored _key when added. */
+ * *ok is true when the id is in the store afterwards (added now, or an
+ * earlier duplicate); *added then holds its stored _key and _type. */
 typedef int (*entity_patch)(cJSON *entity, const cJSON *item, void *arg, step_ctx *ctx,
                             err_info *err);
 
