@@ -25,6 +25,7 @@
 #include "common/random.h"
 #include "support/proc_child.h"
 #include "support/proc_http.h"
+#include "support/proc_pg.h"
 #include "support/proc_serve.h"
 
 #include <arpa/inet.h>
@@ -121,85 +122,6 @@ static int refused_port(int *fd_out)
     }
     *fd_out = fd;
     return ntohs(a.sin_port);
-}
-
-static int run_quiet(const char *const *argv, const char *log, int timeout_ms)
-{
-    proc_child *c = proc_child_start(argv, NULL, log);
-    int st = -1;
-    if (c && proc_child_wait(c, timeout_ms, &st) != 1)
-        st = -1;
-    proc_child_free(c);
-    return st;
-}
-
-/* scripts/pg.sh start DIR PORT; the URL is the last "postgresql://" line. */
-static char *start_private_pg(const char *dir)
-{
-    char script[4096], log[4200], port[16];
-    snprintf(script, sizeof script, "%s/scripts/pg.sh", AI_SOURCE_DIR);
-    snprintf(log, sizeof log, "%s.out", dir);
-    snprintf(port, sizeof port, "%d", proc_free_port());
-    unlink(log);
-    const char *argv[] = {"/bin/bash", script, "start", dir, port, NULL};
-    if (run_quiet(argv, log, 120000) != 0) {
-        fprintf(stderr, "load_events: scripts/pg.sh start %s failed (see %s)\n", dir, log);
-        return NULL;
-    }
-    char *out = proc_read_file(log, NULL), *url = NULL;
-    for (char *p = out; p && (p = strstr(p, "postgresql://")) != NULL; p++) {
-        free(url);
-        size_t n = strcspn(p, "\r\n");
-        url = strndup(p, n);
-    }
-    free(out);
-    unlink(log);
-    return url;
-}
-
-static void stop_private_pg(const char *dir)
-{
-    char script[4096];
-    snprintf(script, sizeof script, "%s/scripts/pg.sh", AI_SOURCE_DIR);
-    const char *stop[] = {"/bin/bash", script, "stop", dir, NULL};
-    run_quiet(stop, NULL, 120000);
-    const char *rm[] = {"/bin/rm", "-rf", dir, NULL};
-    run_quiet(rm, NULL, 120000);
-}
-
-static char *with_dbname(const char *base, const char *name)
-{
-    size_t n = strlen(base) + strlen(name) + 32;
-    char *out = malloc(n);
-    const char *scheme = strstr(base, "://");
-    if (!out)
-        return NULL;
-    if (scheme) {
-        const char *slash = strchr(scheme + 3, '/');
-        const char *q = strchr(scheme + 3, '?');
-        size_t head = slash ? (size_t)(slash - base) : q ? (size_t)(q - base) : strlen(base);
-        snprintf(out, n, "%.*s/%s%s", (int)head, base, name, q ? q : "");
-    } else {
-        snprintf(out, n, "%s dbname=%s", base, name);
-    }
-    return out;
-}
-
-static int exec_sql(const char *url, const char *sql)
-{
-    PGconn *c = PQconnectdb(url);
-    int rc = -1;
-    if (PQstatus(c) == CONNECTION_OK) {
-        PGresult *r = PQexec(c, sql);
-        rc = PQresultStatus(r) == PGRES_COMMAND_OK ? 0 : -1;
-        if (rc)
-            fprintf(stderr, "load_events: %s: %s", sql, PQerrorMessage(c));
-        PQclear(r);
-    } else {
-        fprintf(stderr, "load_events: cannot connect to PostgreSQL: %s", PQerrorMessage(c));
-    }
-    PQfinish(c);
-    return rc;
 }
 
 /* Checks the database against the answers.  Returns the number of
@@ -316,33 +238,23 @@ int main(int argc, char **argv)
     setenv("AI_SERVE_BIN", bin, 1);
 
     int rc = 1, refused_fd = -1;
-    char pg_dir[256] = "", *admin_url = NULL, *db_url = NULL, dbname[64] = "", sql[160];
+    proc_pg *pg = NULL;
     proc_serve *serve = NULL;
     pthread_t *threads = NULL;
     load l = {.events = events, .instances = instances};
-    unsigned char rb[6];
+    unsigned char rb[4];
     random_bytes(rb, sizeof rb);
     snprintf(l.run_id, sizeof l.run_id, "%02x%02x%02x%02x", rb[0], rb[1], rb[2], rb[3]);
     l.answers = calloc((size_t)events, sizeof *l.answers);
     threads = calloc((size_t)conc, sizeof *threads);
     if (!l.answers || !threads)
         goto done;
-
-    const char *env_url = getenv("DATABASE_URL");
-    if (env_url && *env_url) {
-        admin_url = strdup(env_url);
-    } else {
-        snprintf(pg_dir, sizeof pg_dir, "/tmp/load-events-pg-%d", (int)getpid());
-        admin_url = start_private_pg(pg_dir);
-        if (!admin_url)
-            goto done;
-        printf("private PostgreSQL: %s (%s)\n", admin_url, pg_dir);
-    }
-    snprintf(dbname, sizeof dbname, "load_events_%s", l.run_id);
-    snprintf(sql, sizeof sql, "CREATE DATABASE %s", dbname);
-    if (!admin_url || exec_sql(admin_url, sql) != 0)
+    pg = proc_pg_start("load_events");
+    if (!pg)
         goto done;
-    db_url = with_dbname(admin_url, dbname);
+    if (proc_pg_private_dir(pg))
+        printf("private PostgreSQL in %s\n", proc_pg_private_dir(pg));
+    const char *db_url = proc_pg_url(pg);
 
     int dead = refused_port(&refused_fd);
     char dead_url[64], secret[64], key[64], logpath[300];
@@ -430,14 +342,7 @@ done:
     }
     if (refused_fd >= 0)
         close(refused_fd);
-    if (admin_url && dbname[0] && db_url) {
-        snprintf(sql, sizeof sql, "DROP DATABASE IF EXISTS %s WITH (FORCE)", dbname);
-        exec_sql(admin_url, sql);
-    }
-    if (pg_dir[0])
-        stop_private_pg(pg_dir);
-    free(db_url);
-    free(admin_url);
+    proc_pg_stop(pg);
     free(threads);
     free(l.answers);
     return rc;
