@@ -57,7 +57,7 @@ typedef struct api_response {
     sbuf body;
     char location[192];                  /* Location header when not empty */
     int retry_after;                     /* Retry-After seconds when > 0 */
-    const char *allow;                   /* Allow header (405) when not NULL */
+    char allow[32];                      /* Allow header (405) when not empty */
 } api_response;
 
 void api_response_init(api_response *r);

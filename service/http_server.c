@@ -89,7 +89,7 @@ static enum MHD_Result send_response(struct MHD_Connection *conn, const req_stat
         snprintf(ra, sizeof ra, "%d", res->retry_after);
         MHD_add_response_header(r, MHD_HTTP_HEADER_RETRY_AFTER, ra);
     }
-    if (res->allow)
+    if (res->allow[0])
         MHD_add_response_header(r, MHD_HTTP_HEADER_ALLOW, res->allow);
     enum MHD_Result rc = MHD_queue_response(conn, (unsigned)res->status, r);
     MHD_destroy_response(r);
@@ -120,6 +120,19 @@ static bool quiet_route(const char *route)
            strcmp(route, "/metrics") == 0;
 }
 
+/* The route pattern matching url (any method), or "unmatched": the label
+ * of the request in metrics and logs. */
+static const char *route_label(const char *url)
+{
+    size_t n;
+    const api_route *routes = api_routes(&n);
+    char param[160];
+    for (size_t i = 0; i < n; i++)
+        if (api_route_match(routes[i].pattern, url, param, sizeof param))
+            return routes[i].pattern;
+    return "unmatched";
+}
+
 /* Finds the route and runs it; fills res; returns the route label. */
 static const char *dispatch(http_server *s, struct MHD_Connection *conn, const char *method,
                             const char *url, req_state *st, api_response *res)
@@ -127,18 +140,19 @@ static const char *dispatch(http_server *s, struct MHD_Connection *conn, const c
     size_t n;
     const api_route *routes = api_routes(&n);
     char param[160];
-    char allow[64] = "";
     const char *matched_pattern = NULL;
     for (size_t i = 0; i < n; i++) {
         if (!api_route_match(routes[i].pattern, url, param, sizeof param))
             continue;
         matched_pattern = routes[i].pattern;
         if (strcmp(routes[i].method, method) != 0) {
-            if (!strstr(allow, routes[i].method))
-                snprintf(allow + strlen(allow), sizeof allow - strlen(allow), "%s%s",
-                         allow[0] ? ", " : "", routes[i].method);
+            size_t used = strlen(res->allow);
+            if (!strstr(res->allow, routes[i].method))
+                snprintf(res->allow + used, sizeof res->allow - used, "%s%s", used ? ", " : "",
+                         routes[i].method);
             continue;
         }
+        res->allow[0] = '\0';
         api_request req = {.method = method,
                            .path = url,
                            .path_param = param[0] ? param : NULL,
@@ -153,13 +167,7 @@ static const char *dispatch(http_server *s, struct MHD_Connection *conn, const c
         return routes[i].pattern;
     }
     if (matched_pattern) {
-        api_error(res, 405, "method_not_allowed", "this path accepts %s", allow);
-        res->allow = NULL;
-        /* allow lives on this stack frame: copy into a static set. */
-        static const char *const ALLOWS[] = {"GET", "POST", "GET, POST", "POST, GET"};
-        for (size_t i = 0; i < sizeof ALLOWS / sizeof ALLOWS[0]; i++)
-            if (strcmp(ALLOWS[i], allow) == 0)
-                res->allow = ALLOWS[i];
+        api_error(res, 405, "method_not_allowed", "this path accepts %s", res->allow);
         return matched_pattern;
     }
     api_error(res, 404, "not_found", "no such route");
@@ -176,13 +184,7 @@ static enum MHD_Result finish(http_server *s, struct MHD_Connection *conn, const
     if (st->too_large) {
         api_error(&res, 413, "payload_too_large", "the request body is larger than %zu bytes",
                   s->max_body);
-        route = "unmatched";
-        size_t n;
-        const api_route *routes = api_routes(&n);
-        char param[160];
-        for (size_t i = 0; i < n; i++)
-            if (api_route_match(routes[i].pattern, url, param, sizeof param))
-                route = routes[i].pattern;
+        route = route_label(url);
     } else {
         route = dispatch(s, conn, method, url, st, &res);
     }
