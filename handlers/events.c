@@ -174,8 +174,18 @@ static const char *str_field(const cJSON *obj, const char *name, const char *pat
         *bad = true;
         return NULL;
     }
-    const char *s = v->valuestring;
+    char *s = v->valuestring;
     size_t len = strlen(s);
+    if (kind == F_TENANT) {
+        /* Pasted tenant / client / subscription ids often carry blanks at
+         * either end: strip them (the engine reads them trimmed too). */
+        size_t lead = strspn(s, " \t\r\n");
+        while (len > lead && strchr(" \t\r\n", s[len - 1]))
+            len--;
+        memmove(s, s + lead, len - lead);
+        len -= lead;
+        s[len] = '\0';
+    }
     if (len == 0 || len > max) {
         snprintf(why, why_size, "%s must be 1 to %zu characters long", path, max);
         *bad = true;

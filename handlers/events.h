@@ -16,7 +16,8 @@
  *   integrationInstance.name: 1-256 bytes of UTF-8 without control characters
  *   integrationInstance.description: optional (or null), up to 4096 bytes of
  *     UTF-8 without control characters other than tab / newline
- *   config.directoryId, clientId: 1-256 of [A-Za-z0-9._-]
+ *   config.directoryId, clientId: 1-256 of [A-Za-z0-9._-] (blanks at either
+ *     end are stripped, as for subscriptionId)
  *   config.clientSecret: 1-1024 bytes of UTF-8 without control characters
  *   config.subscriptionId: optional (or null), 1-128 of [A-Za-z0-9._-]
  *   config.ingestActiveDirectory, tagWithAccountName: optional booleans

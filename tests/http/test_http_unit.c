@@ -236,7 +236,7 @@ static void content_type(void **state)
 #define GOOD                                                                                    \
     "{\"eventId\":\"e-1\",\"accountId\":\"j1dev\",\"integrationInstance\":{\"id\":\"inst-1\","   \
     "\"name\":\"Production Azure\",\"description\":\"line1\\nline2\",\"config\":{"             \
-    "\"directoryId\":\"contoso.onmicrosoft.com\",\"clientId\":\"c-1\",\"clientSecret\":"      \
+    "\"directoryId\":\" contoso.onmicrosoft.com\\t\",\"clientId\":\"c-1\",\"clientSecret\":"      \
     "\"s3cr3t-value\",\"subscriptionId\":\"sub-1\",\"ingestActiveDirectory\":true,"           \
     "\"extra\":\"dropped\"}},\"jobId\":\"j1-job\",\"unknown\":[1,2]}"
 
@@ -255,6 +255,8 @@ static void parse_good(void **state)
     const cJSON *c = p.event.config;
     assert_string_equal(cJSON_GetObjectItem(c, "clientSecret")->valuestring, "s3cr3t-value");
     assert_string_equal(cJSON_GetObjectItem(c, "subscriptionId")->valuestring, "sub-1");
+    assert_string_equal(cJSON_GetObjectItem(c, "directoryId")->valuestring,
+                        "contoso.onmicrosoft.com");
     assert_true(cJSON_IsTrue(cJSON_GetObjectItem(c, "ingestActiveDirectory")));
     assert_true(cJSON_IsFalse(cJSON_GetObjectItem(c, "tagWithAccountName")));
     assert_null(cJSON_GetObjectItem(c, "extra")); /* unknown config fields are not stored */
@@ -330,6 +332,8 @@ static void parse_bad(void **state)
          "\"name\":\"n\",\"config\":" CFG "}}",
          0, "jobId"},
         {long_body, 0, "eventId"},
+        {EV("\"e\"", "\"i\"", "{\"directoryId\":\"  \",\"clientId\":\"c\",\"clientSecret\":\"s\"}"), 0,
+         "integrationInstance.config.directoryId"},
         {nul_raw, sizeof nul_raw - 1, "control"},
     };
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
