@@ -7,6 +7,7 @@
 #include "steps/gov_common.h"
 
 #include <ctype.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -29,10 +30,20 @@ int arm_map_region(const cJSON *value, const cJSON *item, const map_ctx *mctx, c
     char *r = malloc(strlen(s) + 1);
     if (!r)
         return err_set(err, ERR_NOMEM, "out of memory mapping a region");
+    /* The reference's normalizeLocation: lower-case, then remove the FIRST
+     * run of white space only (`replace(/\s+/, '')`): "West Central US" ->
+     * "westcentral us".  Kept so that region values equal graph-azure's. */
     size_t n = 0;
-    for (; *s; s++)
-        if (*s != ' ')
-            r[n++] = (char)tolower((unsigned char)*s);
+    bool removed = false;
+    while (*s) {
+        if (!removed && isspace((unsigned char)*s)) {
+            while (*s && isspace((unsigned char)*s))
+                s++;
+            removed = true;
+            continue;
+        }
+        r[n++] = (char)tolower((unsigned char)*s++);
+    }
     r[n] = '\0';
     *out = cJSON_CreateString(r);
     free(r);

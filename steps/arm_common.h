@@ -5,7 +5,8 @@
  *
  * Property-table conversions (MAP_FN functions for prop_map rows):
  * - arm_map_weblink: webLink from an ARM id (same as gov_weblink);
- * - arm_map_region: `location` lower-cased, spaces removed;
+ * - arm_map_region: `location` lower-cased, its first run of white space
+ *   removed (the reference's normalizeLocation, quirk included);
  * - arm_map_resource_group: the resource-group segment of an id, lower-cased.
  * Relationship helpers:
  * - arm_relate_resource_group: the reference's

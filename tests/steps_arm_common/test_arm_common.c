@@ -53,6 +53,11 @@ static void test_region_and_group_conversions(void **state)
     assert_string_equal(out->valuestring, "westeurope");
     cJSON_Delete(out);
     cJSON_Delete(v);
+    v = cJSON_CreateString("West Central US");  /* the reference removes the first run only */
+    assert_int_equal(arm_map_region(v, NULL, NULL, &out, &err), 0);
+    assert_string_equal(out->valuestring, "westcentral us");
+    cJSON_Delete(out);
+    cJSON_Delete(v);
     v = cJSON_CreateString("/subscriptions/s/resourceGroups/J1DEV/providers/a/b/c");
     assert_int_equal(arm_map_resource_group(v, NULL, NULL, &out, &err), 0);
     assert_string_equal(out->valuestring, "j1dev");
