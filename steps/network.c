@@ -23,10 +23,6 @@
  *   (the reference writes null for frontends that reference a public IP by
  *   id only, which no entity may hold); `public` still counts those
  *   frontends;
- * - rm-network-location-watcher-relationships resolves the watcher's
- *   location as the azure_location entity of the watcher's own
- *   subscription (/subscriptions/{sub}/locations/{name}), the reference's
- *   locationNameMap keyed by name alone;
  * - flow-log targets (security group, storage account) resolve
  *   case-insensitively like every other id here.
  */
@@ -1138,33 +1134,44 @@ static int run_watchers(step_ctx *ctx, err_info *err)
 
 /* ---- rm-network-location-watcher-relationships ------------------------- */
 
+/* The reference's locationNameMap, stored by rm-subscription-locations
+ * (steps/subscriptions.c): {location name: {"_key", "_type"}}. */
+#define LOCATION_NAME_MAP "DATA_LOCATION_NAME_MAP"
+
+typedef struct location_state {
+    step_ctx *ctx;
+    const cJSON *names;
+} location_state;
+
 static int watcher_location(void *arg, const cJSON *watcher, err_info *err)
 {
-    step_ctx *ctx = arg;
+    location_state *st = arg;
     const char *key = json_get_string(watcher, "_key");
     const char *location = json_get_string(watcher, "location");
-    char sub[128], loc_key[512];
-    gov_found loc;
-    if (!key || !location || arm_subscription_of(key, sub, sizeof sub) != 0) {
-        log_kv(LOG_WARN, "network watcher without a usable id or location", "key",
-               key ? key : "?", NULL);
-        return 0;
-    }
-    snprintf(loc_key, sizeof loc_key, "/subscriptions/%s/locations/%s", sub, location);
-    if (!gov_find(ctx, loc_key, &loc) || strcmp(loc.type, "azure_location") != 0) {
+    const cJSON *loc = location ? cJSON_GetObjectItemCaseSensitive(st->names, location) : NULL;
+    const char *loc_key = json_get_string(loc, "_key");
+    if (!key || !loc_key) {
         log_kv(LOG_WARN,
                "WARNING: Could not find matching location for network watcher. The "
                "locationNameMap may be constructed incorrectly",
-               "networkWatcherLocation", location, "location", loc_key, NULL);
+               "networkWatcherLocation", location ? location : "", "networkWatcher",
+               key ? key : "?", NULL);
         return 0;
     }
-    return gov_relate(ctx, "HAS", loc.key, "azure_location", key, "azure_network_watcher",
+    return gov_relate(st->ctx, "HAS", loc_key, "azure_location", key, "azure_network_watcher",
                       "azure_location_has_network_watcher", err);
 }
 
 static int run_location_watchers(step_ctx *ctx, err_info *err)
 {
-    return step_iterate_entities(ctx, "azure_network_watcher", watcher_location, ctx, err);
+    location_state st = {.ctx = ctx, .names = step_data_get(ctx, LOCATION_NAME_MAP)};
+    if (!cJSON_IsObject(st.names)) {
+        err_set(err, ERR_INTERNAL,
+                "Could not find locationNameMap data in job state; cannot build location => "
+                "network watcher relationships (LOCATION_NAME_MAP_NOT_FOUND)");
+        return err_hint(err, "step rm-subscription-locations must succeed first; see its error");
+    }
+    return step_iterate_entities(ctx, "azure_network_watcher", watcher_location, &st, err);
 }
 
 /* ---- rm-network-flow-logs ---------------------------------------------- */

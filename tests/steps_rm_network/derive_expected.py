@@ -24,8 +24,7 @@ Where our graph rules force a difference (see steps/network.c):
 - azure_public_ip and azure_nic carry `name`;
 - _class is always an array;
 - a load balancer's publicIp holds only the addresses present (no nulls).
-Deliberate: the flow-log look-ups and the location of a watcher resolve
-case-insensitively / within the watcher's subscription.
+Deliberate: the flow-log look-ups resolve case-insensitively.
 """
 import json
 import os
@@ -541,13 +540,16 @@ def watchers():
 
 
 def location_watchers():
-    seeded = ("eastus", "centralus")
+    """locationNameMap: location name -> the first location entity of that
+    name (rm-subscription-locations), its key the id Azure returned."""
+    names = {}
+    for loc in sdk.items(LOC_HAR, r"/locations\?api-version"):
+        names.setdefault(loc["name"], loc["id"])
     rels = []
     for w in sdk.items(LOC_HAR, r"networkWatchers\?api-version"):
-        if w.get("location") in seeded:
-            loc = "/subscriptions/%s/locations/%s" % (SUB_D, w["location"])
-            rels.append(sdk.direct("HAS", loc, "azure_location", w["id"], "azure_network_watcher",
-                                   "azure_location_has_network_watcher"))
+        if w.get("location") in names:
+            rels.append(sdk.direct("HAS", names[w["location"]], "azure_location", w["id"],
+                                   "azure_network_watcher", "azure_location_has_network_watcher"))
     write("rm-network-location-watcher-relationships", [], rels)
 
 

@@ -174,19 +174,40 @@ static void test_watchers(void **state)
     gov_case_run(&c, NULL, NULL, 0);
 }
 
+#define SEED_SUB(guid)                                                                            \
+    "{\"_key\":\"/subscriptions/" guid "\",\"_type\":\"azure_subscription\",\"_class\":"         \
+    "[\"Account\"],\"name\":\"sub\",\"displayName\":\"sub\",\"subscriptionId\":\"" guid "\"}"
+
+/* The watchers' locations through the name map rm-subscription-locations
+ * stores (the reference's locationNameMap). */
 static void test_location_watchers(void **state)
 {
     (void)state;
     gov_case c = {.expected = EXPECTED("rm-network-location-watcher-relationships"),
                   .hars = {AD_HAR, LOC_HAR},
                   .subscription = SUB_D,
-                  /* westus is not seeded: its watcher stays unrelated */
-                  .seed = {SEED_RG(SUB_D, "NetworkWatcherRG"), SEED_RG(SUB_D, "j1dev"),
-                           SEED_RG(SUB_D, "DefaultResourceGroup-EUS"),
-                           SEED_LOCATION(SUB_D, "eastus"), SEED_LOCATION(SUB_D, "centralus")},
-                  .steps = {"ad-account", "rm-network-watchers",
+                  .seed = {SEED_SUB(SUB_D), SEED_RG(SUB_D, "NetworkWatcherRG"),
+                           SEED_RG(SUB_D, "j1dev"), SEED_RG(SUB_D, "DefaultResourceGroup-EUS")},
+                  .steps = {"ad-account", "rm-subscription-locations", "rm-network-watchers",
                             "rm-network-location-watcher-relationships"}};
     gov_case_run(&c, NULL, NULL, 0);
+}
+
+/* Without the name map (locations step not run or failed) the step fails,
+ * as the reference does. */
+static void test_location_watchers_need_the_location_map(void **state)
+{
+    (void)state;
+    char error[1024] = "";
+    gov_case c = {.hars = {AD_HAR, WATCHERS_HAR},
+                  .subscription = SUB_D,
+                  .seed = {SEED_RG(SUB_D, "NetworkWatcherRG"), SEED_LOCATION(SUB_D, "eastus")},
+                  .steps = {"ad-account", "rm-network-watchers",
+                            "rm-network-location-watcher-relationships"},
+                  .failing_step = "rm-network-location-watcher-relationships"};
+    gov_case_run(&c, NULL, error, sizeof error);
+    assert_non_null(strstr(error, "LOCATION_NAME_MAP_NOT_FOUND"));
+    assert_non_null(strstr(error, "rm-subscription-locations"));
 }
 
 static void test_flow_logs(void **state)
@@ -356,6 +377,7 @@ int main(void)
         cmocka_unit_test(test_azure_firewalls),
         cmocka_unit_test(test_watchers),
         cmocka_unit_test(test_location_watchers),
+        cmocka_unit_test(test_location_watchers_need_the_location_map),
         cmocka_unit_test(test_flow_logs),
         cmocka_unit_test(test_interfaces_403_fails_step_with_permission),
         cmocka_unit_test(test_generated_network),
