@@ -470,7 +470,9 @@ int api_events_post(const api_context *ctx, const api_request *req, api_response
         if (ctx->job_enqueued)
             ctx->job_enqueued(ctx->arg);
     } else {
-        answer_job(ctx, res, 200, job_id, true);
+        /* A coalesced event joined a job that is queued by definition; a
+         * repeated event is answered with its job's current status. */
+        answer_job(ctx, res, 200, job_id, outcome == JOB_ENQUEUE_DUPLICATE_EVENT);
     }
     return 0;
 }
