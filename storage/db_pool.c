@@ -109,6 +109,17 @@ void db_pool_free(db_pool *p)
 
 int db_pool_size(const db_pool *p) { return p->size; }
 
+/* Server notices (e.g. "relation ... already exists, skipping") become
+ * debug JSON log lines instead of libpq's plain text on stderr. */
+static void on_notice(void *arg, const char *message)
+{
+    (void)arg;
+    char msg[512];
+    snprintf(msg, sizeof msg, "%s", message ? message : "");
+    msg[strcspn(msg, "\n")] = 0;
+    log_kv(LOG_DEBUG, "PostgreSQL notice", "notice", msg, NULL);
+}
+
 static int conn_open(db_conn *c, err_info *err)
 {
     db_pool *p = c->pool;
@@ -137,6 +148,7 @@ static int conn_open(db_conn *c, err_info *err)
         err_hint(err, "check DATABASE_URL and that the database server is running and reachable");
         return -1;
     }
+    PQsetNoticeProcessor(c->pg, on_notice, NULL);
     c->in_tx = false;
     return 0;
 }
