@@ -148,11 +148,13 @@ static cJSON *expected_by_collect(const char *bin, const fake_azure_tenant *t, c
                    "\"ingestActiveDirectory\":true}\n", DIRECTORY, client_secret);
         fclose(f);
     }
-    char env_a[300], env_g[300], env_r[300];
+    char env_a[300], env_g[300], env_r[300], env_s[300];
     snprintf(env_a, sizeof env_a, "AZURE_AUTHORITY_HOST=%s", fake_azure_url(fa));
     snprintf(env_g, sizeof env_g, "AZURE_GRAPH_ENDPOINT=%s", fake_azure_url(fa));
     snprintf(env_r, sizeof env_r, "AZURE_RESOURCE_MANAGER_ENDPOINT=%s", fake_azure_url(fa));
-    const char *env[] = {env_a, env_g, env_r, NULL};
+    snprintf(env_s, sizeof env_s, "AZURE_STORAGE_URL_TEMPLATE=%s/__storage/{account}/{service}",
+             fake_azure_url(fa));
+    const char *env[] = {env_a, env_g, env_r, env_s, NULL};
     const char *argv[] = {bin, "collect", "--config", cfg_path, "--output", out_dir, NULL};
     proc_child *c = f ? proc_child_start(argv, env, log) : NULL;
     int st = -1;

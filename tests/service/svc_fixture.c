@@ -26,7 +26,10 @@ int svc_fixture_setup(svc_fixture *f, const char *name, const fake_azure_tenant 
     memset(f, 0, sizeof *f);
     sbuf_init(&f->answers);
     const char *bin = getenv("AI_BINARY_DIR");
-    snprintf(f->dir, sizeof f->dir, "%s/tests/service/logs-%s", bin && *bin ? bin : "/tmp", name);
+    if (bin && *bin)
+        snprintf(f->dir, sizeof f->dir, "%s/tests/service/logs-%s", bin, name);
+    else
+        snprintf(f->dir, sizeof f->dir, "/tmp/ai-service-test-logs-%s", name);
     if (mkdir(f->dir, 0700) != 0 && errno != EEXIST) {
         fprintf(stderr, "svc_fixture: cannot create %s: %s\n", f->dir, strerror(errno));
         return -1;

@@ -128,6 +128,7 @@ proc_serve *proc_serve_start(const proc_serve_options *o)
         ENV("AZURE_AUTHORITY_HOST=%s", o->azure_url);
         ENV("AZURE_GRAPH_ENDPOINT=%s", o->azure_url);
         ENV("AZURE_RESOURCE_MANAGER_ENDPOINT=%s", o->azure_url);
+        ENV("AZURE_STORAGE_URL_TEMPLATE=%s/__storage/{account}/{service}", o->azure_url);
     }
     if (o->worker_threads >= 0)
         ENV("WORKER_THREADS=%d", o->worker_threads);

@@ -21,7 +21,9 @@ typedef struct proc_serve_options {
     const char *encryption_key;     /* CONFIG_ENCRYPTION_KEY (required) */
     const char *j1_url;             /* J1_API_BASE_URL; NULL = unset */
     const char *j1_api_key;         /* J1_API_KEY; NULL = unset */
-    const char *azure_url;          /* all three AZURE_*_ENDPOINT/HOST; NULL = unset */
+    const char *azure_url;          /* all three AZURE_*_ENDPOINT/HOST and
+                                     * AZURE_STORAGE_URL_TEMPLATE (fake's /__storage);
+                                     * NULL = unset */
     int worker_threads;             /* WORKER_THREADS; < 0 = unset */
     int lease_seconds;              /* JOB_LEASE_SECONDS; 0 = unset */
     int max_attempts;               /* JOB_MAX_ATTEMPTS; 0 = unset */
