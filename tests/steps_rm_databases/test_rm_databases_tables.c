@@ -139,7 +139,11 @@ static seed *load_seed(void)
             s->relationships[s->n_relationships++] = r;
         else if (section == 3 && strncmp(line, "- azure_", 8) == 0 && s->n_diag < 64) {
             line[strcspn(line, "\r\n")] = 0;
-            snprintf(s->diag_types[s->n_diag++], sizeof s->diag_types[0], "%s", line + 2);
+            size_t n = strlen(line + 2);
+            if (n >= sizeof s->diag_types[0])
+                n = sizeof s->diag_types[0] - 1;
+            memcpy(s->diag_types[s->n_diag], line + 2, n);
+            s->diag_types[s->n_diag++][n] = 0;
         }
     }
     fclose(f);
