@@ -1,32 +1,37 @@
 /*
  * e2e: the whole service end to end in one command (issue 9).
  *
- *   e2e [--scale S] [--instances K] [--workers W] [--subscriptions N]
+ *   e2e [--scale S] [--instances K] [--workers W] [--shared [--subscriptions N]]
  *       [--latency-ms L] [--no-throttle] [--serve-bin PATH]
  *
  * Starts a database (proc_pg: DATABASE_URL, else a private PostgreSQL via
  * scripts/pg.sh), fake Azure in generated mode with Azure's read throttling
  * and L ms per request, fake JupiterOne, and `azure-integration serve` as
  * its own process (so its CPU seconds and peak RSS, read from /proc, are
- * serve's alone); posts one signed event for each of K instances (all on
- * the same generated tenant); waits for every job; prints each job's wall
+ * serve's alone); posts one signed event for each of K instances, all on
+ * the generated tenant: by default instance i ingests subscription i
+ * (config.subscriptionId; its own throttling bucket, as separate customers
+ * have), with --shared every instance ingests all N subscriptions (and
+ * they share the buckets).  Waits for every job; prints each job's wall
  * time and counts, the run's lower bound and ratio, serve's CPU and RSS,
  * requests / throttled / retries, and checks the graph that reached fake
  * JupiterOne:
  *   - expected counts per _type: `azure-integration collect` is run first
- *     against a second fake of the same tenant (no throttling, no latency);
- *     JupiterOne must have received K x its count of every type, and the
- *     AD and subscription types must equal the tenant's sizes;
- *   - nothing uploaded twice: every (kind, _key) was received exactly K
- *     times (once per job), K finalized sync jobs, none aborted.
+ *     (with instance 0's config) against a second fake of the same tenant
+ *     (no throttling, no latency); JupiterOne must have received K x its
+ *     count of every type, and collect's AD, subscription and resource
+ *     group counts must equal the tenant's sizes;
+ *   - nothing uploaded twice: JupiterOne received exactly the jobs' own
+ *     distinct-object totals, no key more than K times (keys holding an
+ *     instance id once); K finalized sync jobs, none aborted.
  *
  * Tenant at scale S: users 200 S, groups 20 S, memberships 1,000 S, service
- * principals 20 S, N subscriptions (default 1) with 3 resource groups and
- * 2 S resources of every generated ARM type each.
+ * principals 20 S, K subscriptions (--shared: N, default 1) with 3
+ * resource groups and 2 S resources of every generated ARM type each.
  *
- * Lower bound of the run (all K jobs share the fake's buckets, as instances
- * of one tenant would share Azure's) = the largest of
- *   - ARM rate: max(0, reads answered / N - 250) / 25 s, reads = requests
+ * Lower bound of the run = the largest of
+ *   - ARM rate: max(0, reads answered / subscriptions - 250) / 25 s
+ *     (subscriptions are read evenly), reads = requests
  *     under /subscriptions/{id} minus every 429 (a bucket per subscription:
  *     burst 250, 25 reads/s; tenant-level reads have their own bucket and
  *     are left out);
@@ -69,7 +74,7 @@
 
 typedef struct opts {
     int scale, instances, workers, subscriptions, latency_ms;
-    bool throttle;
+    bool throttle, shared;
     const char *serve_bin;
 } opts;
 
@@ -79,6 +84,23 @@ typedef struct job_row {
     double wall_s;
     double attempts, entities, relationships, api_requests, throttled;
 } job_row;
+
+/* Id of generated subscription i (tests/fakes/fake_azure_gen.c guid()). */
+static void sub_id(char out[37], int i)
+{
+    snprintf(out, 37, "00000004-0000-4000-8000-%012x", (unsigned)i);
+}
+
+/* ",\"subscriptionId\":\"...\"" for instance i, or "" when shared. */
+static void sub_member(char *out, size_t size, bool shared, int i)
+{
+    char id[37];
+    sub_id(id, i);
+    if (shared)
+        out[0] = '\0';
+    else
+        snprintf(out, size, ",\"subscriptionId\":\"%s\"", id);
+}
 
 /* ---- expected graph from `collect` -------------------------------------- */
 
@@ -131,7 +153,7 @@ static void count_graph(const char *graph_dir, cJSON *types)
 }
 
 static cJSON *expected_by_collect(const char *bin, const fake_azure_tenant *t, const char *work,
-                                  const char *client_secret)
+                                  const char *client_secret, bool shared)
 {
     fake_azure *fa = fake_azure_start(NULL);
     if (!fa || fake_azure_generate(fa, t) != 0) {
@@ -143,10 +165,12 @@ static cJSON *expected_by_collect(const char *bin, const fake_azure_tenant *t, c
     snprintf(out_dir, sizeof out_dir, "%s/collect-out", work);
     snprintf(graph, sizeof graph, "%s/graph", out_dir);
     snprintf(log, sizeof log, "%s/collect.log", work);
+    char sub[128];
+    sub_member(sub, sizeof sub, shared, 0);
     FILE *f = fopen(cfg_path, "w");
     if (f) {
         fprintf(f, "{\"directoryId\":\"%s\",\"clientId\":\"e2e-client\",\"clientSecret\":\"%s\","
-                   "\"ingestActiveDirectory\":true}\n", DIRECTORY, client_secret);
+                   "\"ingestActiveDirectory\":true%s}\n", DIRECTORY, client_secret, sub);
         fclose(f);
     }
     char env_a[300], env_g[300], env_r[300], env_s[300];
@@ -200,7 +224,7 @@ static double rfc3339(const char *s)
 
 static void usage(void)
 {
-    fprintf(stderr, "usage: e2e [--scale S] [--instances K] [--workers W] [--subscriptions N]\n"
+    fprintf(stderr, "usage: e2e [--scale S] [--instances K] [--workers W] [--shared [--subscriptions N]]\n"
                     "           [--latency-ms L] [--no-throttle] [--serve-bin PATH]\n");
 }
 
@@ -212,6 +236,10 @@ static int parse(int argc, char **argv, opts *o)
         const char *a = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
         if (strcmp(a, "--no-throttle") == 0) {
             o->throttle = false;
+            continue;
+        }
+        if (strcmp(a, "--shared") == 0) {
+            o->shared = true;
             continue;
         }
         if (!v)
@@ -254,7 +282,8 @@ int main(int argc, char **argv)
     setenv("AI_SERVE_BIN", bin, 1);
     fake_azure_tenant t = {.users = 200 * o.scale, .groups = 20 * o.scale,
                            .members = 1000 * o.scale, .service_principals = 20 * o.scale,
-                           .subscriptions = o.subscriptions, .resource_groups = 3,
+                           .subscriptions = o.shared ? o.subscriptions : o.instances,
+                           .resource_groups = 3,
                            .resources = 2 * o.scale};
 
     int rc = 1;
@@ -288,14 +317,16 @@ int main(int argc, char **argv)
     EVP_EncodeBlock((unsigned char *)key, rb, 32);
     snprintf(logpath, sizeof logpath, "%s/serve.log", work);
     printf("e2e: scale %d (users %d, groups %d, memberships %d, service principals %d, "
-           "%d subscription(s) x 3 resource groups, %d resources per ARM type), %d instance(s), "
-           "%d workers, %d ms per request, throttling %s\n",
+           "%d subscription(s) x 3 resource groups, %d resources per ARM type), %d instance(s) "
+           "(%s), %d workers, %d ms per request, throttling %s\n",
            o.scale, t.users, t.groups, t.members, t.service_principals, t.subscriptions,
-           t.resources, o.instances, o.workers, o.latency_ms, o.throttle ? "on" : "off");
+           t.resources, o.instances,
+           o.shared ? "each ingests every subscription" : "instance i ingests subscription i",
+           o.workers, o.latency_ms, o.throttle ? "on" : "off");
     printf("work dir %s (serve log, collect output)\n", work);
     fflush(stdout);
 
-    expected = expected_by_collect(bin, &t, work, secret);
+    expected = expected_by_collect(bin, &t, work, secret, o.shared);
     if (!expected)
         goto done;
 
@@ -319,13 +350,14 @@ int main(int argc, char **argv)
     proc_http_answer a = {0};
     long long t0 = proc_now_ms();
     for (int i = 0; i < o.instances; i++) {
-        char body[1024];
+        char body[1024], sub[128];
+        sub_member(sub, sizeof sub, o.shared, i);
         snprintf(body, sizeof body,
                  "{\"eventId\":\"e2e-%s-%d\",\"accountId\":\"" ACCOUNT "\","
                  "\"integrationInstance\":{\"id\":\"e2e-inst-%d\",\"name\":\"E2E %d\","
                  "\"config\":{\"directoryId\":\"" DIRECTORY "\",\"clientId\":\"e2e-client\","
-                 "\"clientSecret\":\"%s\",\"ingestActiveDirectory\":true}}}",
-                 work + 9, i, i, i, secret);
+                 "\"clientSecret\":\"%s\",\"ingestActiveDirectory\":true%s}}}",
+                 work + 9, i, i, i, secret, sub);
         if (proc_http_post_event(http, proc_serve_url(serve), webhook, 0, body, 30000, &a) != 0 ||
             a.status != 202) {
             fprintf(stderr, "e2e: event %d answered %ld: %s\n", i, a.status, a.body);
@@ -404,7 +436,7 @@ int main(int argc, char **argv)
     double arm_sub = (double)fake_azure_count_path(fa, "/subscriptions/");
     double arm_answered = arm_sub - (double)ac.throttled;
     double par = o.instances < o.workers ? o.instances : o.workers;
-    double b_arm_rate = o.throttle ? (arm_answered / o.subscriptions - ARM_BURST) / ARM_READS_PER_S : 0;
+    double b_arm_rate = o.throttle ? (arm_answered / t.subscriptions - ARM_BURST) / ARM_READS_PER_S : 0;
     double b_graph_rate = o.throttle ? (graph - GRAPH_BURST) / GRAPH_PER_S : 0;
     double b_arm_lat = arm * o.latency_ms / 1000.0 / (CLIENT_IN_FLIGHT * par);
     double b_graph_lat = graph * o.latency_ms / 1000.0 / (CLIENT_IN_FLIGHT * par);
@@ -453,8 +485,11 @@ int main(int argc, char **argv)
         double n;
     } spec[] = {{"azure_user", t.users}, {"azure_user_group", t.groups},
                 {"azure_service_principal", t.service_principals},
+                /* rm-subscriptions lists every subscription the principal
+                 * reads, even with subscriptionId set (as the reference) */
                 {"azure_subscription", t.subscriptions},
-                {"azure_resource_group", (double)t.subscriptions * t.resource_groups}};
+                {"azure_resource_group",
+                 (double)(o.shared ? t.subscriptions : 1) * t.resource_groups}};
     for (size_t i = 0; i < sizeof spec / sizeof spec[0]; i++) {
         double have = 0;
         json_get_number(expected, spec[i].type, &have);
