@@ -18,7 +18,20 @@
 
 extern char **environ;
 
+static int start(bench_fake *f, const char *bin, const char *generate, int latency_ms,
+                 bool throttle);
+
 int bench_fake_start(bench_fake *f, const char *bin, const char *generate, int latency_ms) {
+    return start(f, bin, generate, latency_ms, false);
+}
+
+int bench_fake_start_throttled(bench_fake *f, const char *bin, const char *generate,
+                               int latency_ms) {
+    return start(f, bin, generate, latency_ms, true);
+}
+
+static int start(bench_fake *f, const char *bin, const char *generate, int latency_ms,
+                 bool throttle) {
     memset(f, 0, sizeof *f);
     f->pid = -1;
     f->stdin_w = -1;
@@ -36,7 +49,8 @@ int bench_fake_start(bench_fake *f, const char *bin, const char *generate, int l
     }
     char lat[32];
     snprintf(lat, sizeof lat, "%d", latency_ms);
-    char *argv[] = {"fake-azure", "--generate", (char *)generate, "--latency-ms", lat, NULL};
+    char *argv[] = {"fake-azure", "--generate", (char *)generate, "--latency-ms", lat,
+                    throttle ? "--throttle" : NULL, NULL};
     int in[2], out[2];
     if (pipe(in) != 0) return -1;
     if (pipe(out) != 0) {

@@ -17,6 +17,9 @@ typedef struct bench_fake {
 /* bin NULL: fake-azure next to this binary's build tree
  * (<build>/tests/fakes/fake-azure).  Returns 0 or -1 (message on stderr). */
 int bench_fake_start(bench_fake *f, const char *bin, const char *generate, int latency_ms);
+/* The same with Azure's read throttling on (fake-azure --throttle). */
+int bench_fake_start_throttled(bench_fake *f, const char *bin, const char *generate,
+                               int latency_ms);
 void bench_fake_stop(bench_fake *f);
 
 /* CPU seconds (user + sys) and peak RSS (MB) of this process. */
