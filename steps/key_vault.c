@@ -7,7 +7,9 @@
  * parallel (only the GET paths of the vaults are kept, not the items), then
  * every vault read in parallel (GET, not paged) and stored as its answer
  * arrives, with account HAS vault and resource group HAS vault.  Finally the
- * diagnostic settings of the vaults (log category AuditEvent).
+ * diagnostic settings of the vaults stored (log category AuditEvent).  The
+ * per-vault reads are ordered round-robin over subscriptions
+ * (steps/sub_interleave.h).
  *
  * The vault is NOT hoisted (the reference's SDK model keeps `properties`
  * nested; rm-storage-resources reads _rawData[0].rawData.properties.vaultUri).
@@ -25,6 +27,7 @@
 #include "steps/azure_job.h"
 #include "steps/diagnostic_settings.h"
 #include "steps/gov_common.h"
+#include "steps/sub_interleave.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -72,6 +75,7 @@ typedef struct vault_state {
     step_ctx *ctx;
     gov_strings gets;   /* GET path of each vault found by the lists */
     gov_strings ids;    /* its id (messages), same index */
+    gov_strings stored; /* keys of the vaults stored */
     const char *account_key;
 } vault_state;
 
@@ -113,7 +117,8 @@ static int vault_read(void *arg, size_t index, const cJSON *vault, err_info *err
     gov_found found;
     if (!added || !gov_find(st->ctx, json_get_string(vault, "id"), &found))
         return 0;
-    if (arm_relate_resource_group(st->ctx, found.key, VAULT_TYPE, err) != 0)
+    if (gov_strings_add(&st->stored, found.key, err) != 0 ||
+        arm_relate_resource_group(st->ctx, found.key, VAULT_TYPE, err) != 0)
         return -1;
     return gov_relate(st->ctx, "HAS", st->account_key, "azure_account", found.key, VAULT_TYPE,
                       NULL, err);
@@ -130,6 +135,7 @@ static int run_vaults(step_ctx *ctx, err_info *err)
         st.account_key = azure_job_instance(job)->instance_id;
     gov_strings lists = {0};
     err_info *errs = NULL;
+    size_t *order = NULL, *diag_order = NULL;
     int rc = -1;
     char path[256];
     for (size_t i = 0; i < azure_job_subscription_count(job); i++) {
@@ -143,6 +149,11 @@ static int run_vaults(step_ctx *ctx, err_info *err)
     if (gov_list_parallel(ctx, lists.items, lists.count, vault_listed, &st, err) != 0)
         goto done;
     if (st.gets.count) {
+        /* subscriptions' read budgets used side by side, see sub_interleave.h */
+        if (sub_interleave((const char *const *)st.gets.items, st.gets.count, &order, err) != 0 ||
+            sub_interleave_apply((void **)st.gets.items, order, st.gets.count, err) != 0 ||
+            sub_interleave_apply((void **)st.ids.items, order, st.ids.count, err) != 0)
+            goto done;
         if (!(errs = calloc(st.gets.count, sizeof *errs))) {
             err_set(err, ERR_NOMEM, "out of memory reading key vaults");
             goto done;
@@ -160,9 +171,17 @@ static int run_vaults(step_ctx *ctx, err_info *err)
             goto done;
         }
     }
-    rc = diag_settings_for_type(ctx, VAULT_TYPE, vault_log_categories, err);
+    if (sub_interleave((const char *const *)st.stored.items, st.stored.count, &diag_order,
+                       err) != 0 ||
+        sub_interleave_apply((void **)st.stored.items, diag_order, st.stored.count, err) != 0)
+        goto done;
+    rc = diag_settings_for_resources(ctx, (const char *const *)st.stored.items, st.stored.count,
+                                     vault_log_categories, err);
 done:
+    free(order);
+    free(diag_order);
     free(errs);
+    gov_strings_free(&st.stored);
     gov_strings_free(&lists);
     gov_strings_free(&st.gets);
     gov_strings_free(&st.ids);
