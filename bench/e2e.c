@@ -398,6 +398,14 @@ int main(int argc, char **argv)
                 json_get_number(tot, "relationships", &j->relationships);
                 json_get_number(tot, "apiRequests", &j->api_requests);
                 json_get_number(tot, "throttled", &j->throttled);
+                const cJSON *step;
+                cJSON_ArrayForEach(step, json_get(d, "steps")) {
+                    const char *ss = json_get_string(step, "status");
+                    if (ss && strcmp(ss, "failure") == 0)
+                        printf("job %d (%s): step %s failed: %.300s\n", i, j->id,
+                               json_get_string(step, "id"),
+                               json_get_string(step, "error") ? json_get_string(step, "error") : "");
+                }
                 done_jobs++;
             }
             cJSON_Delete(d);
