@@ -16,6 +16,7 @@
 
 #include "steps_governance/gov_case.h"
 
+#include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -231,6 +232,46 @@ static void test_generated_compute(void **state)
     cJSON_Delete(out);
 }
 
+/* Generated tenant through the network steps: VM i uses NIC i, which is in
+ * the default subnet of virtual network i and has public IP i. */
+static void test_generated_compute_network(void **state)
+{
+    (void)state;
+    fake_azure_tenant t = {.subscriptions = 2, .resource_groups = 3, .resources = 12};
+    gov_case c = {.tenant = &t,
+                  .steps = {"ad-account", "rm-compute-virtual-machines", "rm-network-ip-addresses",
+                            "rm-network-interfaces", "rm-network-virtual-networks",
+                            "rm-compute-network-relationships"},
+                  /* the generated fake has no diagnostic settings: none */
+                  .faults = {{"/providers/microsoft.insights/diagnosticSettings", 200,
+                              "{\"value\":[]}"}}};
+    cJSON *out = NULL;
+    gov_case_run(&c, &out, NULL, 0);
+    assert_int_equal(gov_graph_count(out, "entities", "azure_vm"), 24);
+    assert_int_equal(gov_graph_count(out, "relationships", "azure_vm_uses_nic"), 24);
+    assert_int_equal(gov_graph_count(out, "relationships", "azure_vm_uses_public_ip"), 24);
+    assert_int_equal(gov_graph_count(out, "relationships", "azure_subnet_has_vm"), 24);
+    /* the subnets are ingested: each relationship starts at a stored subnet */
+    const cJSON *r;
+    cJSON_ArrayForEach(r, cJSON_GetObjectItemCaseSensitive(out, "relationships"))
+    {
+        if (strcmp(cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(r, "_type")),
+                   "azure_subnet_has_vm") != 0)
+            continue;
+        const char *from =
+            cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(r, "_fromEntityKey"));
+        bool found = false;
+        const cJSON *e;
+        cJSON_ArrayForEach(e, cJSON_GetObjectItemCaseSensitive(out, "entities"))
+        {
+            if (strcmp(cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(e, "_key")), from) == 0)
+                found = true;
+        }
+        assert_true(found);
+    }
+    cJSON_Delete(out);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -243,6 +284,7 @@ int main(void)
         cmocka_unit_test(test_extensions),
         cmocka_unit_test(test_compute_network_relationships),
         cmocka_unit_test(test_generated_compute),
+        cmocka_unit_test(test_generated_compute_network),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
