@@ -272,6 +272,19 @@ static void test_generated_compute_network(void **state)
     cJSON_Delete(out);
 }
 
+/* More disks than one ARM page (1000): every page is followed (the
+ * reference read only the first page of disks.list()). */
+static void test_disks_follow_next_link(void **state)
+{
+    (void)state;
+    fake_azure_tenant t = {.subscriptions = 1, .resource_groups = 2, .resources = 1003};
+    gov_case c = {.tenant = &t, .steps = {"ad-account", "rm-compute-virutal-machine-disks"}};
+    cJSON *out = NULL;
+    gov_case_run(&c, &out, NULL, 0);
+    assert_int_equal(gov_graph_count(out, "entities", "azure_managed_disk"), 1003);
+    cJSON_Delete(out);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -285,6 +298,7 @@ int main(void)
         cmocka_unit_test(test_compute_network_relationships),
         cmocka_unit_test(test_generated_compute),
         cmocka_unit_test(test_generated_compute_network),
+        cmocka_unit_test(test_disks_follow_next_link),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
