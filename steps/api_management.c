@@ -16,7 +16,7 @@
 #include "engine/step.h"
 #include "steps/arm_common.h"
 #include "steps/diagnostic_settings.h"
-#include "steps/rm_services.h"
+#include "steps/arm_list.h"
 
 #define APIM_API "2019-12-01"
 #define ARM_FLAGS \
@@ -67,17 +67,17 @@ const entity_spec api_management_api_spec = {
     .props = api_props,
 };
 
-static const rms_collection services = {
+static const arml_collection services = {
     .what = "API Management services",
-    .scope = RMS_PER_SUBSCRIPTION,
+    .scope = ARML_PER_SUBSCRIPTION,
     .suffix = "/providers/Microsoft.ApiManagement/service?api-version=" APIM_API,
     .spec = &api_management_service_spec,
     .relate_resource_group = true,
 };
 
-static const rms_collection apis = {
+static const arml_collection apis = {
     .what = "API Management APIs",
-    .scope = RMS_PER_RESOURCE,
+    .scope = ARML_PER_ENTITY,
     .parent_type = "azure_api_management_service",
     .provider = "Microsoft.ApiManagement/service",
     .suffix = "/apis?api-version=" APIM_API,
@@ -87,14 +87,14 @@ static const rms_collection apis = {
 
 static int run_services(step_ctx *ctx, err_info *err)
 {
-    if (rms_list(ctx, &services, err) != 0)
+    if (arml_list(ctx, &services, NULL, err) != 0)
         return -1;
     return diag_settings_for_type(ctx, "azure_api_management_service", NULL, err);
 }
 
 static int run_apis(step_ctx *ctx, err_info *err)
 {
-    return rms_list(ctx, &apis, err);
+    return arml_list(ctx, &apis, NULL, err);
 }
 
 static const step_def step_services = {

@@ -19,7 +19,7 @@
 #include "engine/step.h"
 #include "steps/arm_common.h"
 #include "steps/diagnostic_settings.h"
-#include "steps/rm_services.h"
+#include "steps/arm_list.h"
 
 #define BATCH_API "2017-09-01"
 #define ARM_FLAGS \
@@ -31,7 +31,7 @@ static const prop_map account_props[] = {
     {"id", "id", MAP_STRING},
     {"name", "name", MAP_STRING},
     {"category", NULL, MAP_CONST_STRING_ARRAY, "infrastructure"},
-    {"webLink", "id", MAP_FN, .fn = rms_map_weblink_normalized},
+    {"webLink", "id", MAP_FN, .fn = arml_map_weblink_normalized},
     {NULL},
 };
 
@@ -49,7 +49,7 @@ static const prop_map pool_props[] = {
     NOT_A_PROPERTY("allocationStateTransitionTime"),
     {"id", "id", MAP_STRING},
     {"name", "name", MAP_STRING},
-    {"webLink", "id", MAP_FN, .fn = rms_map_weblink_normalized},
+    {"webLink", "id", MAP_FN, .fn = arml_map_weblink_normalized},
     {"type", "type", MAP_STRING},
     {NULL},
 };
@@ -66,7 +66,7 @@ const entity_spec batch_pool_spec = {
 static const prop_map application_props[] = {
     {"id", "id", MAP_STRING},
     {"name", "displayName", MAP_STRING},
-    {"webLink", "id", MAP_FN, .fn = rms_map_weblink_normalized},
+    {"webLink", "id", MAP_FN, .fn = arml_map_weblink_normalized},
     {NULL},
 };
 
@@ -81,7 +81,7 @@ static const prop_map certificate_props[] = {
     NOT_A_PROPERTY("provisioningStateTransitionTime"),
     NOT_A_PROPERTY("previousProvisioningStateTransitionTime"),
     {"id", "id", MAP_STRING},
-    {"webLink", "id", MAP_FN, .fn = rms_map_weblink_normalized},
+    {"webLink", "id", MAP_FN, .fn = arml_map_weblink_normalized},
     {NULL},
 };
 
@@ -92,18 +92,18 @@ const entity_spec batch_certificate_spec = {
     .props = certificate_props,
 };
 
-static const rms_collection accounts = {
+static const arml_collection accounts = {
     .what = "Batch accounts",
-    .scope = RMS_PER_RESOURCE_GROUP,
+    .scope = ARML_PER_RESOURCE_GROUP,
     .suffix = "/providers/Microsoft.Batch/batchAccounts?api-version=" BATCH_API,
     .spec = &batch_account_spec,
     .relate_resource_group = true,
 };
 
 #define ACCOUNT_CHILDREN(var, label, child, spec_)                 \
-    static const rms_collection var = {                            \
+    static const arml_collection var = {                            \
         .what = label,                                             \
-        .scope = RMS_PER_RESOURCE,                                 \
+        .scope = ARML_PER_ENTITY,                                 \
         .parent_type = "azure_batch_account",                      \
         .provider = "Microsoft.Batch/batchAccounts",               \
         .suffix = "/" child "?api-version=" BATCH_API,             \
@@ -116,24 +116,24 @@ ACCOUNT_CHILDREN(certificates, "Batch certificates", "certificates", batch_certi
 
 static int run_accounts(step_ctx *ctx, err_info *err)
 {
-    if (rms_list(ctx, &accounts, err) != 0)
+    if (arml_list(ctx, &accounts, NULL, err) != 0)
         return -1;
     return diag_settings_for_type(ctx, "azure_batch_account", NULL, err);
 }
 
 static int run_pools(step_ctx *ctx, err_info *err)
 {
-    return rms_list(ctx, &pools, err);
+    return arml_list(ctx, &pools, NULL, err);
 }
 
 static int run_applications(step_ctx *ctx, err_info *err)
 {
-    return rms_list(ctx, &applications, err);
+    return arml_list(ctx, &applications, NULL, err);
 }
 
 static int run_certificates(step_ctx *ctx, err_info *err)
 {
-    return rms_list(ctx, &certificates, err);
+    return arml_list(ctx, &certificates, NULL, err);
 }
 
 static const step_def step_accounts = {

@@ -12,12 +12,11 @@
  */
 #include "steps/cdn.h"
 
-#include "common/json.h"
 #include "engine/entity_map.h"
 #include "engine/step.h"
 #include "steps/arm_common.h"
 #include "steps/diagnostic_settings.h"
-#include "steps/rm_services.h"
+#include "steps/arm_list.h"
 
 #define CDN_API "2020-04-15"
 #define ARM_FLAGS \
@@ -56,26 +55,20 @@ const entity_spec cdn_endpoint_spec = {
 };
 
 /* The SDK's Profile model has no `kind`. */
-static cJSON *profile_model(const cJSON *item)
-{
-    cJSON *m = cJSON_Duplicate(item, 1);
-    if (m)
-        cJSON_DeleteItemFromObjectCaseSensitive(m, "kind");
-    return m;
-}
+static const char *const profile_unknown[] = {"kind", NULL};
 
-static const rms_collection profiles = {
+static const arml_collection profiles = {
     .what = "CDN profiles",
-    .scope = RMS_PER_SUBSCRIPTION,
+    .scope = ARML_PER_SUBSCRIPTION,
     .suffix = "/providers/Microsoft.Cdn/profiles?api-version=" CDN_API,
     .spec = &cdn_profile_spec,
-    .prepare = profile_model,
+    .drop = profile_unknown,
     .relate_resource_group = true,
 };
 
-static const rms_collection endpoints = {
+static const arml_collection endpoints = {
     .what = "CDN endpoints",
-    .scope = RMS_PER_RESOURCE,
+    .scope = ARML_PER_ENTITY,
     .parent_type = "azure_cdn_profile",
     .provider = "Microsoft.Cdn/profiles",
     .suffix = "/endpoints?api-version=" CDN_API,
@@ -85,14 +78,14 @@ static const rms_collection endpoints = {
 
 static int run_profiles(step_ctx *ctx, err_info *err)
 {
-    if (rms_list(ctx, &profiles, err) != 0)
+    if (arml_list(ctx, &profiles, NULL, err) != 0)
         return -1;
     return diag_settings_for_type(ctx, "azure_cdn_profile", NULL, err);
 }
 
 static int run_endpoints(step_ctx *ctx, err_info *err)
 {
-    if (rms_list(ctx, &endpoints, err) != 0)
+    if (arml_list(ctx, &endpoints, NULL, err) != 0)
         return -1;
     return diag_settings_for_type(ctx, "azure_cdn_endpoint", NULL, err);
 }

@@ -20,9 +20,10 @@
 #include "engine/relationship.h"
 #include "engine/step.h"
 #include "steps/arm_common.h"
+#include "steps/arm_list.h"
 #include "steps/azure_job.h"
 #include "steps/gov_common.h"
-#include "steps/rm_platform.h"
+#include "steps/platform_tables.h"
 
 #include <regex.h>
 #include <stdio.h>
@@ -65,8 +66,8 @@ const entity_spec container_spec = {
 
 static const prop_map volume_props[] = {
     {"name", "name", MAP_STRING},
-    {"classification", NULL, MAP_FN, .fn = rmp_map_null},
-    {"encrypted", NULL, MAP_FN, .fn = rmp_map_null},
+    {"classification", NULL, MAP_FN, .fn = arml_map_null},
+    {"encrypted", NULL, MAP_FN, .fn = arml_map_null},
     {NULL},
 };
 
@@ -216,18 +217,14 @@ static int mount_relationship(step_ctx *ctx, const char *container_key, const cJ
     return gov_add(ctx, rel, false, volume.key, err);
 }
 
+/* After the group is stored and related to its resource group: its volumes
+ * and containers. */
 static int group_item(step_ctx *ctx, void *arg, const char *owner, const cJSON *item,
-                      err_info *err)
+                      const char *group_key, err_info *err)
 {
     (void)owner;
     group_state *st = arg;
-    char group_key[1024], key[2048], composed[2048];
-    if (rmp_store(ctx, &container_group_spec, item, group_key, sizeof group_key, err) != 0)
-        return -1;
-    if (!group_key[0])
-        return 0;
-    if (arm_relate_resource_group(ctx, group_key, container_group_spec.type, err) != 0)
-        return -1;
+    char key[2048], composed[2048];
     const char *group_id = json_get_string(item, "id");
     const cJSON *v;
     cJSON_ArrayForEach(v, json_path(item, "properties.volumes"))
@@ -265,6 +262,15 @@ static int group_item(step_ctx *ctx, void *arg, const char *owner, const cJSON *
     return 0;
 }
 
+static const arml_collection groups = {
+    .what = "container groups",
+    .scope = ARML_PER_RESOURCE_GROUP,
+    .suffix = "/providers/Microsoft.ContainerInstance/containerGroups?api-version=" CONTAINER_API,
+    .spec = &container_group_spec,
+    .relate_resource_group = true,
+    .on_item = group_item,
+};
+
 static int run_groups(step_ctx *ctx, err_info *err)
 {
     if (gov_require_account(ctx, err) != 0)
@@ -276,16 +282,9 @@ static int run_groups(step_ctx *ctx, err_info *err)
                 "torage/storage[A|a]ccounts/([^/]+)/fileServices/default/shares/([^/]+)",
                 REG_EXTENDED) != 0)
         return err_set(err, ERR_INTERNAL, "file share pattern does not compile");
-    rmp_lists lists = {0};
     int rc = step_iterate_entities(ctx, "azure_storage_file_share", collect_share, &st, err);
     if (rc == 0)
-        rc = rmp_lists_per_resource_group(
-            ctx,
-            "/providers/Microsoft.ContainerInstance/containerGroups?api-version=" CONTAINER_API,
-            &lists, err);
-    if (rc == 0)
-        rc = rmp_run(ctx, &lists, RMP_TOP, "container groups", NULL, group_item, &st, err);
-    rmp_lists_free(&lists);
+        rc = arml_list(ctx, &groups, &st, err);
     group_state_free(&st);
     return rc;
 }

@@ -9,20 +9,19 @@
  * are read by the shared helper once the registries are stored (the
  * reference reads them per registry as it goes; same graph).
  */
-#include "common/json.h"
 #include "engine/step.h"
 #include "steps/arm_common.h"
+#include "steps/arm_list.h"
 #include "steps/diagnostic_settings.h"
-#include "steps/gov_common.h"
-#include "steps/rm_platform.h"
+#include "steps/platform_tables.h"
 
 #define REGISTRY_API "2019-12-01-preview"
 
 static const prop_map registry_props[] = {
-    RMP_SDK_DATE("creationDate"),
+    ARML_SDK_DATE("creationDate"),
     {"id", "id", MAP_STRING},
     {"name", "name", MAP_STRING},
-    {"classification", NULL, MAP_FN, .fn = rmp_map_null},
+    {"classification", NULL, MAP_FN, .fn = arml_map_null},
     {"encrypted", "properties.encryption.status", MAP_EQUALS, "enabled"},
     {"webLink", "id", MAP_FN, .fn = arm_map_weblink},
     {NULL},
@@ -52,39 +51,36 @@ const entity_spec container_registry_webhook_spec = {
     .props = webhook_props,
 };
 
-/* ---- rm-container-registries -------------------------------------------- */
+/* ---- the lists ----------------------------------------------------------- */
 
 /* Not in the SDK's Registry model of @azure/arm-containerregistry 8
  * (2019-12-01-preview), which predates it; Azure returns it under that
  * api-version since 2021.  The reference's golden snapshot has every other
  * member of that model and not this one. */
-static const char *const registry_unknown[] = {"networkRuleBypassOptions", NULL};
+static const char *const registry_unknown[] = {"properties.networkRuleBypassOptions", NULL};
 
-static int registry_item(step_ctx *ctx, void *arg, const char *owner, const cJSON *item,
-                         err_info *err)
-{
-    (void)arg;
-    (void)owner;
-    char key[1024];
-    if (rmp_store_model(ctx, &container_registry_spec, item, registry_unknown, key, sizeof key,
-                        err) != 0)
-        return -1;
-    return key[0] ? arm_relate_resource_group(ctx, key, container_registry_spec.type, err) : 0;
-}
+static const arml_collection registries = {
+    .what = "container registries",
+    .scope = ARML_PER_SUBSCRIPTION,
+    .suffix = "/providers/Microsoft.ContainerRegistry/registries?api-version=" REGISTRY_API,
+    .spec = &container_registry_spec,
+    .drop = registry_unknown,
+    .relate_resource_group = true,
+};
+
+static const arml_collection webhooks = {
+    .what = "container registry webhooks",
+    .scope = ARML_PER_ENTITY,
+    .parent_type = "azure_container_registry",
+    .provider = "Microsoft.ContainerRegistry/registries",
+    .suffix = "/webhooks?api-version=" REGISTRY_API,
+    .spec = &container_registry_webhook_spec,
+    .relate_parent = true,
+};
 
 static int run_registries(step_ctx *ctx, err_info *err)
 {
-    if (gov_require_account(ctx, err) != 0)
-        return -1;
-    rmp_lists lists = {0};
-    int rc = rmp_lists_per_subscription(
-        ctx,
-        "/subscriptions/%s/providers/Microsoft.ContainerRegistry/registries"
-        "?api-version=" REGISTRY_API,
-        &lists, err);
-    if (rc == 0)
-        rc = rmp_run(ctx, &lists, RMP_TOP, "container registries", NULL, registry_item, NULL, err);
-    rmp_lists_free(&lists);
+    int rc = arml_list(ctx, &registries, NULL, err);
     if (rc != 0 && (err->kind == ERR_NOMEM || err->kind == ERR_CANCELLED))
         return rc;
     /* Settings of what was stored, even when one subscription failed. */
@@ -96,37 +92,9 @@ static int run_registries(step_ctx *ctx, err_info *err)
     return rc;
 }
 
-/* ---- rm-container-registry-webhooks -------------------------------------- */
-
-static int webhooks_path(const cJSON *registry, char *out, size_t size)
-{
-    return rmp_child_path(registry, "Microsoft.ContainerRegistry/registries",
-                          "webhooks?api-version=" REGISTRY_API, out, size);
-}
-
-static int webhook_item(step_ctx *ctx, void *arg, const char *registry_key, const cJSON *item,
-                        err_info *err)
-{
-    (void)arg;
-    char key[1024];
-    if (rmp_store(ctx, &container_registry_webhook_spec, item, key, sizeof key, err) != 0)
-        return -1;
-    return key[0] ? gov_relate(ctx, "HAS", registry_key, container_registry_spec.type, key,
-                               container_registry_webhook_spec.type, NULL, err)
-                  : 0;
-}
-
 static int run_webhooks(step_ctx *ctx, err_info *err)
 {
-    if (gov_require_account(ctx, err) != 0)
-        return -1;
-    rmp_lists lists = {0};
-    int rc = rmp_lists_per_entity(ctx, container_registry_spec.type, webhooks_path, &lists, err);
-    if (rc == 0)
-        rc = rmp_run(ctx, &lists, RMP_CHILD, "container registry webhooks",
-                     container_registry_webhook_spec.type, webhook_item, NULL, err);
-    rmp_lists_free(&lists);
-    return rc;
+    return arml_list(ctx, &webhooks, NULL, err);
 }
 
 /* ---- the step table ------------------------------------------------------ */

@@ -9,11 +9,10 @@
  * object (properties hoisted; the model names `TTL` `tTL`, hence the
  * reference's `tTl` property besides `TTL`) plus the assignments.
  */
-#include "common/json.h"
 #include "engine/step.h"
 #include "steps/arm_common.h"
-#include "steps/gov_common.h"
-#include "steps/rm_platform.h"
+#include "steps/arm_list.h"
+#include "steps/platform_tables.h"
 
 #define DNS_API "2018-05-01"
 
@@ -22,7 +21,7 @@ static int record_type(const cJSON *value, const cJSON *item, const map_ctx *mct
 {
     (void)item;
     (void)mctx;
-    return rmp_strip_first(value, "Microsoft.Network/dnszones/", out, err);
+    return arml_strip_first(value, "Microsoft.Network/dnszones/", out, err);
 }
 
 static const prop_map zone_props[] = {
@@ -68,64 +67,34 @@ const entity_spec dns_record_set_spec = {
     .hoist_renames = record_set_renames,
 };
 
-/* ---- rm-dns-zones -------------------------------------------------------- */
+/* ---- the lists ----------------------------------------------------------- */
 
-static int zone_item(step_ctx *ctx, void *arg, const char *owner, const cJSON *item,
-                     err_info *err)
-{
-    (void)arg;
-    (void)owner;
-    char key[1024];
-    if (rmp_store(ctx, &dns_zone_spec, item, key, sizeof key, err) != 0)
-        return -1;
-    return key[0] ? arm_relate_resource_group(ctx, key, dns_zone_spec.type, err) : 0;
-}
+static const arml_collection zones = {
+    .what = "DNS zones",
+    .scope = ARML_PER_SUBSCRIPTION,
+    .suffix = "/providers/Microsoft.Network/dnszones?api-version=" DNS_API,
+    .spec = &dns_zone_spec,
+    .relate_resource_group = true,
+};
+
+static const arml_collection record_sets = {
+    .what = "DNS record sets",
+    .scope = ARML_PER_ENTITY,
+    .parent_type = "azure_dns_zone",
+    .provider = "Microsoft.Network/dnsZones",
+    .suffix = "/recordsets?api-version=" DNS_API,
+    .spec = &dns_record_set_spec,
+    .relate_parent = true,
+};
 
 static int run_zones(step_ctx *ctx, err_info *err)
 {
-    if (gov_require_account(ctx, err) != 0)
-        return -1;
-    rmp_lists lists = {0};
-    int rc = rmp_lists_per_subscription(
-        ctx, "/subscriptions/%s/providers/Microsoft.Network/dnszones?api-version=" DNS_API, &lists,
-        err);
-    if (rc == 0)
-        rc = rmp_run(ctx, &lists, RMP_TOP, "DNS zones", NULL, zone_item, NULL, err);
-    rmp_lists_free(&lists);
-    return rc;
-}
-
-/* ---- rm-dns-record-sets -------------------------------------------------- */
-
-static int record_sets_path(const cJSON *zone, char *out, size_t size)
-{
-    return rmp_child_path(zone, "Microsoft.Network/dnsZones", "recordsets?api-version=" DNS_API,
-                          out, size);
-}
-
-static int record_set_item(step_ctx *ctx, void *arg, const char *zone_key, const cJSON *item,
-                           err_info *err)
-{
-    (void)arg;
-    char key[1024];
-    if (rmp_store(ctx, &dns_record_set_spec, item, key, sizeof key, err) != 0)
-        return -1;
-    return key[0] ? gov_relate(ctx, "HAS", zone_key, dns_zone_spec.type, key,
-                               dns_record_set_spec.type, NULL, err)
-                  : 0;
+    return arml_list(ctx, &zones, NULL, err);
 }
 
 static int run_record_sets(step_ctx *ctx, err_info *err)
 {
-    if (gov_require_account(ctx, err) != 0)
-        return -1;
-    rmp_lists lists = {0};
-    int rc = rmp_lists_per_entity(ctx, dns_zone_spec.type, record_sets_path, &lists, err);
-    if (rc == 0)
-        rc = rmp_run(ctx, &lists, RMP_CHILD, "DNS record sets", dns_record_set_spec.type,
-                     record_set_item, NULL, err);
-    rmp_lists_free(&lists);
-    return rc;
+    return arml_list(ctx, &record_sets, NULL, err);
 }
 
 /* ---- the step table ------------------------------------------------------ */

@@ -16,12 +16,12 @@
  */
 #include "steps/event_grid.h"
 
-#include "common/log.h"
+#include "common/json.h"
 #include "engine/entity_map.h"
 #include "engine/step.h"
 #include "steps/arm_common.h"
 #include "steps/diagnostic_settings.h"
-#include "steps/rm_services.h"
+#include "steps/arm_list.h"
 
 #include <stdio.h>
 #include <string.h>
@@ -87,74 +87,63 @@ const entity_spec event_grid_subscription_spec = {
     .props = subscription_props,
 };
 
-static int skip(const rms_parent *p, const char *why)
+/* .../domains/{domain}/topics/{name}/providers/Microsoft.EventGrid/eventSubscriptions
+ * (the domain from the topic's id: EVENT_GRID_DOMAIN_NAME_MATCHER); 1 =
+ * not understood (arml_list logs it). */
+static int domain_topic_path(const cJSON *topic, char *out, size_t size)
 {
-    log_kv(LOG_WARN, why, "parent", p->key, NULL);
-    return 1;
-}
-
-static int finish(int n, size_t size, const rms_parent *p)
-{
-    if (n < 0 || (size_t)n >= size)
-        return skip(p, "event grid resource id too long; its event subscriptions are skipped");
-    return 0;
-}
-
-/* .../domains/{domain}/topics/{name}/providers/Microsoft.EventGrid/eventSubscriptions */
-static int domain_topic_path(const rms_parent *p, char *out, size_t size, err_info *err)
-{
-    (void)err;
+    const char *id = json_get_string(topic, "id"), *name = json_get_string(topic, "name");
     char prefix[2048], domain[512], enc_domain[1536], enc_name[1536];
-    const char *d = strstr(p->id, "/domains/");
-    if (!d || !p->name || rms_group_prefix(p->id, prefix, sizeof prefix) != 0)
-        return skip(p, "event grid domain topic without resource group, domain or name; its "
-                       "event subscriptions are skipped");
+    if (!id)
+        id = json_get_string(topic, "_key");
+    const char *d = id ? strstr(id, "/domains/") : NULL;
+    if (!d || !name || arml_group_prefix(id, prefix, sizeof prefix) != 0)
+        return 1;
     d += strlen("/domains/");
     size_t dl = strcspn(d, "/");
     if (dl == 0 || dl >= sizeof domain)
-        return skip(p, "event grid domain topic without a domain name in its id; its event "
-                       "subscriptions are skipped");
+        return 1;
     memcpy(domain, d, dl);
     domain[dl] = '\0';
-    if (rms_segment(domain, enc_domain, sizeof enc_domain) != 0 ||
-        rms_segment(p->name, enc_name, sizeof enc_name) != 0)
-        return finish(-1, size, p);
+    if (arml_segment(domain, enc_domain, sizeof enc_domain) != 0 ||
+        arml_segment(name, enc_name, sizeof enc_name) != 0)
+        return 1;
     int n = snprintf(out, size,
                      "%s/providers/Microsoft.EventGrid/domains/%s/topics/%s" SUBSCRIPTIONS_SUFFIX,
                      prefix, enc_domain, enc_name);
-    return finish(n, size, p);
+    return n < 0 || (size_t)n >= size;
 }
 
 /* .../providers/{namespace}/{type}/{name}/providers/Microsoft.EventGrid/eventSubscriptions,
  * namespace and type from the topic's `type` ("Microsoft.EventGrid/topics"). */
-static int topic_path(const rms_parent *p, char *out, size_t size, err_info *err)
+static int topic_path(const cJSON *topic, char *out, size_t size)
 {
-    (void)err;
+    const char *id = json_get_string(topic, "id"), *name = json_get_string(topic, "name");
+    const char *arm_type = json_get_string(topic, "type");
     char prefix[2048], enc_name[1536];
-    const char *slash = p->arm_type ? strchr(p->arm_type, '/') : NULL;
-    if (!p->name || !slash || rms_group_prefix(p->id, prefix, sizeof prefix) != 0)
-        return skip(p, "event grid topic without resource group, name or type; its event "
-                       "subscriptions are skipped");
+    const char *slash = arm_type ? strchr(arm_type, '/') : NULL;
+    if (!id)
+        id = json_get_string(topic, "_key");
+    if (!name || !slash || arml_group_prefix(id, prefix, sizeof prefix) != 0 ||
+        arml_segment(name, enc_name, sizeof enc_name) != 0)
+        return 1;
     const char *rtype = slash + 1;
-    size_t tl = strcspn(rtype, "/");
-    if (rms_segment(p->name, enc_name, sizeof enc_name) != 0)
-        return finish(-1, size, p);
-    return finish(snprintf(out, size, "%s/providers/%.*s/%.*s/%s" SUBSCRIPTIONS_SUFFIX, prefix,
-                           (int)(slash - p->arm_type), p->arm_type, (int)tl, rtype, enc_name),
-                  size, p);
+    int n = snprintf(out, size, "%s/providers/%.*s/%.*s/%s" SUBSCRIPTIONS_SUFFIX, prefix,
+                     (int)(slash - arm_type), arm_type, (int)strcspn(rtype, "/"), rtype, enc_name);
+    return n < 0 || (size_t)n >= size;
 }
 
-static const rms_collection domains = {
+static const arml_collection domains = {
     .what = "Event Grid domains",
-    .scope = RMS_PER_RESOURCE_GROUP,
+    .scope = ARML_PER_RESOURCE_GROUP,
     .suffix = "/providers/Microsoft.EventGrid/domains?api-version=" EVENT_GRID_API,
     .spec = &event_grid_domain_spec,
     .relate_resource_group = true,
 };
 
-static const rms_collection domain_topics = {
+static const arml_collection domain_topics = {
     .what = "Event Grid domain topics",
-    .scope = RMS_PER_RESOURCE,
+    .scope = ARML_PER_ENTITY,
     .parent_type = "azure_event_grid_domain",
     .provider = "Microsoft.EventGrid/domains",
     .suffix = "/topics?api-version=" EVENT_GRID_API,
@@ -162,26 +151,26 @@ static const rms_collection domain_topics = {
     .relate_parent = true,
 };
 
-static const rms_collection domain_topic_subscriptions = {
+static const arml_collection domain_topic_subscriptions = {
     .what = "Event Grid domain topic subscriptions",
-    .scope = RMS_CUSTOM,
+    .scope = ARML_PER_ENTITY,
     .parent_type = "azure_event_grid_domain_topic",
     .path_fn = domain_topic_path,
     .spec = &event_grid_subscription_spec,
     .relate_parent = true,
 };
 
-static const rms_collection topics = {
+static const arml_collection topics = {
     .what = "Event Grid topics",
-    .scope = RMS_PER_RESOURCE_GROUP,
+    .scope = ARML_PER_RESOURCE_GROUP,
     .suffix = "/providers/Microsoft.EventGrid/topics?api-version=" EVENT_GRID_API,
     .spec = &event_grid_topic_spec,
     .relate_resource_group = true,
 };
 
-static const rms_collection topic_subscriptions = {
+static const arml_collection topic_subscriptions = {
     .what = "Event Grid topic subscriptions",
-    .scope = RMS_CUSTOM,
+    .scope = ARML_PER_ENTITY,
     .parent_type = "azure_event_grid_topic",
     .path_fn = topic_path,
     .spec = &event_grid_subscription_spec,
@@ -190,31 +179,31 @@ static const rms_collection topic_subscriptions = {
 
 static int run_domains(step_ctx *ctx, err_info *err)
 {
-    if (rms_list(ctx, &domains, err) != 0)
+    if (arml_list(ctx, &domains, NULL, err) != 0)
         return -1;
     return diag_settings_for_type(ctx, "azure_event_grid_domain", NULL, err);
 }
 
 static int run_domain_topics(step_ctx *ctx, err_info *err)
 {
-    return rms_list(ctx, &domain_topics, err);
+    return arml_list(ctx, &domain_topics, NULL, err);
 }
 
 static int run_domain_topic_subscriptions(step_ctx *ctx, err_info *err)
 {
-    return rms_list(ctx, &domain_topic_subscriptions, err);
+    return arml_list(ctx, &domain_topic_subscriptions, NULL, err);
 }
 
 static int run_topics(step_ctx *ctx, err_info *err)
 {
-    if (rms_list(ctx, &topics, err) != 0)
+    if (arml_list(ctx, &topics, NULL, err) != 0)
         return -1;
     return diag_settings_for_type(ctx, "azure_event_grid_topic", NULL, err);
 }
 
 static int run_topic_subscriptions(step_ctx *ctx, err_info *err)
 {
-    return rms_list(ctx, &topic_subscriptions, err);
+    return arml_list(ctx, &topic_subscriptions, NULL, err);
 }
 
 static const step_def step_domains = {

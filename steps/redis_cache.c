@@ -16,9 +16,10 @@
 #include "engine/relationship.h"
 #include "engine/step.h"
 #include "steps/arm_common.h"
+#include "steps/arm_list.h"
 #include "steps/azure_job.h"
 #include "steps/gov_common.h"
-#include "steps/rm_platform.h"
+#include "steps/platform_tables.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -29,8 +30,8 @@ static const prop_map cache_props[] = {
     {"id", "id", MAP_STRING},
     {"name", "name", MAP_STRING},
     {"webLink", "id", MAP_FN, .fn = arm_map_weblink},
-    {"encrypted", NULL, MAP_FN, .fn = rmp_map_null},
-    {"classification", NULL, MAP_FN, .fn = rmp_map_null},
+    {"encrypted", NULL, MAP_FN, .fn = arml_map_null},
+    {"classification", NULL, MAP_FN, .fn = arml_map_null},
     {NULL},
 };
 
@@ -61,72 +62,37 @@ const entity_spec redis_firewall_rule_spec = {
     .props = firewall_rule_props,
 };
 
-/* ---- rm-redis-caches ------------------------------------------------------ */
+/* ---- the lists ----------------------------------------------------------- */
 
-static int cache_item(step_ctx *ctx, void *arg, const char *owner, const cJSON *item,
-                      err_info *err)
-{
-    (void)arg;
-    (void)owner;
-    char key[1024];
-    if (rmp_store(ctx, &redis_cache_spec, item, key, sizeof key, err) != 0)
-        return -1;
-    return key[0] ? arm_relate_resource_group(ctx, key, redis_cache_spec.type, err) : 0;
-}
+static const arml_collection caches = {
+    .what = "Redis caches",
+    .scope = ARML_PER_RESOURCE_GROUP,
+    .suffix = "/providers/Microsoft.Cache/Redis?api-version=" REDIS_API,
+    .spec = &redis_cache_spec,
+    .relate_resource_group = true,
+};
+
+static const arml_collection firewall_rules = {
+    .what = "Redis firewall rules",
+    .scope = ARML_PER_ENTITY,
+    .parent_type = "azure_redis_cache",
+    .provider = "Microsoft.Cache/Redis",
+    .suffix = "/firewallRules?api-version=" REDIS_API,
+    .spec = &redis_firewall_rule_spec,
+    .relate_parent = true,
+};
 
 static int run_caches(step_ctx *ctx, err_info *err)
 {
-    if (gov_require_account(ctx, err) != 0)
-        return -1;
-    rmp_lists lists = {0};
-    int rc = rmp_lists_per_resource_group(
-        ctx, "/providers/Microsoft.Cache/Redis?api-version=" REDIS_API, &lists, err);
-    if (rc == 0)
-        rc = rmp_run(ctx, &lists, RMP_TOP, "Redis caches", NULL, cache_item, NULL, err);
-    rmp_lists_free(&lists);
-    return rc;
-}
-
-/* ---- rm-redis-firewall-rules ---------------------------------------------- */
-
-static int firewall_rules_path(const cJSON *cache, char *out, size_t size)
-{
-    return rmp_child_path(cache, "Microsoft.Cache/Redis", "firewallRules?api-version=" REDIS_API,
-                          out, size);
-}
-
-static int firewall_rule_item(step_ctx *ctx, void *arg, const char *cache_key, const cJSON *item,
-                              err_info *err)
-{
-    (void)arg;
-    char key[1024];
-    if (rmp_store(ctx, &redis_firewall_rule_spec, item, key, sizeof key, err) != 0)
-        return -1;
-    return key[0] ? gov_relate(ctx, "HAS", cache_key, redis_cache_spec.type, key,
-                               redis_firewall_rule_spec.type, NULL, err)
-                  : 0;
+    return arml_list(ctx, &caches, NULL, err);
 }
 
 static int run_firewall_rules(step_ctx *ctx, err_info *err)
 {
-    if (gov_require_account(ctx, err) != 0)
-        return -1;
-    rmp_lists lists = {0};
-    int rc = rmp_lists_per_entity(ctx, redis_cache_spec.type, firewall_rules_path, &lists, err);
-    if (rc == 0)
-        rc = rmp_run(ctx, &lists, RMP_CHILD, "Redis firewall rules", redis_firewall_rule_spec.type,
-                     firewall_rule_item, NULL, err);
-    rmp_lists_free(&lists);
-    return rc;
+    return arml_list(ctx, &firewall_rules, NULL, err);
 }
 
 /* ---- rm-redis-linked-servers ---------------------------------------------- */
-
-static int linked_servers_path(const cJSON *cache, char *out, size_t size)
-{
-    return rmp_child_path(cache, "Microsoft.Cache/Redis", "linkedServers?api-version=" REDIS_API,
-                          out, size);
-}
 
 /* Copies a string of `from` at `path` as property `name` (absent stays
  * absent).  Returns false when out of memory. */
@@ -156,9 +122,10 @@ static bool link_properties(cJSON *rel, const cJSON *primary, const cJSON *link,
 }
 
 static int linked_server_item(step_ctx *ctx, void *arg, const char *cache_key, const cJSON *item,
-                              err_info *err)
+                              const char *key, err_info *err)
 {
     (void)arg;
+    (void)key;
     const char *role = json_path_string(item, "properties.serverRole");
     if (!role || strcmp(role, "Secondary") != 0)
         return 0;   /* the pair is recorded from its primary */
@@ -182,17 +149,19 @@ static int linked_server_item(step_ctx *ctx, void *arg, const char *cache_key, c
     return gov_add(ctx, rel, false, secondary.key, err);
 }
 
+/* Relationships only: the items are not entities (no table). */
+static const arml_collection linked_servers = {
+    .what = "Redis linked servers",
+    .scope = ARML_PER_ENTITY,
+    .parent_type = "azure_redis_cache",
+    .provider = "Microsoft.Cache/Redis",
+    .suffix = "/linkedServers?api-version=" REDIS_API,
+    .on_item = linked_server_item,
+};
+
 static int run_linked_servers(step_ctx *ctx, err_info *err)
 {
-    if (gov_require_account(ctx, err) != 0)
-        return -1;
-    rmp_lists lists = {0};
-    int rc = rmp_lists_per_entity(ctx, redis_cache_spec.type, linked_servers_path, &lists, err);
-    if (rc == 0)
-        rc = rmp_run(ctx, &lists, RMP_CHILD, "Redis linked servers", NULL, linked_server_item,
-                     NULL, err);
-    rmp_lists_free(&lists);
-    return rc;
+    return arml_list(ctx, &linked_servers, NULL, err);
 }
 
 /* ---- the step table ------------------------------------------------------ */

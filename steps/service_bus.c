@@ -14,8 +14,8 @@
 #include "common/json.h"
 #include "engine/step.h"
 #include "steps/arm_common.h"
-#include "steps/gov_common.h"
-#include "steps/rm_platform.h"
+#include "steps/arm_list.h"
+#include "steps/platform_tables.h"
 
 #include <stdio.h>
 #include <string.h>
@@ -23,7 +23,7 @@
 #define SERVICE_BUS_API "2017-04-01"
 
 #define SB_ROWS                                                                   \
-    RMP_SDK_DATE("createdAt"), RMP_SDK_DATE("updatedAt"), RMP_SDK_DATE("accessedAt"), \
+    ARML_SDK_DATE("createdAt"), ARML_SDK_DATE("updatedAt"), ARML_SDK_DATE("accessedAt"), \
         {"id", "id", MAP_STRING}, {"name", "name", MAP_STRING},                  \
         {"webLink", "id", MAP_FN, .fn = arm_map_weblink}
 
@@ -66,85 +66,12 @@ const entity_spec service_bus_subscription_spec = {
     .props = child_props,
 };
 
-/* ---- rm-service-bus-namespaces ------------------------------------------- */
+/* ---- the lists ----------------------------------------------------------- */
 
 /* Not in the SDK's SBNamespace model (2017-04-01): the reference's golden
  * snapshot of this very namespace has no `status` although Azure returns
  * it, so neither `status` nor the `active` inferred from it. */
-static const char *const namespace_unknown[] = {"status", NULL};
-
-static int namespace_item(step_ctx *ctx, void *arg, const char *owner, const cJSON *item,
-                          err_info *err)
-{
-    (void)arg;
-    (void)owner;
-    char key[1024];
-    if (rmp_store_model(ctx, &service_bus_namespace_spec, item, namespace_unknown, key,
-                        sizeof key, err) != 0)
-        return -1;
-    return key[0] ? arm_relate_resource_group(ctx, key, service_bus_namespace_spec.type, err) : 0;
-}
-
-static int run_namespaces(step_ctx *ctx, err_info *err)
-{
-    if (gov_require_account(ctx, err) != 0)
-        return -1;
-    rmp_lists lists = {0};
-    int rc = rmp_lists_per_subscription(
-        ctx,
-        "/subscriptions/%s/providers/Microsoft.ServiceBus/namespaces?api-version=" SERVICE_BUS_API,
-        &lists, err);
-    if (rc == 0)
-        rc = rmp_run(ctx, &lists, RMP_TOP, "Service Bus namespaces", NULL, namespace_item, NULL,
-                     err);
-    rmp_lists_free(&lists);
-    return rc;
-}
-
-/* ---- children: queues, topics, topic subscriptions ----------------------- */
-
-typedef struct sb_child {
-    const entity_spec *spec;
-    const char *parent_type;
-} sb_child;
-
-static int child_item(step_ctx *ctx, void *arg, const char *parent_key, const cJSON *item,
-                      err_info *err)
-{
-    const sb_child *c = arg;
-    char key[1024];
-    if (rmp_store(ctx, c->spec, item, key, sizeof key, err) != 0)
-        return -1;
-    return key[0] ? gov_relate(ctx, "HAS", parent_key, c->parent_type, key, c->spec->type, NULL,
-                               err)
-                  : 0;
-}
-
-static int run_children(step_ctx *ctx, const char *parent_type, rmp_path_fn path_fn,
-                        const entity_spec *spec, const char *what, err_info *err)
-{
-    if (gov_require_account(ctx, err) != 0)
-        return -1;
-    sb_child c = {.spec = spec, .parent_type = parent_type};
-    rmp_lists lists = {0};
-    int rc = rmp_lists_per_entity(ctx, parent_type, path_fn, &lists, err);
-    if (rc == 0)
-        rc = rmp_run(ctx, &lists, RMP_CHILD, what, spec->type, child_item, &c, err);
-    rmp_lists_free(&lists);
-    return rc;
-}
-
-static int queues_path(const cJSON *ns, char *out, size_t size)
-{
-    return rmp_child_path(ns, "Microsoft.ServiceBus/namespaces",
-                          "queues?api-version=" SERVICE_BUS_API, out, size);
-}
-
-static int topics_path(const cJSON *ns, char *out, size_t size)
-{
-    return rmp_child_path(ns, "Microsoft.ServiceBus/namespaces",
-                          "topics?api-version=" SERVICE_BUS_API, out, size);
-}
+static const char *const namespace_unknown[] = {"properties.status", NULL};
 
 /* The reference's SERVICE_BUS_NAMESPACE_MATCHER on the topic id:
  * /subscriptions/{s}/resource[Gg]roups/{g}/providers/Microsoft.ServiceBus/
@@ -170,22 +97,55 @@ static int subscriptions_path(const cJSON *topic, char *out, size_t size)
     return n < 0 || (size_t)n >= size ? 1 : 0;
 }
 
+static const arml_collection namespaces = {
+    .what = "Service Bus namespaces",
+    .scope = ARML_PER_SUBSCRIPTION,
+    .suffix = "/providers/Microsoft.ServiceBus/namespaces?api-version=" SERVICE_BUS_API,
+    .spec = &service_bus_namespace_spec,
+    .drop = namespace_unknown,
+    .relate_resource_group = true,
+};
+
+#define NAMESPACE_CHILDREN(var, label, child, spec_)                  \
+    static const arml_collection var = {                              \
+        .what = label,                                                \
+        .scope = ARML_PER_ENTITY,                                     \
+        .parent_type = "azure_service_bus_namespace",                 \
+        .provider = "Microsoft.ServiceBus/namespaces",                \
+        .suffix = "/" child "?api-version=" SERVICE_BUS_API,          \
+        .spec = &spec_,                                               \
+        .relate_parent = true,                                        \
+    }
+NAMESPACE_CHILDREN(queues, "Service Bus queues", "queues", service_bus_queue_spec);
+NAMESPACE_CHILDREN(topics, "Service Bus topics", "topics", service_bus_topic_spec);
+
+static const arml_collection subscriptions = {
+    .what = "Service Bus topic subscriptions",
+    .scope = ARML_PER_ENTITY,
+    .parent_type = "azure_service_bus_topic",
+    .path_fn = subscriptions_path,
+    .spec = &service_bus_subscription_spec,
+    .relate_parent = true,
+};
+
+static int run_namespaces(step_ctx *ctx, err_info *err)
+{
+    return arml_list(ctx, &namespaces, NULL, err);
+}
+
 static int run_queues(step_ctx *ctx, err_info *err)
 {
-    return run_children(ctx, service_bus_namespace_spec.type, queues_path, &service_bus_queue_spec,
-                        "Service Bus queues", err);
+    return arml_list(ctx, &queues, NULL, err);
 }
 
 static int run_topics(step_ctx *ctx, err_info *err)
 {
-    return run_children(ctx, service_bus_namespace_spec.type, topics_path, &service_bus_topic_spec,
-                        "Service Bus topics", err);
+    return arml_list(ctx, &topics, NULL, err);
 }
 
 static int run_subscriptions(step_ctx *ctx, err_info *err)
 {
-    return run_children(ctx, service_bus_topic_spec.type, subscriptions_path,
-                        &service_bus_subscription_spec, "Service Bus topic subscriptions", err);
+    return arml_list(ctx, &subscriptions, NULL, err);
 }
 
 /* ---- the step table ------------------------------------------------------ */

@@ -22,7 +22,7 @@
 #include "common/json.h"
 #include "engine/entity_map.h"
 #include "steps/azure_job.h"
-#include "steps/rm_platform.h"
+#include "steps/platform_tables.h"
 
 #include <stdbool.h>
 #include <stdio.h>
