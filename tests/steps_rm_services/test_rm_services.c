@@ -13,9 +13,14 @@
  *     (gov_case runner; expected/<step>.json derived by derive_expected.py
  *     from the recordings, independently of this code), parents produced
  *     by running the parent step in the same case;
- *   - faults: a 403 fails the step with the role to grant; an unregistered
- *     provider (MissingSubscriptionRegistration) is an empty list; a
- *     region-specific error of one resource group skips that group only.
+ *   - faults, the unified policy of steps/arm_list.h: a 403 on a top-level
+ *     list fails the step with the role to grant; an unregistered provider
+ *     (MissingSubscriptionRegistration) or a region that does not offer the
+ *     type (LocationNotAvailableForResourceType) is an empty list; any other
+ *     answered error of one resource group's list fails the step once the
+ *     other groups' items are stored; a 403 on one parent's child list skips
+ *     that parent; throttling on a child list fails the step, the other
+ *     parents' items kept.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -391,8 +396,10 @@ static void test_unregistered_provider_is_empty(void **state)
 }
 
 /* A resource group in a region where Event Grid topics are not offered:
- * that group's list fails, the other group's topics (and their diagnostic
- * settings) are ingested exactly as without it, and the step succeeds. */
+ * that group's list is empty (nothing to ingest there; before
+ * steps/arm_list it was skipped and the type marked partial), the other
+ * group's topics (and their diagnostic settings) are ingested exactly as
+ * without it, and the step succeeds. */
 static void test_region_error_skips_one_group(void **state)
 {
     (void)state;
@@ -406,6 +413,86 @@ static void test_region_error_skips_one_group(void **state)
                               "for resource type 'Microsoft.EventGrid/topics'.\"}}"}},
                   .steps = {"ad-account", "rm-event-grid-topics"}};
     gov_case_run(&c, NULL, NULL, 0);
+}
+
+/* Any other answered error of one top-level list (here one resource
+ * group's): the step fails naming the collection and the group, once the
+ * other group's topics are stored.  (Before steps/arm_list, rm_services
+ * skipped the group and the step succeeded.) */
+static void test_top_level_error_fails_after_other_groups(void **state)
+{
+    (void)state;
+    char error[768] = "";
+    gov_case c = {.hars = {AD_HAR, EG_TOPICS},
+                  .subscription = SUB,
+                  .seed = {SEED_RG("j1dev"), SEED_RG("j1west"), SEED_STORAGE},
+                  .faults = {{"/resourceGroups/j1west/providers/Microsoft.EventGrid/topics", 400,
+                              "{\"error\":{\"code\":\"BadRequest\",\"message\":\"The request "
+                              "is not valid.\"}}"}},
+                  .steps = {"ad-account", "rm-event-grid-topics"},
+                  .failing_step = "rm-event-grid-topics"};
+    cJSON *out = NULL;
+    gov_case_run(&c, &out, error, sizeof error);
+    assert_non_null(strstr(error, "Event Grid topics"));
+    assert_non_null(strstr(error, "j1west"));
+    assert_non_null(strstr(error, "BadRequest"));
+    assert_int_equal(gov_graph_count(out, "entities", "azure_event_grid_topic"), 1);
+    assert_int_equal(
+        gov_graph_count(out, "relationships", "azure_resource_group_has_event_grid_topic"), 1);
+    cJSON_Delete(out);
+}
+
+#define LOCKED_PROFILE                                                                            \
+    "{\"_key\":\"/subscriptions/" SUB "/resourceGroups/j1dev/providers/Microsoft.Cdn/profiles/"     \
+    "locked\",\"_type\":\"azure_cdn_profile\",\"_class\":[\"Service\"],\"id\":\"/subscriptions/"  \
+    SUB "/resourceGroups/j1dev/providers/Microsoft.Cdn/profiles/locked\",\"name\":\"locked\","      \
+    "\"displayName\":\"locked\"}"
+/* rm-cdn-profiles reads the seeded profile's diagnostic settings: none. */
+#define LOCKED_NO_DIAG                                                                            \
+    {"/profiles/locked/providers/microsoft.insights/diagnosticSettings", 404,                     \
+     "{\"error\":{\"code\":\"ResourceNotFound\",\"message\":\"none\"}}"}
+
+/* A 403 on one profile's endpoints: that profile is skipped (its type
+ * reported partial), the step succeeds with the other profile's endpoints
+ * exactly as without it.  (Before steps/arm_list, rm_services failed the
+ * step on any 403.) */
+static void test_child_403_skips_that_parent(void **state)
+{
+    (void)state;
+    gov_case c = {.expected = EXPECTED("rm-cdn-endpoints"),
+                  .hars = {AD_HAR, CDN_PROFILES, CDN_ENDPOINTS},
+                  .subscription = SUB,
+                  .seed = {SEED_RG("j1dev"), SEED_STORAGE, LOCKED_PROFILE},
+                  .faults = {LOCKED_NO_DIAG,
+                             {"/profiles/locked/endpoints", 403,
+                              "{\"error\":{\"code\":\"AuthorizationFailed\",\"message\":\"no\"}}"}},
+                  .steps = {"ad-account", "rm-cdn-profiles", "rm-cdn-endpoints"}};
+    gov_case_run(&c, NULL, NULL, 0);
+}
+
+/* Throttling that outlasts the client's retries on one profile's endpoints
+ * fails the step; the other profile's endpoints are stored all the same. */
+static void test_child_throttling_fails_step(void **state)
+{
+    (void)state;
+    char error[768] = "";
+    gov_case c = {.hars = {AD_HAR, CDN_PROFILES, CDN_ENDPOINTS},
+                  .subscription = SUB,
+                  .seed = {SEED_RG("j1dev"), SEED_STORAGE, LOCKED_PROFILE},
+                  .faults = {LOCKED_NO_DIAG,
+                             {"/profiles/locked/endpoints", 429,
+                              "{\"error\":{\"code\":\"TooManyRequests\",\"message\":\"slow "
+                              "down\"}}",
+                              0, "0"}},
+                  .steps = {"ad-account", "rm-cdn-profiles", "rm-cdn-endpoints"},
+                  .failing_step = "rm-cdn-endpoints"};
+    cJSON *out = NULL;
+    gov_case_run(&c, &out, error, sizeof error);
+    assert_non_null(strstr(error, "CDN endpoints"));
+    assert_non_null(strstr(error, "locked"));
+    assert_int_equal(gov_graph_count(out, "entities", "azure_cdn_endpoint"), 1);
+    assert_int_equal(gov_graph_count(out, "relationships", "azure_cdn_profile_has_endpoint"), 1);
+    cJSON_Delete(out);
 }
 
 /* ---- a generated tenant ---------------------------------------------------- */
@@ -500,6 +587,9 @@ int main(void)
         cmocka_unit_test(test_profiles_403_fails_step_with_role),
         cmocka_unit_test(test_unregistered_provider_is_empty),
         cmocka_unit_test(test_region_error_skips_one_group),
+        cmocka_unit_test(test_top_level_error_fails_after_other_groups),
+        cmocka_unit_test(test_child_403_skips_that_parent),
+        cmocka_unit_test(test_child_throttling_fails_step),
         cmocka_unit_test(test_generated_tenant),
         cmocka_unit_test(test_generated_event_grid),
     };
