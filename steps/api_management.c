@@ -19,8 +19,6 @@
 #include "steps/arm_list.h"
 
 #define APIM_API "2019-12-01"
-#define ARM_FLAGS \
-    (ENTITY_HOIST_PROPERTIES | ENTITY_CONVERT_PROPERTIES | ENTITY_SCHEMA_PASSTHROUGH | ENTITY_TAGS)
 
 /* The SDK model's default for an absent enableClientCertificate. */
 static int bool_default_false(const cJSON *value, const cJSON *item, const map_ctx *mctx,
@@ -48,7 +46,7 @@ static const prop_map service_props[] = {
 const entity_spec api_management_service_spec = {
     .type = "azure_api_management_service",
     .classes = {"Gateway"},
-    .flags = ARM_FLAGS,
+    .flags = ARML_ENTITY_FLAGS,
     .props = service_props,
 };
 
@@ -63,7 +61,7 @@ static const prop_map api_props[] = {
 const entity_spec api_management_api_spec = {
     .type = "azure_api_management_api",
     .classes = {"ApplicationEndpoint"},
-    .flags = ARM_FLAGS,
+    .flags = ARML_ENTITY_FLAGS,
     .props = api_props,
 };
 

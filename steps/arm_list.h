@@ -112,6 +112,12 @@ int arml_map_null(const cJSON *value, const cJSON *item, const map_ctx *mctx, cJ
  * removed from a string value (absent for a non-string). */
 int arml_strip_first(const cJSON *value, const char *what, cJSON **out, err_info *err);
 
+/* The flags of an ARM entity table: the SDK model converted as the
+ * reference's convertProperties (properties hoisted), schema passthrough,
+ * tags. */
+#define ARML_ENTITY_FLAGS \
+    (ENTITY_HOIST_PROPERTIES | ENTITY_CONVERT_PROPERTIES | ENTITY_SCHEMA_PASSTHROUGH | ENTITY_TAGS)
+
 /* A row that removes `name`: a date-time field of the SDK model, which the
  * reference sees as a Date object that convertProperties does not copy
  * (azure-sources part A §1.7); createdOn is still inferred from it. */

@@ -22,10 +22,6 @@
 #include "steps/arm_list.h"
 
 #define BATCH_API "2017-09-01"
-#define ARM_FLAGS \
-    (ENTITY_HOIST_PROPERTIES | ENTITY_CONVERT_PROPERTIES | ENTITY_SCHEMA_PASSTHROUGH | ENTITY_TAGS)
-/* A row that removes a property the SDK never produced (a Date field). */
-#define NOT_A_PROPERTY(name) {name, NULL, MAP_STRING}
 
 static const prop_map account_props[] = {
     {"id", "id", MAP_STRING},
@@ -38,15 +34,15 @@ static const prop_map account_props[] = {
 const entity_spec batch_account_spec = {
     .type = "azure_batch_account",
     .classes = {"Service"},
-    .flags = ARM_FLAGS,
+    .flags = ARML_ENTITY_FLAGS,
     .props = account_props,
 };
 
 static const prop_map pool_props[] = {
-    NOT_A_PROPERTY("lastModified"),
-    NOT_A_PROPERTY("creationTime"),
-    NOT_A_PROPERTY("provisioningStateTransitionTime"),
-    NOT_A_PROPERTY("allocationStateTransitionTime"),
+    ARML_SDK_DATE("lastModified"),
+    ARML_SDK_DATE("creationTime"),
+    ARML_SDK_DATE("provisioningStateTransitionTime"),
+    ARML_SDK_DATE("allocationStateTransitionTime"),
     {"id", "id", MAP_STRING},
     {"name", "name", MAP_STRING},
     {"webLink", "id", MAP_FN, .fn = arml_map_weblink_normalized},
@@ -57,7 +53,7 @@ static const prop_map pool_props[] = {
 const entity_spec batch_pool_spec = {
     .type = "azure_batch_pool",
     .classes = {"Cluster"},
-    .flags = ARM_FLAGS,
+    .flags = ARML_ENTITY_FLAGS,
     .props = pool_props,
 };
 
@@ -73,13 +69,13 @@ static const prop_map application_props[] = {
 const entity_spec batch_application_spec = {
     .type = "azure_batch_application",
     .classes = {"Process"},
-    .flags = ARM_FLAGS,
+    .flags = ARML_ENTITY_FLAGS,
     .props = application_props,
 };
 
 static const prop_map certificate_props[] = {
-    NOT_A_PROPERTY("provisioningStateTransitionTime"),
-    NOT_A_PROPERTY("previousProvisioningStateTransitionTime"),
+    ARML_SDK_DATE("provisioningStateTransitionTime"),
+    ARML_SDK_DATE("previousProvisioningStateTransitionTime"),
     {"id", "id", MAP_STRING},
     {"webLink", "id", MAP_FN, .fn = arml_map_weblink_normalized},
     {NULL},
@@ -88,7 +84,7 @@ static const prop_map certificate_props[] = {
 const entity_spec batch_certificate_spec = {
     .type = "azure_batch_certificate",
     .classes = {"Certificate"},
-    .flags = ARM_FLAGS,
+    .flags = ARML_ENTITY_FLAGS,
     .props = certificate_props,
 };
 

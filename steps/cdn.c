@@ -19,8 +19,6 @@
 #include "steps/arm_list.h"
 
 #define CDN_API "2020-04-15"
-#define ARM_FLAGS \
-    (ENTITY_HOIST_PROPERTIES | ENTITY_CONVERT_PROPERTIES | ENTITY_SCHEMA_PASSTHROUGH | ENTITY_TAGS)
 
 static const prop_map profile_props[] = {
     {"id", "id", MAP_STRING},
@@ -33,7 +31,7 @@ static const prop_map profile_props[] = {
 const entity_spec cdn_profile_spec = {
     .type = "azure_cdn_profile",
     .classes = {"Service"},
-    .flags = ARM_FLAGS,
+    .flags = ARML_ENTITY_FLAGS,
     .props = profile_props,
 };
 
@@ -50,7 +48,7 @@ static const prop_map endpoint_props[] = {
 const entity_spec cdn_endpoint_spec = {
     .type = "azure_cdn_endpoint",
     .classes = {"Gateway"},
-    .flags = ARM_FLAGS,
+    .flags = ARML_ENTITY_FLAGS,
     .props = endpoint_props,
 };
 

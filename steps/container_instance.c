@@ -42,8 +42,7 @@ static const prop_map group_props[] = {
 const entity_spec container_group_spec = {
     .type = "azure_container_group",
     .classes = {"Group"},
-    .flags = ENTITY_HOIST_PROPERTIES | ENTITY_CONVERT_PROPERTIES | ENTITY_SCHEMA_PASSTHROUGH |
-             ENTITY_TAGS,
+    .flags = ARML_ENTITY_FLAGS,
     .props = group_props,
 };
 
@@ -59,8 +58,7 @@ const entity_spec container_spec = {
     .type = "azure_container",
     .classes = {"Container"},
     .key_path = "name",
-    .flags = ENTITY_HOIST_PROPERTIES | ENTITY_CONVERT_PROPERTIES | ENTITY_SCHEMA_PASSTHROUGH |
-             ENTITY_TAGS,
+    .flags = ARML_ENTITY_FLAGS,
     .props = container_props,
 };
 
@@ -75,8 +73,7 @@ const entity_spec container_volume_spec = {
     .type = "azure_container_volume",
     .classes = {"Disk"},
     .key_path = "name",
-    .flags = ENTITY_HOIST_PROPERTIES | ENTITY_CONVERT_PROPERTIES | ENTITY_SCHEMA_PASSTHROUGH |
-             ENTITY_TAGS,
+    .flags = ARML_ENTITY_FLAGS,
     .props = volume_props,
 };
 

@@ -30,8 +30,7 @@ static const prop_map registry_props[] = {
 const entity_spec container_registry_spec = {
     .type = "azure_container_registry",
     .classes = {"DataStore"},
-    .flags = ENTITY_HOIST_PROPERTIES | ENTITY_CONVERT_PROPERTIES | ENTITY_SCHEMA_PASSTHROUGH |
-             ENTITY_TAGS,
+    .flags = ARML_ENTITY_FLAGS,
     .props = registry_props,
 };
 
@@ -46,8 +45,7 @@ static const prop_map webhook_props[] = {
 const entity_spec container_registry_webhook_spec = {
     .type = "azure_container_registry_webhook",
     .classes = {"ApplicationEndpoint"},
-    .flags = ENTITY_HOIST_PROPERTIES | ENTITY_CONVERT_PROPERTIES | ENTITY_SCHEMA_PASSTHROUGH |
-             ENTITY_TAGS,
+    .flags = ARML_ENTITY_FLAGS,
     .props = webhook_props,
 };
 

@@ -36,8 +36,7 @@ static const prop_map zone_props[] = {
 const entity_spec dns_zone_spec = {
     .type = "azure_dns_zone",
     .classes = {"DomainZone"},
-    .flags = ENTITY_HOIST_PROPERTIES | ENTITY_CONVERT_PROPERTIES | ENTITY_SCHEMA_PASSTHROUGH |
-             ENTITY_TAGS,
+    .flags = ARML_ENTITY_FLAGS,
     .props = zone_props,
 };
 
@@ -61,8 +60,7 @@ static const char *const record_set_renames[] = {
 const entity_spec dns_record_set_spec = {
     .type = "azure_dns_record_set",
     .classes = {"DomainRecord"},
-    .flags = ENTITY_HOIST_PROPERTIES | ENTITY_CONVERT_PROPERTIES | ENTITY_SCHEMA_PASSTHROUGH |
-             ENTITY_TAGS,
+    .flags = ARML_ENTITY_FLAGS,
     .props = record_set_props,
     .hoist_renames = record_set_renames,
 };

@@ -27,8 +27,6 @@
 #include <string.h>
 
 #define EVENT_GRID_API "2020-06-01"
-#define ARM_FLAGS \
-    (ENTITY_HOIST_PROPERTIES | ENTITY_CONVERT_PROPERTIES | ENTITY_SCHEMA_PASSTHROUGH | ENTITY_TAGS)
 #define SUBSCRIPTIONS_SUFFIX \
     "/providers/Microsoft.EventGrid/eventSubscriptions?api-version=" EVENT_GRID_API
 
@@ -51,7 +49,7 @@ static const prop_map topic_props[] = {
 };
 
 static const prop_map subscription_props[] = {
-    {"expirationTimeUtc", NULL, MAP_STRING},   /* a Date in the SDK model */
+    ARML_SDK_DATE("expirationTimeUtc"),
     {"id", "id", MAP_STRING},
     {"name", "name", MAP_STRING},
     {"webLink", "id", MAP_FN, .fn = arm_map_weblink},
@@ -62,28 +60,28 @@ static const prop_map subscription_props[] = {
 const entity_spec event_grid_domain_spec = {
     .type = "azure_event_grid_domain",
     .classes = {"Service"},
-    .flags = ARM_FLAGS,
+    .flags = ARML_ENTITY_FLAGS,
     .props = domain_props,
 };
 
 const entity_spec event_grid_domain_topic_spec = {
     .type = "azure_event_grid_domain_topic",
     .classes = {"Queue"},
-    .flags = ARM_FLAGS,
+    .flags = ARML_ENTITY_FLAGS,
     .props = topic_props,
 };
 
 const entity_spec event_grid_topic_spec = {
     .type = "azure_event_grid_topic",
     .classes = {"Queue"},
-    .flags = ARM_FLAGS,
+    .flags = ARML_ENTITY_FLAGS,
     .props = topic_props,
 };
 
 const entity_spec event_grid_subscription_spec = {
     .type = "azure_event_grid_topic_subscription",
     .classes = {"Subscription"},
-    .flags = ARM_FLAGS,
+    .flags = ARML_ENTITY_FLAGS,
     .props = subscription_props,
 };
 

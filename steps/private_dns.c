@@ -37,8 +37,7 @@ static const prop_map zone_props[] = {
 const entity_spec private_dns_zone_spec = {
     .type = "azure_private_dns_zone",
     .classes = {"DomainZone"},
-    .flags = ENTITY_HOIST_PROPERTIES | ENTITY_CONVERT_PROPERTIES | ENTITY_SCHEMA_PASSTHROUGH |
-             ENTITY_TAGS,
+    .flags = ARML_ENTITY_FLAGS,
     .props = zone_props,
 };
 
@@ -55,8 +54,7 @@ static const prop_map record_set_props[] = {
 const entity_spec private_dns_record_set_spec = {
     .type = "azure_private_dns_record_set",
     .classes = {"DomainRecord"},
-    .flags = ENTITY_HOIST_PROPERTIES | ENTITY_CONVERT_PROPERTIES | ENTITY_SCHEMA_PASSTHROUGH |
-             ENTITY_TAGS,
+    .flags = ARML_ENTITY_FLAGS,
     .props = record_set_props,
 };
 

@@ -38,8 +38,7 @@ static const prop_map cache_props[] = {
 const entity_spec redis_cache_spec = {
     .type = "azure_redis_cache",
     .classes = {"Database", "DataStore", "Cluster"},
-    .flags = ENTITY_HOIST_PROPERTIES | ENTITY_CONVERT_PROPERTIES | ENTITY_SCHEMA_PASSTHROUGH |
-             ENTITY_TAGS,
+    .flags = ARML_ENTITY_FLAGS,
     .props = cache_props,
 };
 
@@ -57,8 +56,7 @@ static const prop_map firewall_rule_props[] = {
 const entity_spec redis_firewall_rule_spec = {
     .type = "azure_firewall_rule",
     .classes = {"Firewall"},
-    .flags = ENTITY_HOIST_PROPERTIES | ENTITY_CONVERT_PROPERTIES | ENTITY_SCHEMA_PASSTHROUGH |
-             ENTITY_TAGS,
+    .flags = ARML_ENTITY_FLAGS,
     .props = firewall_rule_props,
 };
 

@@ -27,9 +27,6 @@
         {"id", "id", MAP_STRING}, {"name", "name", MAP_STRING},                  \
         {"webLink", "id", MAP_FN, .fn = arm_map_weblink}
 
-#define SB_FLAGS                                                                  \
-    (ENTITY_HOIST_PROPERTIES | ENTITY_CONVERT_PROPERTIES | ENTITY_SCHEMA_PASSTHROUGH | ENTITY_TAGS)
-
 static const prop_map namespace_props[] = {
     SB_ROWS,
     {"category", NULL, MAP_CONST_STRING_ARRAY, "infrastructure"},
@@ -41,28 +38,28 @@ static const prop_map child_props[] = {SB_ROWS, {NULL}};
 const entity_spec service_bus_namespace_spec = {
     .type = "azure_service_bus_namespace",
     .classes = {"Service"},
-    .flags = SB_FLAGS,
+    .flags = ARML_ENTITY_FLAGS,
     .props = namespace_props,
 };
 
 const entity_spec service_bus_queue_spec = {
     .type = "azure_service_bus_queue",
     .classes = {"Queue"},
-    .flags = SB_FLAGS,
+    .flags = ARML_ENTITY_FLAGS,
     .props = child_props,
 };
 
 const entity_spec service_bus_topic_spec = {
     .type = "azure_service_bus_topic",
     .classes = {"Queue"},
-    .flags = SB_FLAGS,
+    .flags = ARML_ENTITY_FLAGS,
     .props = child_props,
 };
 
 const entity_spec service_bus_subscription_spec = {
     .type = "azure_service_bus_subscription",
     .classes = {"Subscription"},
-    .flags = SB_FLAGS,
+    .flags = ARML_ENTITY_FLAGS,
     .props = child_props,
 };
 
