@@ -9,9 +9,11 @@
  * other steps produce (resource groups, storage, parents of child lists);
  * resource-group keys are cased unlike Azure's ids where the step's own
  * paths do not depend on them, to prove case-insensitive resolution.
- * Then the error policy: a 403 on a subscription list fails the step with
- * the permission to grant; an unregistered provider is an empty list; a 403
- * on one parent's child list skips that parent and marks the type partial.
+ * Then the error policy (steps/arm_list.h): a 403 on a subscription or
+ * resource-group list fails the step with the permission to grant, the
+ * other lists' items kept; an unregistered provider or a region that does
+ * not offer the type is an empty list; a 403 on one parent's child list
+ * skips that parent and marks the type partial.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -378,6 +380,31 @@ static void test_webhooks_403_skips_that_registry(void **state)
     cJSON_Delete(out);
 }
 
+/* 403 on one resource group's list (a top-level list): the step fails
+ * naming the collection, that group and the permission to grant, once the
+ * other group's caches are stored and related. */
+static void test_redis_caches_403_on_one_group_keeps_the_other(void **state)
+{
+    (void)state;
+    char error[600] = "";
+    gov_case c = {.hars = {AD_HAR, RM REDIS "caches_687386006/recording.har"},
+                  .subscription = SUB_4,
+                  .seed = {SEED_RG_EXACT(SUB_4, "j1dev"), SEED_RG_EXACT(SUB_4, "locked")},
+                  .faults = {{"/resourceGroups/locked/providers/Microsoft.Cache/Redis", 403,
+                              "{\"error\":{\"code\":\"AuthorizationFailed\",\"message\":\"no\"}}"}},
+                  .steps = {"ad-account", "rm-redis-caches"},
+                  .failing_step = "rm-redis-caches"};
+    cJSON *out = NULL;
+    gov_case_run(&c, &out, error, sizeof error);
+    assert_non_null(strstr(error, "Redis caches"));
+    assert_non_null(strstr(error, "resourceGroups/locked"));
+    assert_non_null(strstr(error, "Reader"));
+    assert_int_equal(gov_graph_count(out, "entities", "azure_redis_cache"), 1);
+    assert_int_equal(gov_graph_count(out, "relationships", "azure_resource_group_has_redis_cache"),
+                     1);
+    cJSON_Delete(out);
+}
+
 /* ---- generated tenant ------------------------------------------------------------ */
 
 /* The generated tenant has no diagnostic settings (read by rm-subscriptions
@@ -552,6 +579,7 @@ int main(void)
         cmocka_unit_test(test_service_bus_provider_not_registered_is_empty),
         cmocka_unit_test(test_dns_zones_region_error_is_empty),
         cmocka_unit_test(test_webhooks_403_skips_that_registry),
+        cmocka_unit_test(test_redis_caches_403_on_one_group_keeps_the_other),
         cmocka_unit_test(test_generated_dns_redis_containers),
         cmocka_unit_test(test_generated_registries_service_bus_private_dns),
         cmocka_unit_test(test_generated_403_on_one_subscription_keeps_the_other),
