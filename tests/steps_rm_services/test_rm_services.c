@@ -34,6 +34,7 @@
 #include "engine/entity_map.h"
 #include "engine/step.h"
 #include "steps/api_management.h"
+#include "steps/arm_list.h"
 #include "steps/azure_job.h"
 #include "steps/batch.h"
 #include "steps/cdn.h"
@@ -495,6 +496,62 @@ static void test_child_throttling_fails_step(void **state)
     cJSON_Delete(out);
 }
 
+/* ---- arm_list helpers -------------------------------------------------------- */
+
+static void test_arml_error_is_absent(void **state)
+{
+    (void)state;
+    static const struct {
+        err_kind kind;
+        const char *message;
+        bool absent;
+    } cases[] = {
+        {ERR_UPSTREAM, "409 MissingSubscriptionRegistration for Microsoft.Batch", true},
+        {ERR_INVALID, "400 LocationNotAvailableForResourceType: westus3", true},
+        {ERR_NOT_FOUND, "404 NoRegisteredProviderFound for api-version", true},
+        {ERR_FORBIDDEN, "403 SubscriptionNotRegistered", true},   /* whatever the status */
+        {ERR_FORBIDDEN, "403 AuthorizationFailed", false},
+        {ERR_NOT_FOUND, "404 SubscriptionNotFound", false},
+        {ERR_THROTTLED, "429 MissingSubscriptionRegistration", false},   /* fatal kinds never */
+        {ERR_NOMEM, "out of memory", false},
+        {ERR_NONE, "", false},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        err_info e = {.kind = cases[i].kind};
+        snprintf(e.message, sizeof e.message, "%s", cases[i].message);
+        if (arml_error_is_absent(&e) != cases[i].absent)
+            fail_msg("arml_error_is_absent(%s) != %d", cases[i].message, cases[i].absent);
+    }
+}
+
+static void test_arml_paths(void **state)
+{
+    (void)state;
+    char out[256];
+    assert_int_equal(arml_group_prefix("/subscriptions/s1/resourceGroups/My Group/providers/"
+                                       "Microsoft.Cdn/profiles/p",
+                                       out, sizeof out),
+                     0);
+    assert_string_equal(out, "/subscriptions/s1/resourceGroups/my%20group");
+    assert_int_equal(arml_group_prefix("/subscriptions/s1", out, sizeof out), -1);
+    assert_int_equal(arml_group_prefix(NULL, out, sizeof out), -1);
+    assert_int_equal(arml_group_prefix("/subscriptions/s1/resourceGroups/g", out, 10), -1);
+    assert_int_equal(arml_segment("a/b?c", out, sizeof out), 0);
+    assert_string_equal(out, "a%2Fb%3Fc");
+    assert_int_equal(arml_segment("abcdef", out, 6), -1);
+
+    err_info err = {0};
+    cJSON *v = cJSON_CreateString("Microsoft.Network/dnszones/A"), *got = NULL;
+    assert_int_equal(arml_strip_first(v, "Microsoft.Network/dnszones/", &got, &err), 0);
+    assert_string_equal(got->valuestring, "A");
+    cJSON_Delete(got);
+    cJSON_Delete(v);
+    v = cJSON_CreateNumber(1);
+    assert_int_equal(arml_strip_first(v, "x", &got, &err), 0);
+    assert_null(got);
+    cJSON_Delete(v);
+}
+
 /* ---- a generated tenant ---------------------------------------------------- */
 
 /* Every collection listed under many parents at once (2 subscriptions x 3
@@ -590,6 +647,8 @@ int main(void)
         cmocka_unit_test(test_top_level_error_fails_after_other_groups),
         cmocka_unit_test(test_child_403_skips_that_parent),
         cmocka_unit_test(test_child_throttling_fails_step),
+        cmocka_unit_test(test_arml_error_is_absent),
+        cmocka_unit_test(test_arml_paths),
         cmocka_unit_test(test_generated_tenant),
         cmocka_unit_test(test_generated_event_grid),
     };
