@@ -313,6 +313,9 @@ static int judge(step_ctx *ctx, const lists *l, const err_info *errs, const err_
 
 int arml_list(step_ctx *ctx, const arml_collection *c, void *arg, err_info *err)
 {
+    if (!c->spec && !c->on_item)
+        return err_set(err, ERR_INTERNAL, "%s: a collection needs a table or an item hook",
+                       c->what);
     if (gov_require_account(ctx, err) != 0)
         return -1;
     lists l = {.coll = c};
