@@ -447,7 +447,11 @@ int main(int argc, char **argv)
     /* Subscription-scoped reads answered: every 429 is charged to them
      * (some may have been tenant-level), so this never over-counts and
      * the rate bound stays a lower bound. */
-    double arm_sub = (double)fake_azure_count_path(fa, "/subscriptions/");
+    /* Diagnostic-settings reads are sent as "//subscriptions/..." (the
+     * reference's URL form); ARM and the fake charge them to the
+     * subscription like any other read. */
+    double arm_sub = (double)fake_azure_count_path(fa, "/subscriptions/") +
+                     (double)fake_azure_count_path(fa, "//subscriptions/");
     double arm_answered = arm_sub - (double)ac.throttled;
     double par = o.instances < o.workers ? o.instances : o.workers;
     double b_arm_rate = o.throttle ? (arm_answered / t.subscriptions - ARM_BURST) / ARM_READS_PER_S : 0;
