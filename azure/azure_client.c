@@ -139,7 +139,10 @@ int azure_client_new(const azure_endpoints *endpoints, const azure_credentials *
                              .max_retry_wait_ms = c->opts.max_retry_wait_ms,
                              .cancelled = &c->cancelled};
     c->tokens = c->http ? azure_token_cache_new(c->http, &tc) : NULL;
-    c->pacing = azure_pacing_new(ARM_READ_BURST, ARM_READ_REFILL_PER_S);
+    /* One pacing per tenant and endpoint for the whole process: jobs of
+     * several instances of a tenant share Azure's read budgets. */
+    c->pacing = azure_pacing_shared(credentials->directory_id, c->ep.resource_manager,
+                                    ARM_READ_BURST, ARM_READ_REFILL_PER_S);
     if (!c->http || !c->tokens || !c->pacing) {
         azure_client_free(c);
         return err_set(err, ERR_NOMEM, "cannot initialise the Azure client (libcurl)");
@@ -152,7 +155,7 @@ void azure_client_free(azure_client *c) {
     if (!c) return;
     azure_token_cache_free(c->tokens);
     azure_http_free(c->http);
-    azure_pacing_free(c->pacing);
+    azure_pacing_release(c->pacing);
     for (int i = 0; i < AZURE_API_COUNT; i++) {
         pthread_cond_destroy(&c->gates[i].cv);
         pthread_mutex_destroy(&c->gates[i].mu);

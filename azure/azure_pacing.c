@@ -5,7 +5,10 @@
  */
 #include "azure/azure_pacing.h"
 
+#include <ctype.h>
 #include <pthread.h>
+#include <stdbool.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
@@ -19,6 +22,9 @@ typedef struct bucket {
 
 struct azure_pacing {
     pthread_mutex_t mu;
+    char *shared_key;     /* registry key when shared, else NULL */
+    int refs;             /* registry references (under g_registry_mu) */
+    struct azure_pacing *next;
     double burst;
     double rate_per_ms;
     bucket *rows;
@@ -110,4 +116,55 @@ void azure_pacing_observe(azure_pacing *p, const char *scope, int64_t remaining,
         if ((double)remaining < b->tokens) b->tokens = (double)remaining;
     }
     pthread_mutex_unlock(&p->mu);
+}
+
+/* ---- process-wide registry of shared pacings ---------------------------- */
+
+static pthread_mutex_t g_registry_mu = PTHREAD_MUTEX_INITIALIZER;
+static azure_pacing *g_registry;
+
+azure_pacing *azure_pacing_shared(const char *directory_id, const char *endpoint, double burst,
+                                  double refill_per_s) {
+    size_t n = strlen(directory_id ? directory_id : "") + strlen(endpoint ? endpoint : "") + 2;
+    char *key = malloc(n);
+    if (!key) return NULL;
+    snprintf(key, n, "%s|%s", directory_id ? directory_id : "", endpoint ? endpoint : "");
+    for (char *c = key; *c; c++) *c = (char)tolower((unsigned char)*c);
+    pthread_mutex_lock(&g_registry_mu);
+    azure_pacing *p = g_registry;
+    while (p && strcmp(p->shared_key, key) != 0) p = p->next;
+    if (p) {
+        p->refs++;
+        free(key);
+    } else if ((p = azure_pacing_new(burst, refill_per_s))) {
+        p->shared_key = key;
+        p->refs = 1;
+        p->next = g_registry;
+        g_registry = p;
+    } else {
+        free(key);
+    }
+    pthread_mutex_unlock(&g_registry_mu);
+    return p;
+}
+
+void azure_pacing_release(azure_pacing *p) {
+    if (!p) return;
+    if (!p->shared_key) {
+        azure_pacing_free(p);
+        return;
+    }
+    pthread_mutex_lock(&g_registry_mu);
+    bool last = --p->refs == 0;
+    if (last) {
+        azure_pacing **pp = &g_registry;
+        while (*pp != p) pp = &(*pp)->next;
+        *pp = p->next;
+    }
+    pthread_mutex_unlock(&g_registry_mu);
+    if (last) {
+        free(p->shared_key);
+        p->shared_key = NULL;
+        azure_pacing_free(p);
+    }
 }

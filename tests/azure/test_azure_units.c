@@ -63,6 +63,34 @@ static void test_backoff_bounds(void **state) {
     }
 }
 
+/* Clients of one tenant and endpoint share one pacing (one budget per
+ * subscription at Azure); another tenant or endpoint has its own; the
+ * shared pacing lives until its last user releases it. */
+static void test_pacing_shared(void **state) {
+    (void)state;
+    azure_pacing *a = azure_pacing_shared("Tenant-1", "https://management.azure.com", 2, 1);
+    azure_pacing *b = azure_pacing_shared("tenant-1", "https://management.azure.com", 2, 1);
+    azure_pacing *c = azure_pacing_shared("tenant-2", "https://management.azure.com", 2, 1);
+    azure_pacing *d = azure_pacing_shared("tenant-1", "https://management.usgovcloudapi.net", 2, 1);
+    assert_non_null(a);
+    assert_ptr_equal(a, b);
+    assert_ptr_not_equal(a, c);
+    assert_ptr_not_equal(a, d);
+    int64_t t = 5000;
+    assert_int_equal(azure_pacing_acquire(a, "sub", t), 0);
+    assert_int_equal(azure_pacing_acquire(b, "sub", t), 0);
+    assert_true(azure_pacing_acquire(a, "sub", t) > 0);   /* b's read counted */
+    assert_int_equal(azure_pacing_acquire(c, "sub", t), 0);
+    azure_pacing_release(a);
+    assert_true(azure_pacing_acquire(b, "sub", t) > 0);   /* still alive for b */
+    azure_pacing_release(b);
+    azure_pacing *e = azure_pacing_shared("tenant-1", "https://management.azure.com", 2, 1);
+    assert_int_equal(azure_pacing_acquire(e, "sub", t), 0);   /* a fresh one */
+    azure_pacing_release(e);
+    azure_pacing_release(c);
+    azure_pacing_release(d);
+}
+
 static void test_pacing_bucket(void **state) {
     (void)state;
     azure_pacing *p = azure_pacing_new(250, 25);
@@ -191,6 +219,7 @@ int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_classify),      cmocka_unit_test(test_retry_after),
         cmocka_unit_test(test_backoff_bounds), cmocka_unit_test(test_pacing_bucket),
+        cmocka_unit_test(test_pacing_shared),
         cmocka_unit_test(test_link_guard),    cmocka_unit_test(test_resource_type),
         cmocka_unit_test(test_endpoints_env),
     };
