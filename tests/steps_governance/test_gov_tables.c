@@ -18,6 +18,8 @@
 
 #include "engine/step.h"
 #include "steps/registry.h"
+#include "support/seed_model.h"
+#include "support/step_table_check.h"
 
 #include <stdbool.h>
 #include <stdio.h>
@@ -36,186 +38,45 @@ static const step_def *const *const mine[] = {
     steps_monitor,          steps_security,      steps_advisor,
 };
 
-/* ---- seed parsing ------------------------------------------------------ */
-
-#define MAX_ROWS 512
-
-typedef struct seed_row {
-    char a[128], b[128], c[128];
-} seed_row;
-
-typedef struct seed {
-    seed_row entities[MAX_ROWS];
-    size_t n_entities;
-    seed_row relationships[MAX_ROWS];
-    size_t n_relationships;
-} seed;
-
-/* Copies a table cell without surrounding blanks, backticks and asterisks. */
-static void cell(const char *from, const char *to, char *out, size_t size)
-{
-    while (from < to && (*from == ' ' || *from == '`' || *from == '*'))
-        from++;
-    while (to > from && (to[-1] == ' ' || to[-1] == '`' || to[-1] == '*'))
-        to--;
-    size_t n = (size_t)(to - from) < size - 1 ? (size_t)(to - from) : size - 1;
-    memcpy(out, from, n);
-    out[n] = 0;
-}
-
-static bool split_row(const char *line, seed_row *row)
-{
-    const char *p[4] = {line};
-    if (*line != '|')
-        return false;
-    for (int i = 1; i < 4; i++)
-        if (!(p[i] = strchr(p[i - 1] + 1, '|')))
-            return false;
-    cell(p[0] + 1, p[1], row->a, sizeof row->a);
-    cell(p[1] + 1, p[2], row->b, sizeof row->b);
-    cell(p[2] + 1, p[3], row->c, sizeof row->c);
-    return row->a[0] && row->a[0] != '-' && strcmp(row->b, "Entity `_type`") != 0;
-}
-
-static seed *load_seed(void)
-{
-    char path[1024];
-    snprintf(path, sizeof path, "%s/docs/spec/seed-azure-integration.md", AI_SOURCE_DIR);
-    FILE *f = fopen(path, "r");
-    assert_non_null(f);
-    seed *s = calloc(1, sizeof *s);
-    assert_non_null(s);
-    char line[1024];
-    int section = 0;   /* 1 entities, 2 relationships */
-    while (fgets(line, sizeof line, f)) {
-        if (strncmp(line, "### Entities", 12) == 0)
-            section = 1;
-        else if (strncmp(line, "### Relationships", 17) == 0)
-            section = 2;
-        else if (strncmp(line, "###", 3) == 0 || strncmp(line, "<!--", 4) == 0)
-            section = 0;
-        seed_row row;
-        if (!section || !split_row(line, &row))
-            continue;
-        if (strstr(row.a, "Resources") || strstr(row.a, "Source Entity"))
-            continue;   /* header */
-        if (section == 1 && s->n_entities < MAX_ROWS)
-            s->entities[s->n_entities++] = row;
-        else if (section == 2 && s->n_relationships < MAX_ROWS)
-            s->relationships[s->n_relationships++] = row;
-    }
-    fclose(f);
-    assert_true(s->n_entities > 50);
-    assert_true(s->n_relationships > 100);
-    return s;
-}
-
-static void classes_text(const char *const *classes, char *out, size_t size)
-{
-    out[0] = 0;
-    for (size_t i = 0; i < STEP_MAX_CLASSES && classes[i]; i++) {
-        if (i)
-            strncat(out, "`, `", size - strlen(out) - 1);
-        strncat(out, classes[i], size - strlen(out) - 1);
-    }
-}
-
-static bool my_entity_type(const char *type)
-{
-    for (size_t g = 0; g < sizeof mine / sizeof mine[0]; g++)
-        for (const step_def *const *s = mine[g]; *s; s++)
-            for (size_t i = 0; i < STEP_MAX_TYPES && (*s)->entities[i].type; i++)
-                if (strcmp((*s)->entities[i].type, type) == 0)
-                    return true;
-    return false;
-}
-
-static bool declared_relationship(const char *source, const char *cls, const char *target)
-{
-    for (size_t g = 0; g < sizeof mine / sizeof mine[0]; g++)
-        for (const step_def *const *s = mine[g]; *s; s++)
-            for (size_t i = 0; i < STEP_MAX_TYPES && (*s)->relationships[i].type; i++) {
-                const step_relationship_decl *r = &(*s)->relationships[i];
-                if (strcmp(r->source_type, source) == 0 && strcmp(r->class_name, cls) == 0 &&
-                    strcmp(r->target_type, target) == 0)
-                    return true;
-            }
-    return false;
-}
+#define N_MINE (sizeof mine / sizeof mine[0])
 
 static void test_declared_types_are_seed_rows(void **state)
 {
     (void)state;
-    seed *s = load_seed();
-    size_t entities = 0, relationships = 0;
-    for (size_t g = 0; g < sizeof mine / sizeof mine[0]; g++) {
-        for (const step_def *const *st = mine[g]; *st; st++) {
-            for (size_t i = 0; i < STEP_MAX_TYPES && (*st)->entities[i].type; i++) {
-                const step_entity_decl *e = &(*st)->entities[i];
-                char cls[256];
-                classes_text(e->classes, cls, sizeof cls);
-                bool found = false;
-                for (size_t r = 0; r < s->n_entities; r++)
-                    if (strcmp(s->entities[r].b, e->type) == 0) {
-                        found = true;
-                        assert_string_equal(s->entities[r].a, e->resource_name);
-                        assert_string_equal(s->entities[r].c, cls);
-                    }
-                if (!found)
-                    fail_msg("%s declares entity %s, not in the seed", (*st)->id, e->type);
-                entities++;
-            }
-            for (size_t i = 0; i < STEP_MAX_TYPES && (*st)->relationships[i].type; i++) {
-                const step_relationship_decl *d = &(*st)->relationships[i];
-                bool found = false;
-                for (size_t r = 0; r < s->n_relationships && !found; r++)
-                    found = strcmp(s->relationships[r].a, d->source_type) == 0 &&
-                            strcmp(s->relationships[r].b, d->class_name) == 0 &&
-                            strcmp(s->relationships[r].c, d->target_type) == 0;
-                if (!found)
-                    fail_msg("%s declares %s %s %s (%s), not in the seed", (*st)->id,
-                             d->source_type, d->class_name, d->target_type, d->type);
-                relationships++;
-            }
-        }
-    }
+    seed_model *s = seed_model_load_or_fail();
+    size_t entities = 0;
+    seed_model_assert_declared_are_rows(s, mine, N_MINE, NULL, &entities, NULL);
     assert_int_equal(entities, 15);
-    free(s);
+    seed_model_free(s);
 }
 
-/* Seed rows that mention one of these steps' entity types but belong to
- * another service's step. */
-static bool other_service_row(const seed_row *r)
+/* The seed's relationship rows about these steps' entity types, except the
+ * ones that belong to another service's step. */
+static bool my_row(const seed_model_row *r, void *ctx)
 {
-    return strcmp(r->a, "azure_account") == 0 && strcmp(r->c, "azure_keyvault_service") == 0;
+    (void)ctx;
+    if (strcmp(r->a, "azure_account") == 0 && strcmp(r->c, "azure_keyvault_service") == 0)
+        return false;
+    return seed_model_declares_entity(mine, N_MINE, r->a) ||
+           seed_model_declares_entity(mine, N_MINE, r->c);
 }
 
 static void test_seed_rows_are_declared(void **state)
 {
     (void)state;
-    seed *s = load_seed();
-    for (size_t r = 0; r < s->n_entities; r++) {
-        const char *t = s->entities[r].b;
-        bool ad = strncmp(s->entities[r].a, "[AD]", 4) == 0;
-        if (ad)
-            assert_true(my_entity_type(t));
-    }
-    size_t mine_rows = 0;
-    for (size_t r = 0; r < s->n_relationships; r++) {
-        const seed_row *row = &s->relationships[r];
-        if (!my_entity_type(row->a) && !my_entity_type(row->c))
-            continue;
-        if (other_service_row(row))
-            continue;
-        if (!declared_relationship(row->a, row->b, row->c))
-            fail_msg("seed row %s %s %s is not declared by these steps", row->a, row->b, row->c);
-        mine_rows++;
+    seed_model *s = seed_model_load_or_fail();
+    assert_true(seed_model_entity_count(s) > 50);
+    assert_true(seed_model_relationship_count(s) > 100);
+    for (size_t r = 0; r < seed_model_entity_count(s); r++) {
+        const seed_model_row *row = seed_model_entity(s, r);
+        if (strncmp(row->a, "[AD]", 4) == 0 && !seed_model_declares_entity(mine, N_MINE, row->b))
+            fail_msg("seed entity %s is declared by none of these steps", row->b);
     }
     /* account 2, group members 3, role assignments 24 (13 scopes, 11
      * principals) + 1 definition, classic admins 1, advisor 2, policy 1,
      * monitor 4, security 3 */
-    assert_int_equal(mine_rows, 41);
-    free(s);
+    assert_int_equal(seed_model_assert_rows_declared(s, mine, N_MINE, my_row, NULL), 41);
+    seed_model_free(s);
 }
 
 /* ---- ids, names, enablement, dependencies ----------------------------- */
@@ -277,21 +138,11 @@ static void test_ids_names_enablement_depends(void **state)
         const step_def *s = registry_find(expected[e].id);
         if (!s)
             fail_msg("%s is not in the registry", expected[e].id);
-        assert_string_equal(s->name, expected[e].name);
+        step_table_check_step(s, expected[e].id, expected[e].name, expected[e].deps, 16);
         assert_int_equal(s->enabled_when, expected[e].when);
-        size_t i = 0;
-        for (; expected[e].deps[i]; i++) {
-            assert_non_null(s->depends_on[i]);
-            assert_string_equal(s->depends_on[i], expected[e].deps[i]);
-        }
-        assert_null(s->depends_on[i]);
         seen++;
     }
-    size_t total = 0;
-    for (size_t g = 0; g < sizeof mine / sizeof mine[0]; g++)
-        for (const step_def *const *s = mine[g]; *s; s++)
-            total++;
-    assert_int_equal(total, seen);
+    assert_int_equal(seed_model_step_count(mine, N_MINE), seen);
 }
 
 static bool is_last(const step_def *s)

@@ -17,6 +17,8 @@
 #include "engine/step.h"
 #include "steps/registry.h"
 #include "steps/sub_interleave.h"
+#include "support/seed_model.h"
+#include "support/step_table_check.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -68,50 +70,21 @@ static const expected_step expected[] = {
 
 #define N_EXPECTED (sizeof expected / sizeof expected[0])
 
-static const step_def *mine_by_id(const char *id)
-{
-    for (size_t g = 0; g < sizeof mine / sizeof mine[0]; g++)
-        for (const step_def *const *s = mine[g]; *s; s++)
-            if (strcmp((*s)->id, id) == 0)
-                return *s;
-    return NULL;
-}
+#define N_MINE (sizeof mine / sizeof mine[0])
 
 static void test_ids_names_dependencies_types(void **state)
 {
     (void)state;
-    size_t count = 0;
-    for (size_t g = 0; g < sizeof mine / sizeof mine[0]; g++)
-        for (const step_def *const *s = mine[g]; *s; s++)
-            count++;
-    assert_int_equal(count, N_EXPECTED);
+    assert_int_equal(seed_model_step_count(mine, N_MINE), N_EXPECTED);
     for (size_t i = 0; i < N_EXPECTED; i++) {
         const expected_step *x = &expected[i];
-        const step_def *s = mine_by_id(x->id);
+        const step_def *s = seed_model_step_find(mine, N_MINE, x->id);
         if (!s)
             fail_msg("step %s missing", x->id);
-        assert_string_equal(s->name, x->name);
-        assert_int_equal(s->enabled_when, STEP_IF_RESOURCE_MANAGER);
-        assert_non_null(s->run);
-        size_t n = 0;
-        for (; n < STEP_MAX_DEPS && s->depends_on[n]; n++) {
-            assert_true(n < 4 && x->deps[n]);
-            assert_string_equal(s->depends_on[n], x->deps[n]);
-        }
-        assert_true(n == 4 || !x->deps[n]);
-        for (n = 0; n < STEP_MAX_TYPES && s->entities[n].type; n++) {
-            assert_true(n < 4 && x->entities[n]);
-            assert_string_equal(s->entities[n].type, x->entities[n]);
-        }
-        assert_true(n == 4 || !x->entities[n]);
-        for (n = 0; n < STEP_MAX_TYPES && s->relationships[n].type; n++) {
-            assert_true(n < 6 && x->relationships[n]);
-            assert_string_equal(s->relationships[n].type, x->relationships[n]);
-        }
-        assert_true(n == 6 || !x->relationships[n]);
+        step_table_check_step(s, x->id, x->name, x->deps, 4);
+        step_table_check_rm(s);   /* in the registry, the same definition */
+        step_table_check_types(s, x->entities, 4, x->relationships, 6);
         assert_null(s->mapped_relationships[0].type);
-        /* in the registry, the same definition */
-        assert_ptr_equal(registry_find(x->id), s);
     }
 }
 
@@ -136,92 +109,15 @@ static void test_relationship_types_are_generated(void **state)
             }
 }
 
-/* ---- seed ---------------------------------------------------------------- */
-
-typedef struct row {
-    char a[128], b[128], c[128];
-} row;
-
-static void cell(const char *from, const char *to, char *out, size_t size)
-{
-    while (from < to && (*from == ' ' || *from == '`' || *from == '*'))
-        from++;
-    while (to > from && (to[-1] == ' ' || to[-1] == '`' || to[-1] == '*'))
-        to--;
-    size_t n = (size_t)(to - from) < size - 1 ? (size_t)(to - from) : size - 1;
-    memcpy(out, from, n);
-    out[n] = 0;
-}
-
-static bool split_row(const char *line, row *r)
-{
-    const char *p[4] = {line};
-    if (*line != '|')
-        return false;
-    for (int i = 1; i < 4; i++)
-        if (!(p[i] = strchr(p[i - 1] + 1, '|')))
-            return false;
-    cell(p[0] + 1, p[1], r->a, sizeof r->a);
-    cell(p[1] + 1, p[2], r->b, sizeof r->b);
-    cell(p[2] + 1, p[3], r->c, sizeof r->c);
-    return r->a[0] && r->a[0] != '-';
-}
-
-/* Finds a row of section "### Entities" (1) or "### Relationships" (2). */
-static bool seed_has(int want_section, const char *a, const char *b, const char *c)
-{
-    char path[1024];
-    snprintf(path, sizeof path, "%s/docs/spec/seed-azure-integration.md", AI_SOURCE_DIR);
-    FILE *f = fopen(path, "r");
-    assert_non_null(f);
-    char line[1024];
-    int section = 0;
-    bool found = false;
-    while (!found && fgets(line, sizeof line, f)) {
-        if (strncmp(line, "### Entities", 12) == 0)
-            section = 1;
-        else if (strncmp(line, "### Relationships", 17) == 0)
-            section = 2;
-        else if (strncmp(line, "###", 3) == 0)
-            section = 0;
-        row r;
-        if (section != want_section || !split_row(line, &r))
-            continue;
-        found = strcmp(r.a, a) == 0 && strcmp(r.b, b) == 0 && strcmp(r.c, c) == 0;
-    }
-    fclose(f);
-    return found;
-}
-
 static void test_declared_types_are_seed_rows(void **state)
 {
     (void)state;
+    seed_model *m = seed_model_load_or_fail();
     size_t entities = 0, relationships = 0;
-    for (size_t g = 0; g < sizeof mine / sizeof mine[0]; g++)
-        for (const step_def *const *s = mine[g]; *s; s++) {
-            for (size_t i = 0; i < STEP_MAX_TYPES && (*s)->entities[i].type; i++) {
-                const step_entity_decl *e = &(*s)->entities[i];
-                char cls[256] = "";
-                for (size_t k = 0; k < STEP_MAX_CLASSES && e->classes[k]; k++) {
-                    if (k)
-                        strcat(cls, "`, `");
-                    strcat(cls, e->classes[k]);
-                }
-                if (!seed_has(1, e->resource_name, e->type, cls))
-                    fail_msg("%s: entity %s %s %s is not a seed row", (*s)->id, e->resource_name,
-                             e->type, cls);
-                entities++;
-            }
-            for (size_t i = 0; i < STEP_MAX_TYPES && (*s)->relationships[i].type; i++) {
-                const step_relationship_decl *r = &(*s)->relationships[i];
-                if (!seed_has(2, r->source_type, r->class_name, r->target_type))
-                    fail_msg("%s: relationship %s %s %s is not a seed row", (*s)->id,
-                             r->source_type, r->class_name, r->target_type);
-                relationships++;
-            }
-        }
+    seed_model_assert_declared_are_rows(m, mine, N_MINE, NULL, &entities, &relationships);
     assert_int_equal(entities, 11);
     assert_int_equal(relationships, 14);
+    seed_model_free(m);
 }
 
 /* Requests grouped by subscription come out round-robin, each
