@@ -9,186 +9,26 @@ with entities and relationships sorted by _key and _rawData left out (the
 tests compare _rawData's shape separately).  Rerun after changing a rule:
   python3 tests/steps_governance/derive_expected.py
 """
-import datetime
 import json
 import os
 import re
 import sys
 
-ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
-REC = os.path.join(ROOT, "tests/fixtures/azure-recordings/steps")
-OUT = os.path.join(ROOT, "tests/steps_governance/expected")
-SCHEMAS = os.path.join(ROOT, "data-model/class_schemas")
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))),
+                                "support"))
+import sdk_rules as sdk  # noqa: E402
+from sdk_rules import (INSTANCE_ID, DOMAIN, REC, build, convert_properties,  # noqa: E402,F401
+                       direct, har_bodies, hoist, items, iso_ms, weblink)
 
-INSTANCE_ID = "azure-instance-0001"
+OUT = os.path.join(sdk.ROOT, "tests/steps_governance/expected")
 INSTANCE_NAME = "Azure Test Instance"
-DOMAIN = "ndowmongmail.onmicrosoft.com"
 
 
-def har_bodies(rel_path, contains):
-    h = json.load(open(os.path.join(REC, rel_path)))
-    out = []
-    for e in h["log"]["entries"]:
-        if re.search(contains, e["request"]["url"]) and e["response"]["status"] == 200:
-            out.append(json.loads(e["response"]["content"]["text"]))
-    assert out, (rel_path, contains)
-    return out
-
-
-def items(rel_path, contains):
-    vals = []
-    for b in har_bodies(rel_path, contains):
-        vals.extend(b["value"])
-    return vals
-
-
-# ---- SDK rules ------------------------------------------------------------
-
-_schema_cache = {}
-
-
-def schema_props(cls):
-    if cls in _schema_cache:
-        return _schema_cache[cls]
-    props = set()
-
-    def walk(name):
-        d = json.load(open(os.path.join(SCHEMAS, name + ".json")))
-        stack = [d]
-        while stack:
-            x = stack.pop()
-            if isinstance(x, dict):
-                if "$ref" in x and x["$ref"].startswith("#"):
-                    walk(x["$ref"][1:])
-                if "properties" in x:
-                    props.update(x["properties"].keys())
-                for k in ("allOf", "anyOf", "oneOf"):
-                    if k in x:
-                        stack.extend(x[k])
-
-    walk(cls)
-    _schema_cache[cls] = props
-    return props
-
-
-def is_prim(v):
-    return isinstance(v, (str, int, float, bool)) and v is not None
-
-
-def passthrough(source, classes):
-    allowed = set()
-    for c in classes:
-        allowed |= schema_props(c)
-    out = {}
-    for k, v in source.items():
-        if k not in allowed or v is None:
-            continue
-        if is_prim(v):
-            out[k] = v
-        elif isinstance(v, list) and v and is_prim(v[0]):
-            out[k] = v
-    return out
-
-
-def camel(key):
-    words = re.findall(r"[A-Z]{2,}(?=[A-Z][a-z]+[0-9]*|\b)|[A-Z]?[a-z]+[0-9]*|[A-Z]|[0-9]+", key)
-    if not words:
-        return ""
-    return words[0].lower() + "".join(w[0].upper() + w[1:].lower() for w in words[1:])
-
-
-TIME_KEY = re.compile(r"^\w+((T|_t)ime|(O|_o)n|(A|_a)t|(D|_d)ate)$")
-
-
-def iso_ms(s):
-    m = re.match(r"^(\d{4})-(\d\d)-(\d\d)T(\d\d):(\d\d):(\d\d)(\.\d+)?(Z|[+-]\d\d:\d\d)?$", s)
-    if not m:
-        return None
-    frac = int((m.group(7) or ".0")[1:4].ljust(3, "0"))
-    dt = datetime.datetime(*map(int, m.groups()[:6]), tzinfo=datetime.timezone.utc)
-    tz = m.group(8)
-    if tz and tz != "Z":
-        sign = 1 if tz[0] == "+" else -1
-        dt -= sign * datetime.timedelta(hours=int(tz[1:3]), minutes=int(tz[4:6]))
-    return int(dt.timestamp()) * 1000 + frac
-
-
-def convert_properties(obj, prefix=None, parse_time=False):
-    out = {}
-    for k, v in obj.items():
-        if v is None:
-            continue
-        key = camel(k)
-        if prefix:
-            key = prefix + "." + key
-        if isinstance(v, bool) or isinstance(v, (int, float)):
-            out[key] = v
-        elif isinstance(v, str):
-            if parse_time and TIME_KEY.match(k):
-                t = iso_ms(v)
-                out[key] = t if t is not None else v
-            else:
-                out[key] = v
-        elif isinstance(v, list):
-            if not v or v[0] is None or isinstance(v[0], (dict, list)):
-                continue
-            out[key] = [x if is_prim(x) else None for x in v]
-    return out
-
-
-def build(source, classes, type_, key, assign, passthrough_rules=True, extra=None):
-    e = passthrough(source, classes) if passthrough_rules else {}
-    for k, v in assign.items():
-        if v is None:
-            e.pop(k, None)
-        else:
-            e[k] = v
-    for k, v in (extra or {}).items():
-        e[k] = v
-    if "displayName" not in assign and not e.get("displayName") and e.get("name"):
-        e["displayName"] = e["name"]
-    e["_key"] = key
-    e["_type"] = type_
-    e["_class"] = classes
-    return e
-
-
-UNDEF = None  # an assignment of undefined removes the property
-
-
-def hoist(item, drop=(), renames=None):
-    m = {k: v for k, v in item.items() if k != "properties"}
-    for k, v in (item.get("properties") or {}).items():
-        if k in drop:
-            continue
-        m[(renames or {}).get(k, k)] = v
-    return m
-
-
-def weblink(id_):
-    return "https://portal.azure.com/#@%s/resource%s" % (DOMAIN, id_) if id_ else None
-
-
-def gen_type(cls, from_t, to_t):
-    f, t = from_t.split("_"), to_t.split("_")
-    i = 0
-    while i < len(t) - 1 and i < len(f) and f[i] == t[i]:
-        i += 1
-    return "%s_%s_%s" % (from_t, cls.lower(), "_".join(t[i:]))
-
-
-def direct(cls, fk, ft, tk, tt, type_=None):
-    return {"_key": "%s|%s|%s" % (fk, cls.lower(), tk), "_type": type_ or gen_type(cls, ft, tt),
-            "_class": cls, "_fromEntityKey": fk, "_toEntityKey": tk, "displayName": cls}
+UNDEF = None  # an assignment of undefined removes the property (sdk.build)
 
 
 def write(case, entities, relationships):
-    os.makedirs(OUT, exist_ok=True)
-    with open(os.path.join(OUT, case + ".json"), "w") as f:
-        json.dump({"entities": sorted(entities, key=lambda e: e["_key"]),
-                   "relationships": sorted(relationships, key=lambda r: r["_key"])},
-                  f, indent=1, sort_keys=True)
-        f.write("\n")
+    sdk.write_expected(OUT, case, entities, relationships)
 
 
 # ---- Active Directory -------------------------------------------------------

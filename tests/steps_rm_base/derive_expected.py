@@ -12,125 +12,44 @@ sorted by _key, _rawData left out (the case runner checks its shape).
 Rerun after changing a rule:
   python3 tests/steps_rm_base/derive_expected.py
 """
-import datetime
 import json
 import os
 import re
+import sys
 import urllib.parse
 import xml.etree.ElementTree as ET
 
-ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
-REC = os.path.join(ROOT, "tests/fixtures/azure-recordings/steps/resource-manager")
-OUT = os.path.join(ROOT, "tests/steps_rm_base/expected")
-SCHEMAS = os.path.join(ROOT, "data-model/class_schemas")
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))),
+                                "support"))
+import sdk_rules as sdk  # noqa: E402
+from sdk_rules import (INSTANCE_ID, UNDEF, assign_tags, direct, hoist,  # noqa: E402,F401
+                       is_prim, normalize_location, passthrough, resource_group,
+                       resource_link)
 
-INSTANCE_ID = "azure-instance-0001"
-DOMAIN = "ndowmongmail.onmicrosoft.com"   # default domain of the AD recording's organization
-
-
-def entries(rel_path):
-    return json.load(open(os.path.join(REC, rel_path)))["log"]["entries"]
+REC = os.path.join(sdk.REC, "resource-manager")
+OUT = os.path.join(sdk.ROOT, "tests/steps_rm_base/expected")
 
 
 def bodies(rel_path, pattern):
-    out = []
-    for e in entries(rel_path):
-        if re.search(pattern, e["request"]["url"]) and e["response"]["status"] == 200:
-            out.append(e["response"]["content"]["text"])
-    assert out, (rel_path, pattern)
-    return out
+    return sdk.har_texts(rel_path, pattern, REC)
 
 
 def items(rel_path, pattern):
-    vals = []
-    for b in bodies(rel_path, pattern):
-        vals.extend(json.loads(b)["value"])
-    return vals
+    return sdk.items(rel_path, pattern, REC)
 
 
 # ---- SDK rules (part A §1.8-§1.10) -----------------------------------------
 
-_schema_cache = {}
-
-
-def schema_props(cls):
-    if cls in _schema_cache:
-        return _schema_cache[cls]
-    props = set()
-
-    def walk(name):
-        d = json.load(open(os.path.join(SCHEMAS, name + ".json")))
-        stack = [d]
-        while stack:
-            x = stack.pop()
-            if isinstance(x, dict):
-                if "$ref" in x and x["$ref"].startswith("#"):
-                    walk(x["$ref"][1:])
-                if "properties" in x:
-                    props.update(x["properties"].keys())
-                for k in ("allOf", "anyOf", "oneOf"):
-                    if k in x:
-                        stack.extend(x[k])
-
-    walk(cls)
-    _schema_cache[cls] = props
-    return props
-
-
-def is_prim(v):
-    return isinstance(v, (str, int, float, bool))
-
-
 def iso_ms(s):
-    m = re.match(r"^(\d{4})-(\d\d)-(\d\d)T(\d\d):(\d\d):(\d\d)(\.\d+)?(Z|[+-]\d\d:\d\d)?$", s)
-    if not m:
-        return None
-    frac = int((m.group(7) or ".0")[1:4].ljust(3, "0"))
-    dt = datetime.datetime(*map(int, m.groups()[:6]), tzinfo=datetime.timezone.utc)
-    return int(dt.timestamp()) * 1000 + frac
+    return sdk.iso_ms(s, apply_offset=False)
 
 
-def tag_value(v):
-    if re.match(r"^(true|false)$", v, re.I):
-        return v.lower() == "true"
-    if re.match(r"^\d+$", v):
-        return int(v)
-    if re.match(r"^\d+\.\d+$", v):
-        return float(v)
-    return v
-
-
-def assign_tags(e, tags):
-    if not isinstance(tags, dict):
-        return
-    for k, v in tags.items():
-        if not v:
-            continue
-        e["tag." + k] = tag_value(v)
-        if re.match(r"^true$", v, re.I):
-            e.setdefault("tags", []).append(k)
-        if k.lower() == "name":
-            e["displayName"] = v
-            e.setdefault("name", v)
-        if k.lower() in ("classification", "owner", "email"):
-            e[k.lower()] = v.lower()
-
-
-UNDEF = object()   # an assignment of undefined removes the property
 
 
 def create_entity(source, classes, type_, key, assign, tags=False, tag_properties=()):
     """createIntegrationEntity: pass-through, assignments, createdOn, tags,
     displayName default."""
-    allowed = set()
-    for c in classes:
-        allowed |= schema_props(c)
-    e = {}
-    for k, v in source.items():
-        if k not in allowed or v is None:
-            continue
-        if is_prim(v) or (isinstance(v, list) and v and is_prim(v[0])):
-            e[k] = v
+    e = passthrough(source, classes)
     for k, v in assign.items():
         if v is UNDEF:
             e.pop(k, None)
@@ -155,12 +74,6 @@ def create_entity(source, classes, type_, key, assign, tags=False, tag_propertie
     return e
 
 
-def hoist(item):
-    m = {k: v for k, v in item.items() if k != "properties"}
-    m.update(item.get("properties") or {})
-    return m
-
-
 def weblink(id_):
     if not id_:
         return UNDEF
@@ -170,12 +83,7 @@ def weblink(id_):
         return ("https://portal.azure.com/#blade/Microsoft_Azure_Storage/ContainerMenuBlade/"
                 "overview/storageAccountId/%s/path/%s"
                 % (urllib.parse.quote(m.group(1), safe="-_.!~*'()"), m.group(2)))
-    return "https://portal.azure.com/#@%s/resource%s" % (DOMAIN, id_)
-
-
-def resource_group(id_):
-    m = re.search(r"/subscriptions/([^/]+)/resource[G|g]roups/([^/]+)", id_)
-    return m.group(2).lower() if m else UNDEF
+    return resource_link(id_)
 
 
 def resource_group_id(id_):
@@ -183,34 +91,10 @@ def resource_group_id(id_):
     return "/subscriptions/%s/resourceGroups/%s" % (m.group(1), m.group(2).lower())
 
 
-def normalize_location(loc):
-    return re.sub(r"\s+", "", loc.lower(), count=1) if loc else UNDEF
-
-
-def gen_type(cls, from_t, to_t):
-    f, t = from_t.split("_"), to_t.split("_")
-    i = 0
-    while i < len(t) - 1 and i < len(f) and f[i] == t[i]:
-        i += 1
-    return "%s_%s_%s" % (from_t, cls.lower(), "_".join(t[i:]))
-
-
-def direct(cls, fk, ft, tk, tt, type_=None, props=None):
-    r = {"_key": "%s|%s|%s" % (fk, cls.lower(), tk), "_type": type_ or gen_type(cls, ft, tt),
-         "_class": cls, "_fromEntityKey": fk, "_toEntityKey": tk, "displayName": cls}
-    r.update(props or {})
-    return r
-
-
 def write(case, ents, rels):
-    os.makedirs(OUT, exist_ok=True)
     keys = [e["_key"] for e in ents] + [r["_key"] for r in rels]
     assert len(keys) == len(set(keys)), case
-    with open(os.path.join(OUT, case + ".json"), "w") as f:
-        json.dump({"entities": sorted(ents, key=lambda e: e["_key"]),
-                   "relationships": sorted(rels, key=lambda r: r["_key"])},
-                  f, indent=1, sort_keys=True)
-        f.write("\n")
+    sdk.write_expected(OUT, case, ents, rels)
 
 
 # ---- diagnostic settings (part A §1.14, §2.7) ------------------------------

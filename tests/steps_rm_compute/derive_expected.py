@@ -14,13 +14,12 @@ Deliberate differences from the reference (see steps/compute.c,
 steps/interservice.c): managed disks and NICs are found by id
 case-insensitively and relationships use the stored _key.
 """
-import json
 import os
 import sys
 
 HERE = os.path.dirname(os.path.abspath(__file__))
-sys.path.insert(0, os.path.join(os.path.dirname(HERE), "steps_governance"))
-import derive_expected as g  # noqa: E402  (SDK rules shared with the governance suite)
+sys.path.insert(0, os.path.join(os.path.dirname(HERE), "support"))
+import sdk_rules as rules  # noqa: E402  (SDK rules shared by the step suites)
 
 OUT = os.path.join(HERE, "expected")
 COMPUTE = "resource-manager/compute/__recordings__/"
@@ -33,12 +32,7 @@ SUB_DC = "dccea45f-7035-4a17-8731-1fd46aaa74a0"
 
 
 def write(name, entities, relationships):
-    os.makedirs(OUT, exist_ok=True)
-    with open(os.path.join(OUT, name + ".json"), "w") as f:
-        json.dump({"entities": sorted(entities, key=lambda e: e["_key"]),
-                   "relationships": sorted(relationships, key=lambda r: r["_key"])},
-                  f, indent=1, sort_keys=True)
-        f.write("\n")
+    rules.write_expected(OUT, name, entities, relationships)
 
 
 def rg_name(id_):
@@ -105,7 +99,7 @@ def get(d, *path):
 # ---- virtual machines ---------------------------------------------------------
 
 def vms():
-    return g.items(VM_HAR, r"/virtualMachines\?")
+    return rules.items(VM_HAR, r"/virtualMachines\?")
 
 
 def uses_managed(sp):
@@ -119,7 +113,7 @@ def virtual_machines():
     ents, rels = [], []
     for vm in vms():
         p = vm["properties"]
-        e = g.convert_properties(g.hoist(vm))
+        e = rules.convert_properties(rules.hoist(vm))
         assign = {}
         sp, op = p.get("storageProfile"), p.get("osProfile")
         if sp:
@@ -138,7 +132,7 @@ def virtual_machines():
                        "region": vm.get("location"), "resourceGroup": rg_name(vm["id"]),
                        "state": p.get("provisioningState"),
                        "vmSize": get(p, "hardwareProfile", "vmSize"),
-                       "usesManagedDisks": uses_managed(sp), "webLink": g.weblink(vm["id"])})
+                       "usesManagedDisks": uses_managed(sp), "webLink": rules.weblink(vm["id"])})
         apply(e, assign)
         assign_tags(e, vm.get("tags"))
         ents.append(finish(e, vm["id"], "azure_vm", ["Host"]))
@@ -151,16 +145,16 @@ def virtual_machines():
 def disks():
     rg = "/subscriptions/%s/resourceGroups/j1dev" % SUB_DC
     ents, rels = [], []
-    for d in g.items(DISK_HAR, r"/disks\?"):
+    for d in rules.items(DISK_HAR, r"/disks\?"):
         p = d["properties"]
-        e = g.convert_properties(g.hoist(d))
+        e = rules.convert_properties(rules.hoist(d))
         e.pop("timeCreated", None)   # a Date in the SDK model: skipped
         enc = get(p, "encryption", "type")
         state = p.get("diskState")
         apply(e, {"displayName": d["name"], "region": d.get("location"),
                   "resourceGroup": rg_name(d["id"]),
-                  "createdOn": g.iso_ms(p["timeCreated"]) if p.get("timeCreated") else None,
-                  "webLink": g.weblink(d["id"]), "encrypted": bool(enc), "encryption": enc,
+                  "createdOn": rules.iso_ms(p["timeCreated"]) if p.get("timeCreated") else None,
+                  "webLink": rules.weblink(d["id"]), "encrypted": bool(enc), "encryption": enc,
                   "state": state.lower() if state else None, "attached": state == "Attached"})
         assign_tags(e, d.get("tags"))
         ents.append(finish(e, d["id"], "azure_managed_disk", ["DataStore", "Disk"]))
@@ -171,10 +165,10 @@ def disks():
 def images():
     rg = "/subscriptions/%s/resourceGroups/j1dev" % SUB_D
     ents, rels = [], []
-    for im in g.items(IMAGE_HAR, r"/images\?"):
-        e = g.convert_properties(g.hoist(im))
+    for im in rules.items(IMAGE_HAR, r"/images\?"):
+        e = rules.convert_properties(rules.hoist(im))
         apply(e, {"displayName": im["name"], "region": im.get("location"),
-                  "resourceGroup": rg_name(im["id"]), "webLink": g.weblink(im["id"])})
+                  "resourceGroup": rg_name(im["id"]), "webLink": rules.weblink(im["id"])})
         assign_tags(e, im.get("tags"))
         ents.append(finish(e, im["id"], "azure_image", ["Image"]))
         if rg_name(im["id"]) == "j1dev":   # the only seeded group
@@ -217,17 +211,17 @@ def disk_relationships():
 
 def extensions():
     ents, rels = {}, []
-    for vm in g.items(EXT_HAR, r"/virtualMachines\?"):
+    for vm in rules.items(EXT_HAR, r"/virtualMachines\?"):
         path = "/resourceGroups/%s/providers/Microsoft.Compute/virtualMachines/%s/extensions" % (
             rg_name(vm["id"]), vm["name"])
-        for x in g.items(EXT_HAR, path.replace(".", r"\.")):
+        for x in rules.items(EXT_HAR, path.replace(".", r"\.")):
             p = x["properties"]
             key = "vm-extension:%s:%s" % (p.get("publisher") or "unknown-publisher", x["name"])
             if key not in ents:
                 shared = {k: v for k, v in x.items() if k not in ("id", "location")}
                 shared["properties"] = {k: v for k, v in p.items() if k != "provisioningState"}
-                sdk = g.hoist(shared, renames={"type": "virtualMachineExtensionType"})
-                ents[key] = g.build(sdk, ["Application"], "azure_vm_extension", key,
+                sdk = rules.hoist(shared, renames={"type": "virtualMachineExtensionType"})
+                ents[key] = rules.build(sdk, ["Application"], "azure_vm_extension", key,
                                     {"name": x["name"]})
             rels.append(rel("USES", vm["id"], key, "azure_vm_uses_extension",
                             {"id": x["id"], "location": x["location"],

@@ -19,16 +19,17 @@ import re
 import sys
 
 HERE = os.path.dirname(os.path.abspath(__file__))
-ROOT = os.path.dirname(os.path.dirname(HERE))
-REC = os.path.join(ROOT, "tests/fixtures/azure-recordings/steps/resource-manager")
+sys.path.insert(0, os.path.join(os.path.dirname(HERE), "support"))
+import sdk_rules as sdk  # noqa: E402
+from sdk_rules import (UNDEF, convert_properties, direct, hoist, iso_ms,  # noqa: E402,F401
+                       normalize_location, passthrough, resource_group)
+
+ROOT = sdk.ROOT
+REC = os.path.join(sdk.REC, "resource-manager")
 SNAP = os.path.join(ROOT, "tests/fixtures/graph-azure-snapshots/steps/resource-manager/databases/"
                           "sql/__snapshots__/converters.test.ts.snap")
 OUT = os.path.join(HERE, "expected")
-SCHEMAS = os.path.join(ROOT, "data-model/class_schemas")
-
-DOMAIN = "ndowmongmail.onmicrosoft.com"   # default domain of the AD recording
 REDACTED = "****REDACTED****"             # src/utils/constants.ts REDACTED_VALUE
-UNDEF = object()                          # an assignment of undefined removes
 
 DB = "databases/"
 SQL = DB + "sql/__recordings__/"
@@ -53,19 +54,8 @@ STORAGE = {
 
 # ---- recordings ---------------------------------------------------------------
 
-def entries(rel):
-    return json.load(open(os.path.join(REC, rel)))["log"]["entries"]
-
-
 def body(rel, pattern):
-    """The last 200 answer whose URL matches pattern (the fake repeats the
-    last one)."""
-    found = None
-    for e in entries(rel):
-        if re.search(pattern, e["request"]["url"]) and e["response"]["status"] == 200:
-            found = json.loads(e["response"]["content"]["text"])
-    assert found is not None, (rel, pattern)
-    return found
+    return sdk.har_last_body(rel, pattern, REC)
 
 
 def values(rel, pattern):
@@ -74,110 +64,10 @@ def values(rel, pattern):
 
 # ---- SDK rules (part A §1.7-1.10) ----------------------------------------------
 
-_schema = {}
-
-
-def schema_props(cls):
-    if cls in _schema:
-        return _schema[cls]
-    props = set()
-
-    def walk(name):
-        d = json.load(open(os.path.join(SCHEMAS, name + ".json")))
-        stack = [d]
-        while stack:
-            x = stack.pop()
-            if isinstance(x, dict):
-                if "$ref" in x and x["$ref"].startswith("#"):
-                    walk(x["$ref"][1:])
-                if "properties" in x:
-                    props.update(x["properties"].keys())
-                for k in ("allOf", "anyOf", "oneOf"):
-                    if k in x:
-                        stack.extend(x[k])
-            elif isinstance(x, list):
-                stack.extend(x)
-
-    walk(cls)
-    _schema[cls] = props
-    return props
-
-
-def is_prim(v):
-    return isinstance(v, (str, int, float, bool))
-
-
-def camel(key):
-    """lodash.camelCase"""
-    words = re.findall(r"[A-Z]{2,}(?=[A-Z][a-z]+[0-9]*|\b)|[A-Z]?[a-z]+[0-9]*|[A-Z]|[0-9]+", key)
-    if not words:
-        return ""
-    return words[0].lower() + "".join(w[0].upper() + w[1:].lower() for w in words[1:])
-
-
-def convert_properties(obj, prefix=None, dates=()):
-    """SDK convertProperties; `dates` are Date objects in the SDK model
-    (skipped like any object)."""
-    out = {}
-    for k, v in (obj or {}).items():
-        if v is None or k in dates:
-            continue
-        key = camel(k)
-        if prefix:
-            key = prefix + "." + key
-        if is_prim(v):
-            out[key] = v
-        elif isinstance(v, list):
-            if not v or v[0] is None or isinstance(v[0], (dict, list)):
-                continue
-            out[key] = [x if is_prim(x) else None for x in v]
-    return out
-
-
-def hoist(item):
-    m = {k: v for k, v in item.items() if k != "properties"}
-    m.update(item.get("properties") or {})
-    return m
-
-
-def iso_ms(s):
-    import datetime
-    m = re.match(r"^(\d{4})-(\d\d)-(\d\d)T(\d\d):(\d\d):(\d\d)(\.\d+)?(Z|[+-]\d\d:\d\d)?$", s)
-    if not m:
-        return None
-    frac = int((m.group(7) or ".0")[1:4].ljust(3, "0"))
-    dt = datetime.datetime(*map(int, m.groups()[:6]), tzinfo=datetime.timezone.utc)
-    tz = m.group(8)
-    if tz and tz != "Z":
-        sign = 1 if tz[0] == "+" else -1
-        dt -= sign * datetime.timedelta(hours=int(tz[1:3]), minutes=int(tz[4:6]))
-    return int(dt.timestamp()) * 1000 + frac
-
-
-def tag_value(v):
-    if re.match(r"^(true|false)$", v, re.I):
-        return v.lower() == "true"
-    if re.match(r"^\d+$", v):
-        return int(v)
-    if re.match(r"^\d+\.\d+$", v):
-        return float(v)
-    return v
-
-
 def assign_tags(e, tags, tag_properties=()):
     if not isinstance(tags, dict):
         return
-    for k, v in tags.items():
-        if not v:
-            continue
-        e["tag." + k] = tag_value(v)
-        if re.match(r"^true$", v, re.I):
-            e.setdefault("tags", []).append(k)
-        if k.lower() == "name":
-            e["displayName"] = v
-            e.setdefault("name", v)
-        if k.lower() in ("classification", "owner", "email"):
-            e[k.lower()] = v.lower()
+    sdk.assign_tags(e, tags)
     for p in tag_properties:
         if tags.get(p):
             e[p] = tags[p]
@@ -189,13 +79,7 @@ INACTIVE = re.compile(r"inactive|disabled|offline", re.I)
 
 def create_integration_entity(source, classes, type_, key, assign, tag_properties=()):
     """SDK createIntegrationEntity (part A §1.8)."""
-    allowed = set()
-    for c in classes:
-        allowed |= schema_props(c)
-    e = {}
-    for k, v in source.items():
-        if k in allowed and v is not None and (is_prim(v) or (isinstance(v, list) and v and is_prim(v[0]))):
-            e[k] = v
+    e = passthrough(source, classes)
     for k, v in assign.items():
         if v is UNDEF:
             e.pop(k, None)
@@ -224,32 +108,7 @@ def create_integration_entity(source, classes, type_, key, assign, tag_propertie
     return e
 
 
-def weblink(id_):
-    return "https://portal.azure.com/#@%s/resource%s" % (DOMAIN, id_)
-
-
-def resource_group(id_):
-    m = re.search(r"/subscriptions/[^/]+/resource[Gg]roups/([^/]+)", id_)
-    return m.group(1).lower() if m else UNDEF
-
-
-def normalize_location(loc):
-    return re.sub(r"\s+", "", loc.lower(), count=1) if loc else UNDEF
-
-
-def gen_type(cls, from_t, to_t):
-    f, t = from_t.split("_"), to_t.split("_")
-    i = 0
-    while i < len(t) - 1 and i < len(f) and f[i] == t[i]:
-        i += 1
-    return "%s_%s_%s" % (from_t, cls.lower(), "_".join(t[i:]))
-
-
-def direct(cls, fk, ft, tk, tt, type_=None, **props):
-    r = {"_key": "%s|%s|%s" % (fk, cls.lower(), tk), "_type": type_ or gen_type(cls, ft, tt),
-         "_class": cls, "_fromEntityKey": fk, "_toEntityKey": tk, "displayName": cls}
-    r.update(props)
-    return r
+weblink = sdk.resource_link
 
 
 def write(case, ents, rels):
@@ -257,11 +116,7 @@ def write(case, ents, rels):
     for e in ents:
         for k in [k for k, v in e.items() if v is UNDEF]:
             del e[k]
-    with open(os.path.join(OUT, case + ".json"), "w") as f:
-        json.dump({"entities": sorted(ents, key=lambda e: e["_key"]),
-                   "relationships": sorted(rels, key=lambda r: r["_key"])},
-                  f, indent=1, sort_keys=True)
-        f.write("\n")
+    sdk.write_expected(OUT, case, ents, rels)
 
 
 # ---- databases/converters.ts ------------------------------------------------------

@@ -32,8 +32,8 @@ import re
 import sys
 
 HERE = os.path.dirname(os.path.abspath(__file__))
-sys.path.insert(0, os.path.join(os.path.dirname(HERE), "steps_governance"))
-import derive_expected as sdk  # noqa: E402  (the governance suite's SDK rules)
+sys.path.insert(0, os.path.join(os.path.dirname(HERE), "support"))
+import sdk_rules as sdk  # noqa: E402  (SDK rules shared by the step suites)
 
 OUT = os.path.join(HERE, "expected")
 NET = "resource-manager/network/__recordings__/"
@@ -54,11 +54,7 @@ def write(name, entities, relationships):
     os.makedirs(OUT, exist_ok=True)
     keys = [o["_key"].lower() for o in entities + relationships]
     assert len(keys) == len(set(keys)), name
-    with open(os.path.join(OUT, name + ".json"), "w") as f:
-        json.dump({"entities": sorted(entities, key=lambda e: e["_key"]),
-                   "relationships": sorted(relationships, key=lambda r: r["_key"])},
-                  f, indent=1, sort_keys=True)
-        f.write("\n")
+    sdk.write_expected(OUT, name, entities, relationships)
 
 
 def rg_key(sub, name):
@@ -70,14 +66,7 @@ def rg_name(id_):
     return m.group(2).lower() if m else None
 
 
-def parse_value(v):
-    if re.match(r"^(true|false)$", v, re.I):
-        return v.lower() == "true"
-    if re.match(r"^\d+$", v):
-        return int(v)
-    if re.match(r"^\d+\.\d+$", v):
-        return float(v)
-    return v
+parse_value = sdk.tag_value   # SDK parseStringPropertyValue (tags)
 
 
 def assign_tags(e, tags, props=()):

@@ -18,8 +18,8 @@ import re
 import sys
 
 HERE = os.path.dirname(os.path.abspath(__file__))
-sys.path.insert(0, os.path.join(os.path.dirname(HERE), "steps_governance"))
-import derive_expected as gov  # noqa: E402  (SDK rules shared with the governance suite)
+sys.path.insert(0, os.path.join(os.path.dirname(HERE), "support"))
+import sdk_rules as rules  # noqa: E402  (SDK rules shared by the step suites)
 
 OUT = os.path.join(HERE, "expected")
 RM = "resource-manager/"
@@ -44,7 +44,7 @@ NULL = _Null()
 
 
 def recorded_items(har, contains):
-    return gov.items(RM + har, contains)
+    return rules.items(RM + har, contains)
 
 
 def no_tags(src):
@@ -62,7 +62,7 @@ def infer_active(status):
 def entity(src, classes, type_, key, assign):
     """createIntegrationEntity({source: src, assign}) (part A §1.8)."""
     no_tags(src)
-    e = gov.passthrough(src, classes)
+    e = rules.passthrough(src, classes)
     for k, v in assign.items():
         if v is UNDEF:
             e.pop(k, None)
@@ -71,7 +71,7 @@ def entity(src, classes, type_, key, assign):
     if "createdOn" not in e:
         for f in ("createdAt", "creationDate", "creationTime", "creationTimestamp"):
             if f in src:
-                t = gov.iso_ms(src[f]) if isinstance(src[f], str) else None
+                t = rules.iso_ms(src[f]) if isinstance(src[f], str) else None
                 if t is not None:
                     e["createdOn"] = t
                 break
@@ -90,7 +90,7 @@ def entity(src, classes, type_, key, assign):
 def sdk(item, dates=(), renames=None):
     """The SDK model: properties hoisted (renamed), date-time fields kept
     apart (Date objects: convertProperties skips them)."""
-    m = gov.hoist(item, renames=renames)
+    m = rules.hoist(item, renames=renames)
     visible = {k: v for k, v in m.items() if k not in dates}
     return m, visible
 
@@ -102,27 +102,22 @@ def arm_entity(item, classes, type_, extra, dates=(), renames=None, unknown=()):
         item = dict(item, properties={k: v for k, v in item["properties"].items()
                                       if k not in unknown})
     src, visible = sdk(item, dates, renames)
-    assign = dict(gov.convert_properties(visible))
-    assign.update({"id": item["id"], "name": item["name"], "webLink": gov.weblink(item["id"])})
+    assign = dict(rules.convert_properties(visible))
+    assign.update({"id": item["id"], "name": item["name"], "webLink": rules.weblink(item["id"])})
     assign.update(extra)
     return entity(src, classes, type_, item["id"], assign)
 
 
 def rg_has(rg_key, e):
-    return gov.direct("HAS", rg_key, "azure_resource_group", e["_key"], e["_type"])
+    return rules.direct("HAS", rg_key, "azure_resource_group", e["_key"], e["_type"])
 
 
 def has(parent_key, parent_type, e):
-    return gov.direct("HAS", parent_key, parent_type, e["_key"], e["_type"])
+    return rules.direct("HAS", parent_key, parent_type, e["_key"], e["_type"])
 
 
 def write(case, ents, rels):
-    os.makedirs(OUT, exist_ok=True)
-    with open(os.path.join(OUT, case + ".json"), "w") as f:
-        json.dump({"entities": sorted(ents, key=lambda e: e["_key"]),
-                   "relationships": sorted(rels, key=lambda r: r["_key"])},
-                  f, indent=1, sort_keys=True)
-        f.write("\n")
+    rules.write_expected(OUT, case, ents, rels)
 
 
 # ---- dns / private-dns -------------------------------------------------------
@@ -191,7 +186,7 @@ STORAGE_8 = ("/subscriptions/%s/resourceGroups/j1dev/providers/Microsoft.Storage
 
 def diagnostic_setting(d):
     """monitor createDiagnosticSettingEntity, no log categories."""
-    src = gov.hoist(d)
+    src = rules.hoist(d)
     p = d.get("properties") or {}
 
     def val(k):
@@ -199,7 +194,7 @@ def diagnostic_setting(d):
             return UNDEF
         return NULL if p[k] is None else p[k]
 
-    assign = {"id": d["id"], "webLink": gov.weblink(d["id"]), "name": d["name"],
+    assign = {"id": d["id"], "webLink": rules.weblink(d["id"]), "name": d["name"],
               "type": d["type"]}
     for k in ("storageAccountId", "eventHubName", "eventHubAuthorizationRuleId", "workspaceId",
               "logAnalyticsDestinationType", "serviceBusRuleId"):
@@ -225,11 +220,11 @@ def container_registry():
                                "/providers/microsoft.insights/diagnosticSettings"):
             s = diagnostic_setting(d)
             ents.append(s)
-            rels.append(gov.direct("HAS", e["_key"], e["_type"], s["_key"], s["_type"],
+            rels.append(rules.direct("HAS", e["_key"], e["_type"], s["_key"], s["_type"],
                                    "azure_resource_has_diagnostic_setting"))
             sa = (d.get("properties") or {}).get("storageAccountId")
             if sa and sa.lower() == STORAGE_8.lower():
-                rels.append(gov.direct("USES", s["_key"], s["_type"], STORAGE_8,
+                rels.append(rules.direct("USES", s["_key"], s["_type"], STORAGE_8,
                                        "azure_storage_account"))
     write("rm-container-registries", ents, rels)
 
@@ -262,7 +257,7 @@ def container_instance():
         for v in props.get("volumes") or []:
             vid = "%s/volumes/%s" % (g["id"], v["name"])
             ve = entity(v, ["Disk"], "azure_container_volume", vid,
-                        dict(gov.convert_properties(v), id=vid, name=v["name"],
+                        dict(rules.convert_properties(v), id=vid, name=v["name"],
                              classification=NULL, encrypted=NULL))
             ents.append(ve)
             rels.append(has(ge["_key"], ge["_type"], ve))
@@ -272,20 +267,20 @@ def container_instance():
                           r"([^/]+)", FILE_SHARE_4)
             if af.get("shareName") and af.get("storageAccountName") and \
                     (af["storageAccountName"], af["shareName"]) == m.groups():
-                rels.append(gov.direct("USES", vid, "azure_container_volume", FILE_SHARE_4,
+                rels.append(rules.direct("USES", vid, "azure_container_volume", FILE_SHARE_4,
                                        "azure_storage_file_share"))
         for c in props.get("containers") or []:
             cid = "%s/containers/%s" % (g["id"], c["name"])
-            src = gov.hoist(c)
+            src = rules.hoist(c)
             ce = entity(src, ["Container"], "azure_container", cid,
-                        dict(gov.convert_properties(src), id=cid, name=c["name"],
+                        dict(rules.convert_properties(src), id=cid, name=c["name"],
                              image=src.get("image", UNDEF)))
             ents.append(ce)
             rels.append(has(ge["_key"], ge["_type"], ce))
             for mount in src.get("volumeMounts") or []:
                 vid = "%s/volumes/%s" % (g["id"], mount["name"])
                 if any(x["_key"] == vid for x in ents):
-                    r = gov.direct("USES", cid, "azure_container", vid, "azure_container_volume")
+                    r = rules.direct("USES", cid, "azure_container", vid, "azure_container_volume")
                     r.update({k: v for k, v in mount.items() if v is not None})
                     rels.append(r)
     write("rm-container-groups", ents, rels)
@@ -364,7 +359,7 @@ def redis_cache():
               PRIMARY_KEY: "keionned-j1dev-primary-redis-cache",
               SECONDARY_KEY: "keionned-j1dev-secondary-redis-cache"}
     rels = []
-    h = json.load(open(os.path.join(gov.REC, RM + base + "linked-servers_136758809/"
+    h = json.load(open(os.path.join(rules.REC, RM + base + "linked-servers_136758809/"
                                     "recording.har")))
     for entry in h["log"]["entries"]:
         url = entry["request"]["url"]
@@ -382,9 +377,9 @@ def redis_cache():
             target = [k for k in caches if k.lower() == p["linkedRedisCacheId"].lower()]
             if not target:
                 continue
-            r = gov.direct("CONNECTS", primary, "azure_redis_cache", target[0],
+            r = rules.direct("CONNECTS", primary, "azure_redis_cache", target[0],
                            "azure_redis_cache")
-            r.update({"linkedServerId": ls["id"], "webLink": gov.weblink(ls["id"]),
+            r.update({"linkedServerId": ls["id"], "webLink": rules.weblink(ls["id"]),
                       "primaryCacheId": primary, "primaryCacheName": caches[primary],
                       "secondaryCacheId": p["linkedRedisCacheId"],
                       "secondaryCacheName": ls["name"],

@@ -23,14 +23,13 @@ Output: tests/steps_rm_services/expected/<step id>.json, each
 out.  Rerun after changing a rule:
   python3 tests/steps_rm_services/derive_expected.py
 """
-import json
 import os
 import re
 import sys
 
 HERE = os.path.dirname(os.path.abspath(__file__))
-sys.path.insert(0, os.path.join(os.path.dirname(HERE), "steps_governance"))
-import derive_expected as sdk  # noqa: E402  (the governance suite's SDK rules)
+sys.path.insert(0, os.path.join(os.path.dirname(HERE), "support"))
+import sdk_rules as sdk  # noqa: E402  (SDK rules shared by the step suites)
 
 OUT = os.path.join(HERE, "expected")
 RM = "resource-manager/%s/__recordings__/%s/recording.har"
@@ -44,15 +43,7 @@ def har(folder, name):
     return RM % (folder, name)
 
 
-def parse_value(v):
-    """SDK parseStringPropertyValue (tags)."""
-    if re.match(r"^(true|false)$", v, re.I):
-        return v.lower() == "true"
-    if re.match(r"^\d+$", v):
-        return int(v)
-    if re.match(r"^\d+\.\d+$", v):
-        return float(v)
-    return v
+parse_value = sdk.tag_value   # SDK parseStringPropertyValue (tags)
 
 
 def assign_tags(e, tags):
@@ -125,12 +116,7 @@ def group_has(item_id, type_):
 
 
 def write(case, entities, relationships):
-    os.makedirs(OUT, exist_ok=True)
-    with open(os.path.join(OUT, case + ".json"), "w") as f:
-        json.dump({"entities": sorted(entities, key=lambda e: e["_key"]),
-                   "relationships": sorted(relationships, key=lambda r: r["_key"])},
-                  f, indent=1, sort_keys=True)
-        f.write("\n")
+    sdk.write_expected(OUT, case, entities, relationships)
 
 
 def list_items(rel_path, pattern):
