@@ -60,32 +60,34 @@ static void test_role_assignments(void **state)
     cJSON_Delete(out);
 }
 
-static void test_principals_mapped_without_directory(void **state)
+/* A case that is only its table: run, graph compared with its expected. */
+static void run_case(void **state)
 {
-    (void)state;
-    gov_case c = {.expected = "rm-authorization-role-assignment-principal-relationships-mapped",
-                  .hars = {AD_HAR, AUTHZ "active-directory-step-role-assignments_332628170/recording.har"},
-                  .subscription = SUB_D,
-                  .ingest_active_directory = false,
-                  .steps = {"ad-account", "rm-authorization-role-assignments",
-                            "rm-authorization-role-assignment-principal-relationships"}};
-    gov_case_run(&c, NULL, NULL, 0);
+    gov_case_run(*state, NULL, NULL, 0);
 }
 
-static void test_principals_direct_with_directory(void **state)
-{
-    (void)state;
-    gov_case c = {.expected = "rm-authorization-role-assignment-principal-relationships-directory",
-                  .hars = {AD_HAR, AUTHZ "active-directory-step-role-assignments_332628170/recording.har"},
-                  .subscription = SUB_D,
-                  .ingest_active_directory = true,
-                  .seed = {"{\"_key\":\"c13d20a5-a062-4635-b243-1e1688085d87\",\"_type\":"
-                           "\"azure_user_group\",\"_class\":[\"UserGroup\"],\"name\":\"g\","
-                           "\"displayName\":\"g\"}"},
-                  .steps = {"ad-account", "rm-authorization-role-assignments",
-                            "rm-authorization-role-assignment-principal-relationships"}};
-    gov_case_run(&c, NULL, NULL, 0);
-}
+#define GOV_CASE_TEST(name) {#name, run_case, NULL, NULL, (void *)&name##_case}
+
+static const gov_case test_principals_mapped_without_directory_case = {
+    .expected = "rm-authorization-role-assignment-principal-relationships-mapped",
+    .hars = {AD_HAR, AUTHZ "active-directory-step-role-assignments_332628170/recording.har"},
+    .subscription = SUB_D,
+    .ingest_active_directory = false,
+    .steps = {"ad-account", "rm-authorization-role-assignments",
+              "rm-authorization-role-assignment-principal-relationships"}
+};
+
+static const gov_case test_principals_direct_with_directory_case = {
+    .expected = "rm-authorization-role-assignment-principal-relationships-directory",
+    .hars = {AD_HAR, AUTHZ "active-directory-step-role-assignments_332628170/recording.har"},
+    .subscription = SUB_D,
+    .ingest_active_directory = true,
+    .seed = {"{\"_key\":\"c13d20a5-a062-4635-b243-1e1688085d87\",\"_type\":"
+             "\"azure_user_group\",\"_class\":[\"UserGroup\"],\"name\":\"g\","
+             "\"displayName\":\"g\"}"},
+    .steps = {"ad-account", "rm-authorization-role-assignments",
+              "rm-authorization-role-assignment-principal-relationships"}
+};
 
 static void test_principal_lookup_is_case_insensitive(void **state)
 {
@@ -125,33 +127,26 @@ static void test_principal_lookup_is_case_insensitive(void **state)
     cJSON_Delete(out);
 }
 
-static void test_scope_relationships(void **state)
-{
-    (void)state;
-    gov_case c = {.expected = "rm-authorization-role-assignment-scope-relationships",
-                  .hars = {AD_HAR, AUTHZ "active-directory-step-role-assignments_332628170/recording.har"},
-                  .subscription = SUB_D,
-                  .seed = {SEED_SUB(SUB_D)},
-                  .steps = {"ad-account", "rm-authorization-role-assignments",
-                            "rm-authorization-role-assignment-scope-relationships"}};
-    gov_case_run(&c, NULL, NULL, 0);
-}
+static const gov_case test_scope_relationships_case = {
+    .expected = "rm-authorization-role-assignment-scope-relationships",
+    .hars = {AD_HAR, AUTHZ "active-directory-step-role-assignments_332628170/recording.har"},
+    .subscription = SUB_D,
+    .seed = {SEED_SUB(SUB_D)},
+    .steps = {"ad-account", "rm-authorization-role-assignments",
+              "rm-authorization-role-assignment-scope-relationships"}
+};
 
-static void test_role_definitions(void **state)
-{
-    (void)state;
-    gov_case c = {
-        .expected = "rm-authorization-role-definitions",
-        .hars = {AD_HAR, AUTHZ "active-directory-step-role-definitions_2121799178/recording.har"},
-        .subscription = SUB_D,
-        .seed = {"{\"_key\":\"/subscriptions/" SUB_D "/providers/Microsoft.Authorization/"
-                 "roleAssignments/test-assignment-0001\",\"_type\":\"azure_role_assignment\","
-                 "\"_class\":[\"AccessPolicy\"],\"name\":\"ra\",\"displayName\":\"ra\","
-                 "\"roleDefinitionId\":\"/providers/Microsoft.Authorization/roleDefinitions/"
-                 "b24988ac-6180-42a0-ab88-20f7382dd24c\"}"},
-        .steps = {"ad-account", "rm-authorization-role-definitions"}};
-    gov_case_run(&c, NULL, NULL, 0);
-}
+static const gov_case test_role_definitions_case = {
+    .expected = "rm-authorization-role-definitions",
+    .hars = {AD_HAR, AUTHZ "active-directory-step-role-definitions_2121799178/recording.har"},
+    .subscription = SUB_D,
+    .seed = {"{\"_key\":\"/subscriptions/" SUB_D "/providers/Microsoft.Authorization/"
+             "roleAssignments/test-assignment-0001\",\"_type\":\"azure_role_assignment\","
+             "\"_class\":[\"AccessPolicy\"],\"name\":\"ra\",\"displayName\":\"ra\","
+             "\"roleDefinitionId\":\"/providers/Microsoft.Authorization/roleDefinitions/"
+             "b24988ac-6180-42a0-ab88-20f7382dd24c\"}"},
+    .steps = {"ad-account", "rm-authorization-role-definitions"}
+};
 
 /* A role definition that cannot be read costs only its relationship: the
  * step succeeds (reference behaviour). */
@@ -177,15 +172,12 @@ static void test_role_definition_unreadable_does_not_fail_step(void **state)
     cJSON_Delete(out);
 }
 
-static void test_classic_administrators(void **state)
-{
-    (void)state;
-    gov_case c = {.expected = "rm-authorization-classic-administrators",
-                  .hars = {AD_HAR, AUTHZ "active-directory-step-classic-administrators_3012456868/recording.har"},
-                  .subscription = SUB_D,
-                  .steps = {"ad-account", "rm-authorization-classic-administrators"}};
-    gov_case_run(&c, NULL, NULL, 0);
-}
+static const gov_case test_classic_administrators_case = {
+    .expected = "rm-authorization-classic-administrators",
+    .hars = {AD_HAR, AUTHZ "active-directory-step-classic-administrators_3012456868/recording.har"},
+    .subscription = SUB_D,
+    .steps = {"ad-account", "rm-authorization-classic-administrators"}
+};
 
 static void test_role_assignments_403_fails_step_with_permission(void **state)
 {
@@ -203,120 +195,94 @@ static void test_role_assignments_403_fails_step_with_permission(void **state)
     assert_non_null(strstr(error, "Reader"));
 }
 
-static void test_policy_assignments(void **state)
-{
-    (void)state;
-    gov_case c = {.expected = "rm-policy-assignments",
-                  .hars = {AD_HAR, "steps/resource-manager/policy/__recordings__/"
-                                   "resource-manager-step-redis-caches_687386006/recording.har"},
-                  .subscription = SUB_4,
-                  .seed = {SEED_SUB(SUB_4)},
-                  .steps = {"ad-account", "rm-policy-assignments"}};
-    gov_case_run(&c, NULL, NULL, 0);
-}
+static const gov_case test_policy_assignments_case = {
+    .expected = "rm-policy-assignments",
+    .hars = {AD_HAR, "steps/resource-manager/policy/__recordings__/"
+                     "resource-manager-step-redis-caches_687386006/recording.har"},
+    .subscription = SUB_4,
+    .seed = {SEED_SUB(SUB_4)},
+    .steps = {"ad-account", "rm-policy-assignments"}
+};
 
-static void test_log_profiles(void **state)
-{
-    (void)state;
-    gov_case c = {
-        .expected = "rm-monitor-log-profiles",
-        .hars = {AD_HAR, "steps/resource-manager/monitor/__recordings__/"
-                         "resource-manager-step-monitor-log-profiles_3087885473/recording.har"},
-        .subscription = SUB_4,
-        .seed = {SEED_SUB(SUB_4),
-                 "{\"_key\":\"/subscriptions/" SUB_4 "/resourceGroups/j1dev/providers/"
-                 "Microsoft.Storage/storageAccounts/keionnedj1dev\",\"_type\":"
-                 "\"azure_storage_account\",\"_class\":[\"Service\"],\"name\":\"sa\","
-                 "\"displayName\":\"sa\"}"},
-        .steps = {"ad-account", "rm-monitor-log-profiles"}};
-    gov_case_run(&c, NULL, NULL, 0);
-}
+static const gov_case test_log_profiles_case = {
+    .expected = "rm-monitor-log-profiles",
+    .hars = {AD_HAR, "steps/resource-manager/monitor/__recordings__/"
+                     "resource-manager-step-monitor-log-profiles_3087885473/recording.har"},
+    .subscription = SUB_4,
+    .seed = {SEED_SUB(SUB_4),
+             "{\"_key\":\"/subscriptions/" SUB_4 "/resourceGroups/j1dev/providers/"
+             "Microsoft.Storage/storageAccounts/keionnedj1dev\",\"_type\":"
+             "\"azure_storage_account\",\"_class\":[\"Service\"],\"name\":\"sa\","
+             "\"displayName\":\"sa\"}"},
+    .steps = {"ad-account", "rm-monitor-log-profiles"}
+};
 
 #define SEED_RG                                                                                   \
     "{\"_key\":\"/subscriptions/" SUB_D "/resourceGroups/j1dev\",\"_type\":"                     \
     "\"azure_resource_group\",\"_class\":[\"Group\"],\"name\":\"j1dev\",\"displayName\":"         \
     "\"j1dev\"}"
 
-static void test_activity_log_alerts(void **state)
-{
-    (void)state;
-    gov_case c = {.expected = "rm-monitor-activity-log-alerts",
-                  .hars = {AD_HAR, "steps/resource-manager/monitor/__recordings__/"
-                                   "rm-monitor-activity-log-alerts_530143872/recording.har"},
-                  .subscription = SUB_D,
-                  .seed = {SEED_RG},
-                  .steps = {"ad-account", "rm-monitor-activity-log-alerts"}};
-    gov_case_run(&c, NULL, NULL, 0);
-}
+static const gov_case test_activity_log_alerts_case = {
+    .expected = "rm-monitor-activity-log-alerts",
+    .hars = {AD_HAR, "steps/resource-manager/monitor/__recordings__/"
+                     "rm-monitor-activity-log-alerts_530143872/recording.har"},
+    .subscription = SUB_D,
+    .seed = {SEED_RG},
+    .steps = {"ad-account", "rm-monitor-activity-log-alerts"}
+};
 
-static void test_activity_log_alert_scopes(void **state)
-{
-    (void)state;
-    gov_case c = {.expected = "rm-monitor-activity-log-alert-scope-relationships",
-                  .hars = {AD_HAR, "steps/resource-manager/monitor/__recordings__/"
-                                   "rm-monitor-activity-log-alert-scope-relationships_369297772/"
-                                   "recording.har"},
-                  .subscription = SUB_D,
-                  .seed = {SEED_RG, SEED_SUB(SUB_D)},
-                  .steps = {"ad-account", "rm-monitor-activity-log-alerts",
-                            "rm-monitor-activity-log-alert-scope-relationships"}};
-    gov_case_run(&c, NULL, NULL, 0);
-}
+static const gov_case test_activity_log_alert_scopes_case = {
+    .expected = "rm-monitor-activity-log-alert-scope-relationships",
+    .hars = {AD_HAR, "steps/resource-manager/monitor/__recordings__/"
+                     "rm-monitor-activity-log-alert-scope-relationships_369297772/"
+                     "recording.har"},
+    .subscription = SUB_D,
+    .seed = {SEED_RG, SEED_SUB(SUB_D)},
+    .steps = {"ad-account", "rm-monitor-activity-log-alerts",
+              "rm-monitor-activity-log-alert-scope-relationships"}
+};
 
-static void test_security_assessments(void **state)
-{
-    (void)state;
-    gov_case c = {.expected = "rm-security-assessments",
-                  .hars = {AD_HAR, "steps/resource-manager/security/__recordings__/"
-                                   "resource-manager-step-security-assessments_3815676715/"
-                                   "recording.har"},
-                  .subscription = SUB_D,
-                  .seed = {SEED_SUB(SUB_D)},
-                  .steps = {"ad-account", "rm-security-assessments"}};
-    gov_case_run(&c, NULL, NULL, 0);
-}
+static const gov_case test_security_assessments_case = {
+    .expected = "rm-security-assessments",
+    .hars = {AD_HAR, "steps/resource-manager/security/__recordings__/"
+                     "resource-manager-step-security-assessments_3815676715/"
+                     "recording.har"},
+    .subscription = SUB_D,
+    .seed = {SEED_SUB(SUB_D)},
+    .steps = {"ad-account", "rm-security-assessments"}
+};
 
-static void test_security_contacts(void **state)
-{
-    (void)state;
-    gov_case c = {.expected = "rm-security-center-contacts",
-                  .hars = {AD_HAR, "steps/resource-manager/security/__recordings__/"
-                                   "resource-manager-step-security-center-contacts_4083088945/"
-                                   "recording.har"},
-                  .subscription = SUB_4,
-                  .seed = {SEED_SUB(SUB_4)},
-                  .steps = {"ad-account", "rm-security-center-contacts"}};
-    gov_case_run(&c, NULL, NULL, 0);
-}
+static const gov_case test_security_contacts_case = {
+    .expected = "rm-security-center-contacts",
+    .hars = {AD_HAR, "steps/resource-manager/security/__recordings__/"
+                     "resource-manager-step-security-center-contacts_4083088945/"
+                     "recording.har"},
+    .subscription = SUB_4,
+    .seed = {SEED_SUB(SUB_4)},
+    .steps = {"ad-account", "rm-security-center-contacts"}
+};
 
-static void test_security_pricings(void **state)
-{
-    (void)state;
-    gov_case c = {.expected = "rm-security-center-pricing-configs",
-                  .hars = {AD_HAR, "steps/resource-manager/security/__recordings__/"
-                                   "rm-security-center-pricing-configs_1738543608/recording.har"},
-                  .subscription = SUB_D,
-                  .seed = {SEED_SUB(SUB_D)},
-                  .steps = {"ad-account", "rm-security-center-pricing-configs"}};
-    gov_case_run(&c, NULL, NULL, 0);
-}
+static const gov_case test_security_pricings_case = {
+    .expected = "rm-security-center-pricing-configs",
+    .hars = {AD_HAR, "steps/resource-manager/security/__recordings__/"
+                     "rm-security-center-pricing-configs_1738543608/recording.har"},
+    .subscription = SUB_D,
+    .seed = {SEED_SUB(SUB_D)},
+    .steps = {"ad-account", "rm-security-center-pricing-configs"}
+};
 
-static void test_advisor_recommendations(void **state)
-{
-    (void)state;
-    gov_case c = {
-        .expected = "rm-advisor-recommendations",
-        .hars = {AD_HAR, "steps/resource-manager/advisor/__recordings__/"
-                         "resource-manager-step-recommendations_1999680629/recording.har"},
-        .subscription = SUB_D,
-        /* Azure's casing of the resource; the recommendation names it lower-cased. */
-        .seed = {"{\"_key\":\"/subscriptions/" SUB_D "/resourceGroups/j1dev/providers/"
-                 "Microsoft.Storage/storageAccounts/ndowmon1j1devblobstorage\",\"_type\":"
-                 "\"azure_storage_account\",\"_class\":[\"Service\"],\"name\":\"sa\","
-                 "\"displayName\":\"sa\"}"},
-        .steps = {"ad-account", "rm-advisor-recommendations"}};
-    gov_case_run(&c, NULL, NULL, 0);
-}
+static const gov_case test_advisor_recommendations_case = {
+    .expected = "rm-advisor-recommendations",
+    .hars = {AD_HAR, "steps/resource-manager/advisor/__recordings__/"
+                     "resource-manager-step-recommendations_1999680629/recording.har"},
+    .subscription = SUB_D,
+    /* Azure's casing of the resource; the recommendation names it lower-cased. */
+    .seed = {"{\"_key\":\"/subscriptions/" SUB_D "/resourceGroups/j1dev/providers/"
+             "Microsoft.Storage/storageAccounts/ndowmon1j1devblobstorage\",\"_type\":"
+             "\"azure_storage_account\",\"_class\":[\"Service\"],\"name\":\"sa\","
+             "\"displayName\":\"sa\"}"},
+    .steps = {"ad-account", "rm-advisor-recommendations"}
+};
 
 /* Role assignments of a generated subscription (ARM pages of 1000 with
  * nextLink): all streamed into the store; without the directory every
@@ -373,22 +339,22 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_role_assignments),
-        cmocka_unit_test(test_principals_mapped_without_directory),
-        cmocka_unit_test(test_principals_direct_with_directory),
+        GOV_CASE_TEST(test_principals_mapped_without_directory),
+        GOV_CASE_TEST(test_principals_direct_with_directory),
         cmocka_unit_test(test_principal_lookup_is_case_insensitive),
-        cmocka_unit_test(test_scope_relationships),
-        cmocka_unit_test(test_role_definitions),
+        GOV_CASE_TEST(test_scope_relationships),
+        GOV_CASE_TEST(test_role_definitions),
         cmocka_unit_test(test_role_definition_unreadable_does_not_fail_step),
-        cmocka_unit_test(test_classic_administrators),
+        GOV_CASE_TEST(test_classic_administrators),
         cmocka_unit_test(test_role_assignments_403_fails_step_with_permission),
-        cmocka_unit_test(test_policy_assignments),
-        cmocka_unit_test(test_log_profiles),
-        cmocka_unit_test(test_activity_log_alerts),
-        cmocka_unit_test(test_activity_log_alert_scopes),
-        cmocka_unit_test(test_security_assessments),
-        cmocka_unit_test(test_security_contacts),
-        cmocka_unit_test(test_security_pricings),
-        cmocka_unit_test(test_advisor_recommendations),
+        GOV_CASE_TEST(test_policy_assignments),
+        GOV_CASE_TEST(test_log_profiles),
+        GOV_CASE_TEST(test_activity_log_alerts),
+        GOV_CASE_TEST(test_activity_log_alert_scopes),
+        GOV_CASE_TEST(test_security_assessments),
+        GOV_CASE_TEST(test_security_contacts),
+        GOV_CASE_TEST(test_security_pricings),
+        GOV_CASE_TEST(test_advisor_recommendations),
         cmocka_unit_test(test_generated_role_assignments),
         cmocka_unit_test(test_generated_governance_collections),
     };

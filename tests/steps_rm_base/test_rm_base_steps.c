@@ -67,42 +67,41 @@ static const cJSON *find_entity(const cJSON *graph, const char *key)
     return NULL;
 }
 
-static void test_subscriptions(void **state)
+/* A case that is only its table: run, graph compared with its expected. */
+static void run_case(void **state)
 {
-    (void)state;
-    gov_case c = {.expected = EXPECTED("rm-subscriptions"),
-                  .hars = {AD_HAR, RM "subscriptions/__recordings__/"
-                                   "resource-manager-step-resource-groups_2102244318/recording.har"},
-                  .subscription = SUB_4,
-                  /* the storage account the diagnostic setting writes to */
-                  .seed = {SEED_STORAGE(SUB_4, "keionnedj1dev")},
-                  .steps = {"ad-account", "rm-subscriptions"}};
-    gov_case_run(&c, NULL, NULL, 0);
+    gov_case_run(*state, NULL, NULL, 0);
 }
 
-static void test_locations(void **state)
-{
-    (void)state;
-    gov_case c = {.expected = EXPECTED("rm-subscription-locations"),
-                  .hars = {AD_HAR, RM "subscriptions/__recordings__/"
-                                   "rm-subscription-locations_2346918759/recording.har"},
-                  .subscription = SUB_D,
-                  .seed = {SEED_SUB(SUB_D)},
-                  .steps = {"ad-account", "rm-subscription-locations"}};
-    gov_case_run(&c, NULL, NULL, 0);
-}
+#define GOV_CASE_TEST(name) {#name, run_case, NULL, NULL, (void *)&name##_case}
 
-static void test_resource_groups(void **state)
-{
-    (void)state;
-    gov_case c = {.expected = EXPECTED("rm-resources-resource-groups"),
-                  .hars = {AD_HAR, RM "resources/__recordings__/"
-                                   "resource-manager-step-resource-groups_2102244318/recording.har"},
-                  .subscription = SUB_D,
-                  .seed = {SEED_SUB(SUB_D)},
-                  .steps = {"ad-account", "rm-resources-resource-groups"}};
-    gov_case_run(&c, NULL, NULL, 0);
-}
+static const gov_case test_subscriptions_case = {
+    .expected = EXPECTED("rm-subscriptions"),
+    .hars = {AD_HAR, RM "subscriptions/__recordings__/"
+                     "resource-manager-step-resource-groups_2102244318/recording.har"},
+    .subscription = SUB_4,
+    /* the storage account the diagnostic setting writes to */
+    .seed = {SEED_STORAGE(SUB_4, "keionnedj1dev")},
+    .steps = {"ad-account", "rm-subscriptions"}
+};
+
+static const gov_case test_locations_case = {
+    .expected = EXPECTED("rm-subscription-locations"),
+    .hars = {AD_HAR, RM "subscriptions/__recordings__/"
+                     "rm-subscription-locations_2346918759/recording.har"},
+    .subscription = SUB_D,
+    .seed = {SEED_SUB(SUB_D)},
+    .steps = {"ad-account", "rm-subscription-locations"}
+};
+
+static const gov_case test_resource_groups_case = {
+    .expected = EXPECTED("rm-resources-resource-groups"),
+    .hars = {AD_HAR, RM "resources/__recordings__/"
+                     "resource-manager-step-resource-groups_2102244318/recording.har"},
+    .subscription = SUB_D,
+    .seed = {SEED_SUB(SUB_D)},
+    .steps = {"ad-account", "rm-resources-resource-groups"}
+};
 
 /* Without the subscription entity the groups are stored and the step fails
  * (reference MISSING_SUBSCRIPTION). */
@@ -127,16 +126,13 @@ static void test_resource_groups_missing_subscription_fails(void **state)
 #define KV_HAR RM "key-vault/__recordings__/resource-manager-step-key-vaults_311334852/recording.har"
 #define KV_SEEDS SEED_RG(SUB_8, "J1Dev"), SEED_STORAGE(SUB_8, "keionnedj1dev")
 
-static void test_key_vaults(void **state)
-{
-    (void)state;
-    gov_case c = {.expected = EXPECTED("rm-keyvault-vaults"),
-                  .hars = {AD_HAR, KV_HAR},
-                  .subscription = SUB_8,
-                  .seed = {KV_SEEDS},
-                  .steps = {"ad-account", "rm-keyvault-vaults"}};
-    gov_case_run(&c, NULL, NULL, 0);
-}
+static const gov_case test_key_vaults_case = {
+    .expected = EXPECTED("rm-keyvault-vaults"),
+    .hars = {AD_HAR, KV_HAR},
+    .subscription = SUB_8,
+    .seed = {KV_SEEDS},
+    .steps = {"ad-account", "rm-keyvault-vaults"}
+};
 
 static void test_storage_accounts(void **state)
 {
@@ -182,55 +178,43 @@ static void test_storage_accounts(void **state)
     cJSON_Delete(out);
 }
 
-static void test_storage_containers(void **state)
-{
-    (void)state;
-    gov_case c = {.expected = EXPECTED("rm-storage-containers"),
-                  .hars = {AD_HAR, STORAGE "resource-manager-step-storage-containers_2223249107/"
-                                           "recording.har"},
-                  .subscription = SUB_D,
-                  .seed = {SEED_NDOWMON},
-                  .steps = {"ad-account", "rm-storage-containers"}};
-    gov_case_run(&c, NULL, NULL, 0);
-}
+static const gov_case test_storage_containers_case = {
+    .expected = EXPECTED("rm-storage-containers"),
+    .hars = {AD_HAR, STORAGE "resource-manager-step-storage-containers_2223249107/"
+                             "recording.har"},
+    .subscription = SUB_D,
+    .seed = {SEED_NDOWMON},
+    .steps = {"ad-account", "rm-storage-containers"}
+};
 
-static void test_storage_file_shares(void **state)
-{
-    (void)state;
-    gov_case c = {.expected = EXPECTED("rm-storage-file-shares"),
-                  .hars = {AD_HAR, STORAGE "resource-manager-step-storage-file-shares_3496468620/"
-                                           "recording.har"},
-                  .subscription = SUB_D,
-                  .seed = {SEED_NDOWMON},
-                  .steps = {"ad-account", "rm-storage-file-shares"}};
-    gov_case_run(&c, NULL, NULL, 0);
-}
+static const gov_case test_storage_file_shares_case = {
+    .expected = EXPECTED("rm-storage-file-shares"),
+    .hars = {AD_HAR, STORAGE "resource-manager-step-storage-file-shares_3496468620/"
+                             "recording.har"},
+    .subscription = SUB_D,
+    .seed = {SEED_NDOWMON},
+    .steps = {"ad-account", "rm-storage-file-shares"}
+};
 
 /* A BlobStorage account is not asked for queues (any request would be
  * unmatched and fail the case). */
-static void test_storage_queues(void **state)
-{
-    (void)state;
-    gov_case c = {.expected = EXPECTED("rm-storage-queues"),
-                  .hars = {AD_HAR, STORAGE "resource-manager-step-storage-queues_3406153319/"
-                                           "recording.har"},
-                  .subscription = SUB_D,
-                  .seed = {SEED_NDOWMON, SEED_ACCOUNT("ndowmon1j1devblobstorage", "BlobStorage", "")},
-                  .steps = {"ad-account", "rm-storage-queues"}};
-    gov_case_run(&c, NULL, NULL, 0);
-}
+static const gov_case test_storage_queues_case = {
+    .expected = EXPECTED("rm-storage-queues"),
+    .hars = {AD_HAR, STORAGE "resource-manager-step-storage-queues_3406153319/"
+                             "recording.har"},
+    .subscription = SUB_D,
+    .seed = {SEED_NDOWMON, SEED_ACCOUNT("ndowmon1j1devblobstorage", "BlobStorage", "")},
+    .steps = {"ad-account", "rm-storage-queues"}
+};
 
-static void test_storage_tables(void **state)
-{
-    (void)state;
-    gov_case c = {.expected = EXPECTED("rm-storage-tables"),
-                  .hars = {AD_HAR, STORAGE "resource-manager-step-storage-tables_3841669886/"
-                                           "recording.har"},
-                  .subscription = SUB_D,
-                  .seed = {SEED_NDOWMON, SEED_ACCOUNT("ndowmon1j1devblobstorage", "BlobStorage", "")},
-                  .steps = {"ad-account", "rm-storage-tables"}};
-    gov_case_run(&c, NULL, NULL, 0);
-}
+static const gov_case test_storage_tables_case = {
+    .expected = EXPECTED("rm-storage-tables"),
+    .hars = {AD_HAR, STORAGE "resource-manager-step-storage-tables_3841669886/"
+                             "recording.har"},
+    .subscription = SUB_D,
+    .seed = {SEED_NDOWMON, SEED_ACCOUNT("ndowmon1j1devblobstorage", "BlobStorage", "")},
+    .steps = {"ad-account", "rm-storage-tables"}
+};
 
 /* Azure's 400 FeatureNotSupportedForAccount / OperationNotAllowedOnKind for
  * an account (here one whose kind claims queues and tables) means none. */
@@ -319,21 +303,18 @@ static void test_storage_data_plane_bad_xml(void **state)
 }
 
 /* Two 429s with Retry-After on the container list: retried, complete. */
-static void test_storage_containers_429_retried(void **state)
-{
-    (void)state;
-    gov_case c = {.expected = EXPECTED("rm-storage-containers"),
-                  .hars = {AD_HAR, STORAGE "resource-manager-step-storage-containers_2223249107/"
-                                           "recording.har"},
-                  .subscription = SUB_D,
-                  .seed = {SEED_NDOWMON},
-                  .faults = {{"/blobServices/default/containers", 429,
-                              "{\"error\":{\"code\":\"TooManyRequests\",\"message\":\"The "
-                              "request is being throttled\"}}",
-                              2, "1"}},
-                  .steps = {"ad-account", "rm-storage-containers"}};
-    gov_case_run(&c, NULL, NULL, 0);
-}
+static const gov_case test_storage_containers_429_retried_case = {
+    .expected = EXPECTED("rm-storage-containers"),
+    .hars = {AD_HAR, STORAGE "resource-manager-step-storage-containers_2223249107/"
+                             "recording.har"},
+    .subscription = SUB_D,
+    .seed = {SEED_NDOWMON},
+    .faults = {{"/blobServices/default/containers", 429,
+                "{\"error\":{\"code\":\"TooManyRequests\",\"message\":\"The "
+                "request is being throttled\"}}",
+                2, "1"}},
+    .steps = {"ad-account", "rm-storage-containers"}
+};
 
 /* No subscription configured: every readable subscription is ingested. */
 static void test_all_subscriptions(void **state)
@@ -435,21 +416,21 @@ static void test_generated_storage_children(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_subscriptions),
-        cmocka_unit_test(test_locations),
-        cmocka_unit_test(test_resource_groups),
+        GOV_CASE_TEST(test_subscriptions),
+        GOV_CASE_TEST(test_locations),
+        GOV_CASE_TEST(test_resource_groups),
         cmocka_unit_test(test_resource_groups_missing_subscription_fails),
-        cmocka_unit_test(test_key_vaults),
+        GOV_CASE_TEST(test_key_vaults),
         cmocka_unit_test(test_storage_accounts),
-        cmocka_unit_test(test_storage_containers),
-        cmocka_unit_test(test_storage_file_shares),
-        cmocka_unit_test(test_storage_queues),
-        cmocka_unit_test(test_storage_tables),
+        GOV_CASE_TEST(test_storage_containers),
+        GOV_CASE_TEST(test_storage_file_shares),
+        GOV_CASE_TEST(test_storage_queues),
+        GOV_CASE_TEST(test_storage_tables),
         cmocka_unit_test(test_storage_kind_without_queues_or_tables),
         cmocka_unit_test(test_storage_403_fails_only_its_step),
         cmocka_unit_test(test_storage_data_plane_403),
         cmocka_unit_test(test_storage_data_plane_bad_xml),
-        cmocka_unit_test(test_storage_containers_429_retried),
+        GOV_CASE_TEST(test_storage_containers_429_retried),
         cmocka_unit_test(test_all_subscriptions),
         cmocka_unit_test(test_generated_storage_children),
     };

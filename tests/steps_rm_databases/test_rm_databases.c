@@ -162,17 +162,22 @@ static void test_sql_servers_forbidden_fails_step(void **state)
     cJSON_Delete(out);
 }
 
-static void test_sql_diagnostic_settings(void **state)
+/* A case that is only its table: run, graph compared with its expected. */
+static void run_case(void **state)
 {
-    (void)state;
-    gov_case c = {.expected = EXPECTED("rm-sql-server-diagnostic-settings"),
-                  .hars = {AD_HAR, SQL "rm-sql-server-diagnostic-settings_1846383233/recording.har"},
-                  .subscription = SUB_SQL,
-                  .seed = {SEED_RG(SUB_SQL), SEED_STORAGE(SUB_SQL, "ndowmon1j1dev")},
-                  .steps = {"ad-account", "rm-database-sql-servers",
-                            "rm-sql-server-diagnostic-settings"}};
-    gov_case_run(&c, NULL, NULL, 0);
+    gov_case_run(*state, NULL, NULL, 0);
 }
+
+#define GOV_CASE_TEST(name) {#name, run_case, NULL, NULL, (void *)&name##_case}
+
+static const gov_case test_sql_diagnostic_settings_case = {
+    .expected = EXPECTED("rm-sql-server-diagnostic-settings"),
+    .hars = {AD_HAR, SQL "rm-sql-server-diagnostic-settings_1846383233/recording.har"},
+    .subscription = SUB_SQL,
+    .seed = {SEED_RG(SUB_SQL), SEED_STORAGE(SUB_SQL, "ndowmon1j1dev")},
+    .steps = {"ad-account", "rm-database-sql-servers",
+              "rm-sql-server-diagnostic-settings"}
+};
 
 static void test_sql_databases(void **state)
 {
@@ -210,43 +215,33 @@ static void test_sql_databases_forbidden_fails_step(void **state)
     cJSON_Delete(out);
 }
 
-static void test_sql_firewall_rules(void **state)
-{
-    (void)state;
-    gov_case c = {.expected = EXPECTED("rm-database-sql-server-firewall-rules"),
-                  .hars = {AD_HAR, SQL "rm-database-sql-server-firewall-rules_735068570/recording.har"},
-                  .subscription = SUB_SQL,
-                  .seed = {SEED_RG(SUB_SQL)},
-                  .steps = {"ad-account", "rm-database-sql-servers",
-                            "rm-database-sql-server-firewall-rules"}};
-    gov_case_run(&c, NULL, NULL, 0);
-}
+static const gov_case test_sql_firewall_rules_case = {
+    .expected = EXPECTED("rm-database-sql-server-firewall-rules"),
+    .hars = {AD_HAR, SQL "rm-database-sql-server-firewall-rules_735068570/recording.har"},
+    .subscription = SUB_SQL,
+    .seed = {SEED_RG(SUB_SQL)},
+    .steps = {"ad-account", "rm-database-sql-servers",
+              "rm-database-sql-server-firewall-rules"}
+};
 
-static void test_sql_ad_admins(void **state)
-{
-    (void)state;
-    gov_case c = {
-        .expected = EXPECTED("rm-database-sql-server-active-directory-admins"),
-        .hars = {AD_HAR, SQL "rm-database-sql-server-active-directory-admins_3173875955/recording.har"},
-        .subscription = SUB_SQL,
-        .seed = {SEED_RG(SUB_SQL)},
-        .steps = {"ad-account", "rm-database-sql-servers",
-                  "rm-database-sql-server-active-directory-admins"}};
-    gov_case_run(&c, NULL, NULL, 0);
-}
+static const gov_case test_sql_ad_admins_case = {
+    .expected = EXPECTED("rm-database-sql-server-active-directory-admins"),
+    .hars = {AD_HAR, SQL "rm-database-sql-server-active-directory-admins_3173875955/recording.har"},
+    .subscription = SUB_SQL,
+    .seed = {SEED_RG(SUB_SQL)},
+    .steps = {"ad-account", "rm-database-sql-servers",
+              "rm-database-sql-server-active-directory-admins"}
+};
 
 /* ---- MySQL / MariaDB ------------------------------------------------------ */
 
-static void test_mysql(void **state)
-{
-    (void)state;
-    gov_case c = {.expected = EXPECTED("rm-database-mysql-databases"),
-                  .hars = {AD_HAR, MYSQL_HAR},
-                  .subscription = SUB_OSS,
-                  .seed = {SEED_RG(SUB_OSS), SEED_STORAGE(SUB_OSS, "keionnedj1dev")},
-                  .steps = {"ad-account", "rm-database-mysql-databases"}};
-    gov_case_run(&c, NULL, NULL, 0);
-}
+static const gov_case test_mysql_case = {
+    .expected = EXPECTED("rm-database-mysql-databases"),
+    .hars = {AD_HAR, MYSQL_HAR},
+    .subscription = SUB_OSS,
+    .seed = {SEED_RG(SUB_OSS), SEED_STORAGE(SUB_OSS, "keionnedj1dev")},
+    .steps = {"ad-account", "rm-database-mysql-databases"}
+};
 
 /* The resource provider is not registered in the subscription: Azure
  * answers 404 MissingSubscriptionRegistration; nothing to ingest, the step
@@ -287,16 +282,13 @@ static void test_mysql_databases_error_skips_server(void **state)
     cJSON_Delete(out);
 }
 
-static void test_mariadb(void **state)
-{
-    (void)state;
-    gov_case c = {.expected = EXPECTED("rm-database-mariadb-databases"),
-                  .hars = {AD_HAR, MARIADB_HAR},
-                  .subscription = SUB_OSS,
-                  .seed = {SEED_RG(SUB_OSS), SEED_STORAGE(SUB_OSS, "keionnedj1dev")},
-                  .steps = {"ad-account", "rm-database-mariadb-databases"}};
-    gov_case_run(&c, NULL, NULL, 0);
-}
+static const gov_case test_mariadb_case = {
+    .expected = EXPECTED("rm-database-mariadb-databases"),
+    .hars = {AD_HAR, MARIADB_HAR},
+    .subscription = SUB_OSS,
+    .seed = {SEED_RG(SUB_OSS), SEED_STORAGE(SUB_OSS, "keionnedj1dev")},
+    .steps = {"ad-account", "rm-database-mariadb-databases"}
+};
 
 /* ---- PostgreSQL ------------------------------------------------------------ */
 
@@ -316,44 +308,34 @@ static void test_postgresql_servers(void **state)
     cJSON_Delete(out);
 }
 
-static void test_postgresql_databases(void **state)
-{
-    (void)state;
-    gov_case c = {.expected = EXPECTED("rm-database-postgresql-databases"),
-                  .hars = {AD_HAR, PG "rm-database-postgresql-databases_2309296380/recording.har"},
-                  .subscription = SUB_SQL,
-                  .seed = {SEED_RG(SUB_SQL), SEED_STORAGE(SUB_SQL, "ndowmon1j1dev")},
-                  .steps = {"ad-account", "rm-database-postgresql-servers",
-                            "rm-database-postgresql-databases"}};
-    gov_case_run(&c, NULL, NULL, 0);
-}
+static const gov_case test_postgresql_databases_case = {
+    .expected = EXPECTED("rm-database-postgresql-databases"),
+    .hars = {AD_HAR, PG "rm-database-postgresql-databases_2309296380/recording.har"},
+    .subscription = SUB_SQL,
+    .seed = {SEED_RG(SUB_SQL), SEED_STORAGE(SUB_SQL, "ndowmon1j1dev")},
+    .steps = {"ad-account", "rm-database-postgresql-servers",
+              "rm-database-postgresql-databases"}
+};
 
-static void test_postgresql_firewall_rules(void **state)
-{
-    (void)state;
-    gov_case c = {
-        .expected = EXPECTED("rm-database-postgresql-server-firewall-rules"),
-        .hars = {AD_HAR, PG "rm-database-postgresql-server-firewall-rules_2387336574/recording.har"},
-        .subscription = SUB_SQL,
-        .seed = {SEED_RG(SUB_SQL), SEED_STORAGE(SUB_SQL, "ndowmon1j1dev")},
-        .steps = {"ad-account", "rm-database-postgresql-servers",
-                  "rm-database-postgresql-server-firewall-rules"}};
-    gov_case_run(&c, NULL, NULL, 0);
-}
+static const gov_case test_postgresql_firewall_rules_case = {
+    .expected = EXPECTED("rm-database-postgresql-server-firewall-rules"),
+    .hars = {AD_HAR, PG "rm-database-postgresql-server-firewall-rules_2387336574/recording.har"},
+    .subscription = SUB_SQL,
+    .seed = {SEED_RG(SUB_SQL), SEED_STORAGE(SUB_SQL, "ndowmon1j1dev")},
+    .steps = {"ad-account", "rm-database-postgresql-servers",
+              "rm-database-postgresql-server-firewall-rules"}
+};
 
 /* ---- Cosmos DB -------------------------------------------------------------- */
 
-static void test_cosmosdb(void **state)
-{
-    (void)state;
-    gov_case c = {.expected = EXPECTED("rm-cosmosdb-sql-databases"),
-                  .hars = {AD_HAR, COSMOS "iterateAccounts_2980472493/recording.har",
-                           COSMOS "iterateSQLDatabases_4172854763/recording.har"},
-                  .subscription = SUB_COSMOS,
-                  .seed = {SEED_RG(SUB_COSMOS)},
-                  .steps = {"ad-account", "rm-cosmosdb-sql-databases"}};
-    gov_case_run(&c, NULL, NULL, 0);
-}
+static const gov_case test_cosmosdb_case = {
+    .expected = EXPECTED("rm-cosmosdb-sql-databases"),
+    .hars = {AD_HAR, COSMOS "iterateAccounts_2980472493/recording.har",
+             COSMOS "iterateSQLDatabases_4172854763/recording.har"},
+    .subscription = SUB_COSMOS,
+    .seed = {SEED_RG(SUB_COSMOS)},
+    .steps = {"ad-account", "rm-cosmosdb-sql-databases"}
+};
 
 static void test_cosmosdb_forbidden_fails_step(void **state)
 {
@@ -576,19 +558,19 @@ int main(void)
         cmocka_unit_test(test_sql_servers),
         cmocka_unit_test(test_sql_server_settings_forbidden_keeps_server),
         cmocka_unit_test(test_sql_servers_forbidden_fails_step),
-        cmocka_unit_test(test_sql_diagnostic_settings),
+        GOV_CASE_TEST(test_sql_diagnostic_settings),
         cmocka_unit_test(test_sql_databases),
         cmocka_unit_test(test_sql_databases_forbidden_fails_step),
-        cmocka_unit_test(test_sql_firewall_rules),
-        cmocka_unit_test(test_sql_ad_admins),
-        cmocka_unit_test(test_mysql),
+        GOV_CASE_TEST(test_sql_firewall_rules),
+        GOV_CASE_TEST(test_sql_ad_admins),
+        GOV_CASE_TEST(test_mysql),
         cmocka_unit_test(test_mysql_provider_not_registered),
         cmocka_unit_test(test_mysql_databases_error_skips_server),
-        cmocka_unit_test(test_mariadb),
+        GOV_CASE_TEST(test_mariadb),
         cmocka_unit_test(test_postgresql_servers),
-        cmocka_unit_test(test_postgresql_databases),
-        cmocka_unit_test(test_postgresql_firewall_rules),
-        cmocka_unit_test(test_cosmosdb),
+        GOV_CASE_TEST(test_postgresql_databases),
+        GOV_CASE_TEST(test_postgresql_firewall_rules),
+        GOV_CASE_TEST(test_cosmosdb),
         cmocka_unit_test(test_cosmosdb_forbidden_fails_step),
         cmocka_unit_test(test_generated_tenant),
         cmocka_unit_test(test_generated_one_server_forbidden),

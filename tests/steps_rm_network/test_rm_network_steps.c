@@ -50,17 +50,22 @@
     "\"_class\":[\"Site\"],\"name\":\"" name "\",\"displayName\":\"" name "\",\"id\":"           \
     "\"/subscriptions/" sub "/locations/" name "\"}"
 
-static void test_public_ips(void **state)
+/* A case that is only its table: run, graph compared with its expected. */
+static void run_case(void **state)
 {
-    (void)state;
-    gov_case c = {.expected = EXPECTED("rm-network-ip-addresses"),
-                  .hars = {AD_HAR, NET_HAR},
-                  .subscription = SUB_8,
-                  .seed = {SEED_RG_KEYED(SUB_8, "J1DEV", "j1dev"),
-                           SEED_STORAGE(SUB_8, "J1DEV", "KEIONNEDJ1DEV")},
-                  .steps = {"ad-account", "rm-network-ip-addresses"}};
-    gov_case_run(&c, NULL, NULL, 0);
+    gov_case_run(*state, NULL, NULL, 0);
 }
+
+#define GOV_CASE_TEST(name) {#name, run_case, NULL, NULL, (void *)&name##_case}
+
+static const gov_case test_public_ips_case = {
+    .expected = EXPECTED("rm-network-ip-addresses"),
+    .hars = {AD_HAR, NET_HAR},
+    .subscription = SUB_8,
+    .seed = {SEED_RG_KEYED(SUB_8, "J1DEV", "j1dev"),
+             SEED_STORAGE(SUB_8, "J1DEV", "KEIONNEDJ1DEV")},
+    .steps = {"ad-account", "rm-network-ip-addresses"}
+};
 
 static void test_network_interfaces(void **state)
 {
@@ -76,30 +81,24 @@ static void test_network_interfaces(void **state)
     cJSON_Delete(out);
 }
 
-static void test_security_groups(void **state)
-{
-    (void)state;
-    gov_case c = {.expected = EXPECTED("rm-network-security-groups"),
-                  .hars = {AD_HAR, NET_HAR},
-                  .subscription = SUB_8,
-                  .seed = {SEED_RG_KEYED(SUB_8, "J1DEV", "j1dev"),
-                           SEED_STORAGE(SUB_8, "J1DEV", "KEIONNEDJ1DEV")},
-                  .steps = {"ad-account", "rm-network-security-groups"}};
-    gov_case_run(&c, NULL, NULL, 0);
-}
+static const gov_case test_security_groups_case = {
+    .expected = EXPECTED("rm-network-security-groups"),
+    .hars = {AD_HAR, NET_HAR},
+    .subscription = SUB_8,
+    .seed = {SEED_RG_KEYED(SUB_8, "J1DEV", "j1dev"),
+             SEED_STORAGE(SUB_8, "J1DEV", "KEIONNEDJ1DEV")},
+    .steps = {"ad-account", "rm-network-security-groups"}
+};
 
-static void test_virtual_networks(void **state)
-{
-    (void)state;
-    gov_case c = {.expected = EXPECTED("rm-network-virtual-networks"),
-                  .hars = {AD_HAR, NET_HAR},
-                  .subscription = SUB_8,
-                  .seed = {SEED_RG_KEYED(SUB_8, "J1DEV", "j1dev"),
-                           SEED_STORAGE(SUB_8, "J1DEV", "KEIONNEDJ1DEV")},
-                  .steps = {"ad-account", "rm-network-security-groups",
-                            "rm-network-virtual-networks"}};
-    gov_case_run(&c, NULL, NULL, 0);
-}
+static const gov_case test_virtual_networks_case = {
+    .expected = EXPECTED("rm-network-virtual-networks"),
+    .hars = {AD_HAR, NET_HAR},
+    .subscription = SUB_8,
+    .seed = {SEED_RG_KEYED(SUB_8, "J1DEV", "j1dev"),
+             SEED_STORAGE(SUB_8, "J1DEV", "KEIONNEDJ1DEV")},
+    .steps = {"ad-account", "rm-network-security-groups",
+              "rm-network-virtual-networks"}
+};
 
 static void test_security_group_rules(void **state)
 {
@@ -128,51 +127,39 @@ static void test_security_group_rules(void **state)
 
 /* A synthesized group with hosts, public and private ranges, service tags
  * with dots and several destination port ranges, inbound and outbound. */
-static void test_security_group_rule_targets(void **state)
-{
-    (void)state;
-    gov_case c = {.expected = EXPECTED("rm-network-security-group-rules-targets"),
-                  .hars = {AD_HAR, RULES_HAR},
-                  .subscription = SUB_8,
-                  .seed = {SEED_RG_KEYED(SUB_8, "J1DEV", "j1dev")},
-                  .steps = {"ad-account", "rm-network-security-groups",
-                            "rm-network-virtual-networks", "rm-network-security-group-rules"}};
-    gov_case_run(&c, NULL, NULL, 0);
-}
+static const gov_case test_security_group_rule_targets_case = {
+    .expected = EXPECTED("rm-network-security-group-rules-targets"),
+    .hars = {AD_HAR, RULES_HAR},
+    .subscription = SUB_8,
+    .seed = {SEED_RG_KEYED(SUB_8, "J1DEV", "j1dev")},
+    .steps = {"ad-account", "rm-network-security-groups",
+              "rm-network-virtual-networks", "rm-network-security-group-rules"}
+};
 
-static void test_load_balancers(void **state)
-{
-    (void)state;
-    gov_case c = {.expected = EXPECTED("rm-network-load-balancers"),
-                  .hars = {AD_HAR, NET_HAR},
-                  .subscription = SUB_8,
-                  .seed = {SEED_RG_KEYED(SUB_8, "J1DEV", "j1dev"),
-                           SEED_STORAGE(SUB_8, "J1DEV", "KEIONNEDJ1DEV")},
-                  .steps = {"ad-account", "rm-network-load-balancers"}};
-    gov_case_run(&c, NULL, NULL, 0);
-}
+static const gov_case test_load_balancers_case = {
+    .expected = EXPECTED("rm-network-load-balancers"),
+    .hars = {AD_HAR, NET_HAR},
+    .subscription = SUB_8,
+    .seed = {SEED_RG_KEYED(SUB_8, "J1DEV", "j1dev"),
+             SEED_STORAGE(SUB_8, "J1DEV", "KEIONNEDJ1DEV")},
+    .steps = {"ad-account", "rm-network-load-balancers"}
+};
 
-static void test_azure_firewalls(void **state)
-{
-    (void)state;
-    gov_case c = {.expected = EXPECTED("rm-network-azure-firewalls"),
-                  .hars = {AD_HAR, FW_HAR},
-                  .subscription = SUB_8,
-                  .seed = {SEED_RG(SUB_8, "j1dev")},
-                  .steps = {"ad-account", "rm-network-azure-firewalls"}};
-    gov_case_run(&c, NULL, NULL, 0);
-}
+static const gov_case test_azure_firewalls_case = {
+    .expected = EXPECTED("rm-network-azure-firewalls"),
+    .hars = {AD_HAR, FW_HAR},
+    .subscription = SUB_8,
+    .seed = {SEED_RG(SUB_8, "j1dev")},
+    .steps = {"ad-account", "rm-network-azure-firewalls"}
+};
 
-static void test_watchers(void **state)
-{
-    (void)state;
-    gov_case c = {.expected = EXPECTED("rm-network-watchers"),
-                  .hars = {AD_HAR, WATCHERS_HAR},
-                  .subscription = SUB_D,
-                  .seed = {SEED_RG(SUB_D, "NetworkWatcherRG")},
-                  .steps = {"ad-account", "rm-network-watchers"}};
-    gov_case_run(&c, NULL, NULL, 0);
-}
+static const gov_case test_watchers_case = {
+    .expected = EXPECTED("rm-network-watchers"),
+    .hars = {AD_HAR, WATCHERS_HAR},
+    .subscription = SUB_D,
+    .seed = {SEED_RG(SUB_D, "NetworkWatcherRG")},
+    .steps = {"ad-account", "rm-network-watchers"}
+};
 
 #define SEED_SUB(guid)                                                                            \
     "{\"_key\":\"/subscriptions/" guid "\",\"_type\":\"azure_subscription\",\"_class\":"         \
@@ -180,18 +167,15 @@ static void test_watchers(void **state)
 
 /* The watchers' locations through the name map rm-subscription-locations
  * stores (the reference's locationNameMap). */
-static void test_location_watchers(void **state)
-{
-    (void)state;
-    gov_case c = {.expected = EXPECTED("rm-network-location-watcher-relationships"),
-                  .hars = {AD_HAR, LOC_HAR},
-                  .subscription = SUB_D,
-                  .seed = {SEED_SUB(SUB_D), SEED_RG(SUB_D, "NetworkWatcherRG"),
-                           SEED_RG(SUB_D, "j1dev"), SEED_RG(SUB_D, "DefaultResourceGroup-EUS")},
-                  .steps = {"ad-account", "rm-subscription-locations", "rm-network-watchers",
-                            "rm-network-location-watcher-relationships"}};
-    gov_case_run(&c, NULL, NULL, 0);
-}
+static const gov_case test_location_watchers_case = {
+    .expected = EXPECTED("rm-network-location-watcher-relationships"),
+    .hars = {AD_HAR, LOC_HAR},
+    .subscription = SUB_D,
+    .seed = {SEED_SUB(SUB_D), SEED_RG(SUB_D, "NetworkWatcherRG"),
+             SEED_RG(SUB_D, "j1dev"), SEED_RG(SUB_D, "DefaultResourceGroup-EUS")},
+    .steps = {"ad-account", "rm-subscription-locations", "rm-network-watchers",
+              "rm-network-location-watcher-relationships"}
+};
 
 /* Without the name map (locations step not run or failed) the step fails,
  * as the reference does. */
@@ -210,19 +194,16 @@ static void test_location_watchers_need_the_location_map(void **state)
     assert_non_null(strstr(error, "rm-subscription-locations"));
 }
 
-static void test_flow_logs(void **state)
-{
-    (void)state;
-    gov_case c = {.expected = EXPECTED("rm-network-flow-logs"),
-                  .hars = {AD_HAR, FLOW_HAR},
-                  .subscription = SUB_D,
-                  /* no j1dev group: its watcher list is not recorded here */
-                  .seed = {SEED_RG(SUB_D, "NetworkWatcherRG"),
-                           SEED_STORAGE(SUB_D, "J1DEV", "NDOWMON1J1DEV")},
-                  .steps = {"ad-account", "rm-network-watchers", "rm-network-security-groups",
-                            "rm-network-flow-logs"}};
-    gov_case_run(&c, NULL, NULL, 0);
-}
+static const gov_case test_flow_logs_case = {
+    .expected = EXPECTED("rm-network-flow-logs"),
+    .hars = {AD_HAR, FLOW_HAR},
+    .subscription = SUB_D,
+    /* no j1dev group: its watcher list is not recorded here */
+    .seed = {SEED_RG(SUB_D, "NetworkWatcherRG"),
+             SEED_STORAGE(SUB_D, "J1DEV", "NDOWMON1J1DEV")},
+    .steps = {"ad-account", "rm-network-watchers", "rm-network-security-groups",
+              "rm-network-flow-logs"}
+};
 
 /* A 403 on one collection fails that step only, naming what to grant. */
 static void test_interfaces_403_fails_step_with_permission(void **state)
@@ -367,18 +348,18 @@ static void test_generated_watchers_and_firewalls(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_public_ips),
+        GOV_CASE_TEST(test_public_ips),
         cmocka_unit_test(test_network_interfaces),
-        cmocka_unit_test(test_security_groups),
-        cmocka_unit_test(test_virtual_networks),
+        GOV_CASE_TEST(test_security_groups),
+        GOV_CASE_TEST(test_virtual_networks),
         cmocka_unit_test(test_security_group_rules),
-        cmocka_unit_test(test_security_group_rule_targets),
-        cmocka_unit_test(test_load_balancers),
-        cmocka_unit_test(test_azure_firewalls),
-        cmocka_unit_test(test_watchers),
-        cmocka_unit_test(test_location_watchers),
+        GOV_CASE_TEST(test_security_group_rule_targets),
+        GOV_CASE_TEST(test_load_balancers),
+        GOV_CASE_TEST(test_azure_firewalls),
+        GOV_CASE_TEST(test_watchers),
+        GOV_CASE_TEST(test_location_watchers),
         cmocka_unit_test(test_location_watchers_need_the_location_map),
-        cmocka_unit_test(test_flow_logs),
+        GOV_CASE_TEST(test_flow_logs),
         cmocka_unit_test(test_interfaces_403_fails_step_with_permission),
         cmocka_unit_test(test_generated_network),
         cmocka_unit_test(test_generated_watchers_and_firewalls),
