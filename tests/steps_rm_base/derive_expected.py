@@ -44,17 +44,11 @@ def iso_ms(s):
     return sdk.iso_ms(s, apply_offset=False)
 
 
-
-
 def create_entity(source, classes, type_, key, assign, tags=False, tag_properties=()):
     """createIntegrationEntity: pass-through, assignments, createdOn, tags,
     displayName default."""
     e = passthrough(source, classes)
-    for k, v in assign.items():
-        if v is UNDEF:
-            e.pop(k, None)
-        else:
-            e[k] = v
+    sdk.apply_assign(e, assign)
     if "createdOn" not in e:
         for k in ("createdAt", "creationDate", "creationTime", "creationTimestamp"):
             if source.get(k):
@@ -66,12 +60,7 @@ def create_entity(source, classes, type_, key, assign, tags=False, tag_propertie
             e[p] = source["tags"][p]
     if tags:
         assign_tags(e, source.get("tags"))
-    if "displayName" not in assign and not e.get("displayName") and e.get("name"):
-        e["displayName"] = e["name"]
-    e["_key"] = key
-    e["_type"] = type_
-    e["_class"] = classes
-    return e
+    return sdk.finish(e, assign, key, type_, classes)
 
 
 def weblink(id_):

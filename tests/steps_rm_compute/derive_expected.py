@@ -59,11 +59,7 @@ def assign_tags(e, tags):
 
 
 def apply(e, assign):
-    for k, v in assign.items():
-        if v is None:
-            e.pop(k, None)
-        else:
-            e[k] = v
+    rules.apply_assign(e, assign, None)
 
 
 def finish(e, key, type_, classes):

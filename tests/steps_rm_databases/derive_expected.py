@@ -80,11 +80,7 @@ INACTIVE = re.compile(r"inactive|disabled|offline", re.I)
 def create_integration_entity(source, classes, type_, key, assign, tag_properties=()):
     """SDK createIntegrationEntity (part A §1.8)."""
     e = passthrough(source, classes)
-    for k, v in assign.items():
-        if v is UNDEF:
-            e.pop(k, None)
-        else:
-            e[k] = v
+    sdk.apply_assign(e, assign)
     if "createdOn" not in e:
         for k in ("createdAt", "creationDate", "creationTime", "creationTimestamp"):
             if source.get(k):
@@ -100,12 +96,7 @@ def create_integration_entity(source, classes, type_, key, assign, tag_propertie
             e["active"] = False
     e.pop("tags", None)
     assign_tags(e, source.get("tags"), tag_properties)
-    if "displayName" not in assign and not e.get("displayName") and e.get("name"):
-        e["displayName"] = e["name"]
-    e["_key"] = key
-    e["_type"] = type_
-    e["_class"] = classes
-    return e
+    return sdk.finish(e, assign, key, type_, classes)
 
 
 weblink = sdk.resource_link

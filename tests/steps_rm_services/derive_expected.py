@@ -43,21 +43,7 @@ def har(folder, name):
     return RM % (folder, name)
 
 
-parse_value = sdk.tag_value   # SDK parseStringPropertyValue (tags)
-
-
-def assign_tags(e, tags):
-    for k, v in (tags or {}).items():
-        if not v:
-            continue
-        e["tag." + k] = parse_value(v) if isinstance(v, str) else v
-        if isinstance(v, str) and re.match(r"^true$", v, re.I):
-            e.setdefault("tags", []).append(k)
-        if k.lower() == "name":
-            e["displayName"] = v
-            e.setdefault("name", v)
-        if k.lower() in ("classification", "owner", "email"):
-            e[k.lower()] = v.lower()
+assign_tags = sdk.assign_tags   # SDK assignTags
 
 
 def arm_entity(item, classes, type_, assign, sdk_drop=(), dates=(), defaults=None):

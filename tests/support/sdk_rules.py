@@ -21,6 +21,7 @@ SCHEMAS = os.path.join(ROOT, "data-model/class_schemas")
 
 INSTANCE_ID = "azure-instance-0001"
 DOMAIN = "ndowmongmail.onmicrosoft.com"   # default domain of the AD recording's organization
+UNDEF = object()   # an assignment of undefined: removes the property
 
 
 # ---- recordings (HAR) ------------------------------------------------------
@@ -159,23 +160,34 @@ def convert_properties(obj, prefix=None, parse_time=False, dates=()):
     return out
 
 
-def build(source, classes, type_, key, assign, passthrough_rules=True, extra=None):
-    """createIntegrationEntity without tags or createdOn: pass-through,
-    assignments (None removes), extra, displayName default."""
-    e = passthrough(source, classes) if passthrough_rules else {}
+def apply_assign(e, assign, remove=UNDEF):
+    """The entity's assignments; a value that is `remove` deletes the
+    property."""
     for k, v in assign.items():
-        if v is None:
+        if v is remove:
             e.pop(k, None)
         else:
             e[k] = v
-    for k, v in (extra or {}).items():
-        e[k] = v
+
+
+def finish(e, assign, key, type_, classes):
+    """displayName defaults to name (unless assigned); _key, _type, _class."""
     if "displayName" not in assign and not e.get("displayName") and e.get("name"):
         e["displayName"] = e["name"]
     e["_key"] = key
     e["_type"] = type_
     e["_class"] = classes
     return e
+
+
+def build(source, classes, type_, key, assign, passthrough_rules=True, extra=None):
+    """createIntegrationEntity without tags or createdOn: pass-through,
+    assignments (None removes), extra, displayName default."""
+    e = passthrough(source, classes) if passthrough_rules else {}
+    apply_assign(e, assign, None)
+    for k, v in (extra or {}).items():
+        e[k] = v
+    return finish(e, assign, key, type_, classes)
 
 
 def tag_value(v):
@@ -190,15 +202,15 @@ def tag_value(v):
 
 
 def assign_tags(e, tags):
-    """SDK assignTags: tag.<k>, tags (the "true" ones), name, the
-    classification / owner / email properties."""
+    """SDK assignTags: tag.<k> (strings parsed), tags (the "true" ones),
+    name, the classification / owner / email properties."""
     if not isinstance(tags, dict):
         return
     for k, v in tags.items():
         if not v:
             continue
-        e["tag." + k] = tag_value(v)
-        if re.match(r"^true$", v, re.I):
+        e["tag." + k] = tag_value(v) if isinstance(v, str) else v
+        if isinstance(v, str) and re.match(r"^true$", v, re.I):
             e.setdefault("tags", []).append(k)
         if k.lower() == "name":
             e["displayName"] = v
@@ -215,9 +227,6 @@ def hoist(item, drop=(), renames=None):
             continue
         m[(renames or {}).get(k, k)] = v
     return m
-
-
-UNDEF = object()   # an assignment of undefined: removes the property
 
 
 def resource_group(id_):
