@@ -59,6 +59,8 @@ struct azure_client {
     azure_endpoints ep;
     azure_client_options opts;
     atomic_bool cancelled;
+    pthread_mutex_t sleep_mu;   /* pacing / backoff waits: one timed wait, woken by cancel */
+    pthread_cond_t sleep_cv;    /* CLOCK_MONOTONIC */
     azure_http *http;
     azure_token_cache *tokens;
     azure_pacing *pacing;
@@ -82,13 +84,23 @@ static void declare_metrics(void) {
 
 static bool cancelled(const azure_client *c) { return atomic_load(&c->cancelled); }
 
-static void sleep_ms(const azure_client *c, int64_t ms) {
-    while (ms > 0 && !cancelled(c)) {
-        int64_t step = ms > 50 ? 50 : ms;
-        struct timespec ts = {.tv_sec = 0, .tv_nsec = (long)step * 1000000L};
-        nanosleep(&ts, NULL);
-        ms -= step;
+/* Waits ms (pacing, backoff, Retry-After) in one timed wait that
+ * azure_client_cancel() cuts short: no periodic wake-ups, which cost
+ * measurable CPU when dozens of requests queue behind a throttled bucket. */
+static void sleep_ms(azure_client *c, int64_t ms) {
+    if (ms <= 0) return;
+    struct timespec dl;
+    clock_gettime(CLOCK_MONOTONIC, &dl);
+    dl.tv_sec += ms / 1000;
+    dl.tv_nsec += (long)(ms % 1000) * 1000000L;
+    if (dl.tv_nsec >= 1000000000L) {
+        dl.tv_sec++;
+        dl.tv_nsec -= 1000000000L;
     }
+    pthread_mutex_lock(&c->sleep_mu);
+    while (!cancelled(c) && pthread_cond_timedwait(&c->sleep_cv, &c->sleep_mu, &dl) == 0) {
+    }
+    pthread_mutex_unlock(&c->sleep_mu);
 }
 
 int azure_client_new(const azure_endpoints *endpoints, const azure_credentials *credentials,
@@ -119,6 +131,12 @@ int azure_client_new(const azure_endpoints *endpoints, const azure_credentials *
     if (c->opts.low_speed_timeout_s <= 0) c->opts.low_speed_timeout_s = 60;
     if (c->opts.max_retry_wait_ms <= 0) c->opts.max_retry_wait_ms = 60000;
     atomic_init(&c->cancelled, false);
+    pthread_mutex_init(&c->sleep_mu, NULL);
+    pthread_condattr_t ca;
+    pthread_condattr_init(&ca);
+    pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
+    pthread_cond_init(&c->sleep_cv, &ca);
+    pthread_condattr_destroy(&ca);
     for (int i = 0; i < AZURE_API_COUNT; i++) {
         pthread_mutex_init(&c->gates[i].mu, NULL);
         pthread_cond_init(&c->gates[i].cv, NULL);
@@ -160,11 +178,16 @@ void azure_client_free(azure_client *c) {
         pthread_cond_destroy(&c->gates[i].cv);
         pthread_mutex_destroy(&c->gates[i].mu);
     }
+    pthread_cond_destroy(&c->sleep_cv);
+    pthread_mutex_destroy(&c->sleep_mu);
     free(c);
 }
 
 void azure_client_cancel(azure_client *c) {
     atomic_store(&c->cancelled, true);
+    pthread_mutex_lock(&c->sleep_mu);
+    pthread_cond_broadcast(&c->sleep_cv);
+    pthread_mutex_unlock(&c->sleep_mu);
     for (int i = 0; i < AZURE_API_COUNT; i++) {
         pthread_mutex_lock(&c->gates[i].mu);
         pthread_cond_broadcast(&c->gates[i].cv);
