@@ -157,10 +157,12 @@ int azure_client_new(const azure_endpoints *endpoints, const azure_credentials *
                              .max_retry_wait_ms = c->opts.max_retry_wait_ms,
                              .cancelled = &c->cancelled};
     c->tokens = c->http ? azure_token_cache_new(c->http, &tc) : NULL;
-    /* One pacing per tenant and endpoint for the whole process: jobs of
-     * several instances of a tenant share Azure's read budgets. */
-    c->pacing = azure_pacing_shared(credentials->directory_id, c->ep.resource_manager,
-                                    ARM_READ_BURST, ARM_READ_REFILL_PER_S);
+    /* One pacing per principal and endpoint for the whole process: jobs
+     * of several instances using one app registration share Azure's read
+     * budgets. */
+    c->pacing = azure_pacing_shared(credentials->directory_id, credentials->client_id,
+                                    c->ep.resource_manager, ARM_READ_BURST,
+                                    ARM_READ_REFILL_PER_S);
     if (!c->http || !c->tokens || !c->pacing) {
         azure_client_free(c);
         return err_set(err, ERR_NOMEM, "cannot initialise the Azure client (libcurl)");

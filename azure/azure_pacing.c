@@ -123,13 +123,15 @@ void azure_pacing_observe(azure_pacing *p, const char *scope, int64_t remaining,
 static pthread_mutex_t g_registry_mu = PTHREAD_MUTEX_INITIALIZER;
 static azure_pacing *g_registry;
 
-azure_pacing *azure_pacing_shared(const char *directory_id, const char *endpoint, double burst,
-                                  double refill_per_s) {
-    size_t n = strlen(directory_id ? directory_id : "") + strlen(endpoint ? endpoint : "") + 2;
+azure_pacing *azure_pacing_shared(const char *directory_id, const char *client_id,
+                                  const char *endpoint, double burst, double refill_per_s) {
+    const char *d = directory_id ? directory_id : "", *c = client_id ? client_id : "",
+               *e = endpoint ? endpoint : "";
+    size_t n = strlen(d) + strlen(c) + strlen(e) + 3;
     char *key = malloc(n);
     if (!key) return NULL;
-    snprintf(key, n, "%s|%s", directory_id ? directory_id : "", endpoint ? endpoint : "");
-    for (char *c = key; *c; c++) *c = (char)tolower((unsigned char)*c);
+    snprintf(key, n, "%s|%s|%s", d, c, e);
+    for (char *k = key; *k; k++) *k = (char)tolower((unsigned char)*k);
     pthread_mutex_lock(&g_registry_mu);
     azure_pacing *p = g_registry;
     while (p && strcmp(p->shared_key, key) != 0) p = p->next;

@@ -30,15 +30,16 @@ typedef struct azure_pacing azure_pacing;
 azure_pacing *azure_pacing_new(double burst, double refill_per_s);
 void azure_pacing_free(azure_pacing *p);
 
-/* The pacing of one tenant (directory) on one Resource Manager endpoint,
- * shared by every client of the process that reads it: jobs of several
- * integration instances of one tenant draw on the same per-subscription
- * and tenant-level budgets at Azure, so they must share one bucket per
- * scope, or together they overrun it and get 429s.  Reference-counted:
+/* The pacing of one security principal (directory + client id) on one
+ * Resource Manager endpoint, shared by every client of the process that
+ * uses it: Azure applies its read budgets per principal and subscription
+ * (and per principal and tenant for tenant-level reads), so jobs of
+ * several instances that use one app registration must share one bucket
+ * per scope, or together they overrun it and get 429s.  Reference-counted:
  * each _shared call is matched by one azure_pacing_release.  NULL on
  * allocation failure. */
-azure_pacing *azure_pacing_shared(const char *directory_id, const char *endpoint, double burst,
-                                  double refill_per_s);
+azure_pacing *azure_pacing_shared(const char *directory_id, const char *client_id,
+                                  const char *endpoint, double burst, double refill_per_s);
 void azure_pacing_release(azure_pacing *p);
 
 /* Subscription GUID of an ARM path or URL ("/subscriptions/<id>/..."), copied

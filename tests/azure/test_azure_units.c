@@ -63,15 +63,19 @@ static void test_backoff_bounds(void **state) {
     }
 }
 
-/* Clients of one tenant and endpoint share one pacing (one budget per
+/* Clients of one principal (tenant + client id) and endpoint share one pacing (one budget per
  * subscription at Azure); another tenant or endpoint has its own; the
  * shared pacing lives until its last user releases it. */
 static void test_pacing_shared(void **state) {
     (void)state;
-    azure_pacing *a = azure_pacing_shared("Tenant-1", "https://management.azure.com", 2, 1);
-    azure_pacing *b = azure_pacing_shared("tenant-1", "https://management.azure.com", 2, 1);
-    azure_pacing *c = azure_pacing_shared("tenant-2", "https://management.azure.com", 2, 1);
-    azure_pacing *d = azure_pacing_shared("tenant-1", "https://management.usgovcloudapi.net", 2, 1);
+    azure_pacing *a = azure_pacing_shared("Tenant-1", "app", "https://management.azure.com", 2, 1);
+    azure_pacing *b = azure_pacing_shared("tenant-1", "APP", "https://management.azure.com", 2, 1);
+    azure_pacing *c = azure_pacing_shared("tenant-2", "app", "https://management.azure.com", 2, 1);
+    azure_pacing *d =
+        azure_pacing_shared("tenant-1", "app", "https://management.usgovcloudapi.net", 2, 1);
+    azure_pacing *f = azure_pacing_shared("tenant-1", "app-2", "https://management.azure.com", 2, 1);
+    assert_ptr_not_equal(a, f);
+    azure_pacing_release(f);
     assert_non_null(a);
     assert_ptr_equal(a, b);
     assert_ptr_not_equal(a, c);
@@ -84,7 +88,7 @@ static void test_pacing_shared(void **state) {
     azure_pacing_release(a);
     assert_true(azure_pacing_acquire(b, "sub", t) > 0);   /* still alive for b */
     azure_pacing_release(b);
-    azure_pacing *e = azure_pacing_shared("tenant-1", "https://management.azure.com", 2, 1);
+    azure_pacing *e = azure_pacing_shared("tenant-1", "app", "https://management.azure.com", 2, 1);
     assert_int_equal(azure_pacing_acquire(e, "sub", t), 0);   /* a fresh one */
     azure_pacing_release(e);
     azure_pacing_release(c);

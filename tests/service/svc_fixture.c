@@ -110,7 +110,11 @@ char *svc_event_body(const svc_fixture *f, const char *event_id, const char *ins
     cJSON_AddStringToObject(inst, "name", "Process Test Azure");
     cJSON *cfg = cJSON_AddObjectToObject(inst, "config");
     cJSON_AddStringToObject(cfg, "directoryId", directory ? directory : SVC_DIRECTORY_ID);
-    cJSON_AddStringToObject(cfg, "clientId", "c-0123456789");
+    /* One app registration per instance, as in production: Azure's read
+     * budgets (and the client's shared pacing) are per principal. */
+    char client_id[160];
+    snprintf(client_id, sizeof client_id, "c-%s", instance_id);
+    cJSON_AddStringToObject(cfg, "clientId", client_id);
     cJSON_AddStringToObject(cfg, "clientSecret", f->client_secret);
     cJSON_AddBoolToObject(cfg, "ingestActiveDirectory", ingest_ad);
     char *out = cJSON_PrintUnformatted(root);
