@@ -4,7 +4,11 @@
 # bundles it to JSON and runs CHECKER (test_openapi_routes.c) on it.
 set -euo pipefail
 src=$1; cache=$2; checker=$3
-version=2.77.0
+# Redocly CLI 2.x needs Node.js >= 20.19; Debian 12's own nodejs is 18, on
+# which the 1.x line (same rules, same config) runs.
+node_ok=$(node -e 'const [a,b]=process.versions.node.split(".").map(Number);
+  console.log(a>20||(a===20&&b>=19)?1:0)' 2>/dev/null || echo 0)
+if [ "$node_ok" = 1 ]; then version=2.77.0; else version=1.34.5; fi
 mkdir -p "$cache"
 command -v npm >/dev/null && command -v npx >/dev/null ||
   { echo "npm/npx not found: run scripts/install-deps.sh" >&2; exit 1; }
