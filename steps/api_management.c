@@ -90,11 +90,6 @@ static int run_services(step_ctx *ctx, err_info *err)
     return diag_settings_for_type(ctx, "azure_api_management_service", NULL, err);
 }
 
-static int run_apis(step_ctx *ctx, err_info *err)
-{
-    return arml_list(ctx, &apis, NULL, err);
-}
-
 static const step_def step_services = {
     .id = "rm-api-management-services",
     .name = "API Management Services",
@@ -114,7 +109,8 @@ static const step_def step_apis = {
     .relationships = {{"azure_api_management_service_has_api", "HAS",
                        "azure_api_management_service", "azure_api_management_api"}},
     .enabled_when = STEP_IF_RESOURCE_MANAGER,
-    .run = run_apis,
+    .run = arml_run_step,
+    .arg = &apis,
 };
 
 const step_def *const steps_api_management[] = {&step_services, &step_apis, NULL};

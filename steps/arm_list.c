@@ -393,3 +393,12 @@ int arml_strip_first(const cJSON *value, const char *what, cJSON **out, err_info
     free(buf);
     return *out ? 0 : err_set(err, ERR_NOMEM, "out of memory mapping a type");
 }
+
+int arml_run_step(step_ctx *ctx, err_info *err)
+{
+    const arml_collection *c = step_arg(ctx);
+    if (!c)
+        return err_set(err, ERR_INTERNAL, "step %s: arml_run_step needs an arml_collection arg",
+                       step_current(ctx) ? step_current(ctx)->id : "?");
+    return arml_list(ctx, c, NULL, err);
+}

@@ -85,6 +85,10 @@ typedef struct arml_collection {
  * account. */
 int arml_list(step_ctx *ctx, const arml_collection *c, void *arg, err_info *err);
 
+/* A step that is just one collection: `.run = arml_run_step, .arg = &coll`
+ * in its step_def (the step's arg is the arml_collection). */
+int arml_run_step(step_ctx *ctx, err_info *err);
+
 /* True for an error that means "nothing to list here": provider not
  * registered or not offered in the region. */
 bool arml_error_is_absent(const err_info *e);

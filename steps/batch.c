@@ -117,21 +117,6 @@ static int run_accounts(step_ctx *ctx, err_info *err)
     return diag_settings_for_type(ctx, "azure_batch_account", NULL, err);
 }
 
-static int run_pools(step_ctx *ctx, err_info *err)
-{
-    return arml_list(ctx, &pools, NULL, err);
-}
-
-static int run_applications(step_ctx *ctx, err_info *err)
-{
-    return arml_list(ctx, &applications, NULL, err);
-}
-
-static int run_certificates(step_ctx *ctx, err_info *err)
-{
-    return arml_list(ctx, &certificates, NULL, err);
-}
-
 static const step_def step_accounts = {
     .id = "rm-batch-account",
     .name = "Batch Accounts",
@@ -150,7 +135,8 @@ static const step_def step_pools = {
     .relationships = {{"azure_batch_account_has_pool", "HAS", "azure_batch_account",
                        "azure_batch_pool"}},
     .enabled_when = STEP_IF_RESOURCE_MANAGER,
-    .run = run_pools,
+    .run = arml_run_step,
+    .arg = &pools,
 };
 
 static const step_def step_applications = {
@@ -161,7 +147,8 @@ static const step_def step_applications = {
     .relationships = {{"azure_batch_account_has_application", "HAS", "azure_batch_account",
                        "azure_batch_application"}},
     .enabled_when = STEP_IF_RESOURCE_MANAGER,
-    .run = run_applications,
+    .run = arml_run_step,
+    .arg = &applications,
 };
 
 static const step_def step_certificates = {
@@ -172,7 +159,8 @@ static const step_def step_certificates = {
     .relationships = {{"azure_batch_account_has_certificate", "HAS", "azure_batch_account",
                        "azure_batch_certificate"}},
     .enabled_when = STEP_IF_RESOURCE_MANAGER,
-    .run = run_certificates,
+    .run = arml_run_step,
+    .arg = &certificates,
 };
 
 const step_def *const steps_batch[] = {&step_accounts, &step_pools, &step_applications,

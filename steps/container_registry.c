@@ -90,11 +90,6 @@ static int run_registries(step_ctx *ctx, err_info *err)
     return rc;
 }
 
-static int run_webhooks(step_ctx *ctx, err_info *err)
-{
-    return arml_list(ctx, &webhooks, NULL, err);
-}
-
 /* ---- the step table ------------------------------------------------------ */
 
 static const step_def step_registries = {
@@ -117,7 +112,8 @@ static const step_def step_webhooks = {
     .relationships = {{"azure_container_registry_has_webhook", "HAS", "azure_container_registry",
                        "azure_container_registry_webhook"}},
     .enabled_when = STEP_IF_RESOURCE_MANAGER,
-    .run = run_webhooks,
+    .run = arml_run_step,
+    .arg = &webhooks,
 };
 
 const step_def *const steps_container_registry[] = {&step_registries, &step_webhooks, NULL};

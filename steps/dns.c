@@ -85,16 +85,6 @@ static const arml_collection record_sets = {
     .relate_parent = true,
 };
 
-static int run_zones(step_ctx *ctx, err_info *err)
-{
-    return arml_list(ctx, &zones, NULL, err);
-}
-
-static int run_record_sets(step_ctx *ctx, err_info *err)
-{
-    return arml_list(ctx, &record_sets, NULL, err);
-}
-
 /* ---- the step table ------------------------------------------------------ */
 
 static const step_def step_zones = {
@@ -104,7 +94,8 @@ static const step_def step_zones = {
     .entities = {{"[RM] DNS Zone", "azure_dns_zone", {"DomainZone"}}},
     .relationships = {ARM_RG_HAS_DECL("dns_zone")},
     .enabled_when = STEP_IF_RESOURCE_MANAGER,
-    .run = run_zones,
+    .run = arml_run_step,
+    .arg = &zones,
 };
 
 static const step_def step_record_sets = {
@@ -115,7 +106,8 @@ static const step_def step_record_sets = {
     .relationships = {{"azure_dns_zone_has_record_set", "HAS", "azure_dns_zone",
                        "azure_dns_record_set"}},
     .enabled_when = STEP_IF_RESOURCE_MANAGER,
-    .run = run_record_sets,
+    .run = arml_run_step,
+    .arg = &record_sets,
 };
 
 const step_def *const steps_dns[] = {&step_zones, &step_record_sets, NULL};

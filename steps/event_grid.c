@@ -182,26 +182,11 @@ static int run_domains(step_ctx *ctx, err_info *err)
     return diag_settings_for_type(ctx, "azure_event_grid_domain", NULL, err);
 }
 
-static int run_domain_topics(step_ctx *ctx, err_info *err)
-{
-    return arml_list(ctx, &domain_topics, NULL, err);
-}
-
-static int run_domain_topic_subscriptions(step_ctx *ctx, err_info *err)
-{
-    return arml_list(ctx, &domain_topic_subscriptions, NULL, err);
-}
-
 static int run_topics(step_ctx *ctx, err_info *err)
 {
     if (arml_list(ctx, &topics, NULL, err) != 0)
         return -1;
     return diag_settings_for_type(ctx, "azure_event_grid_topic", NULL, err);
-}
-
-static int run_topic_subscriptions(step_ctx *ctx, err_info *err)
-{
-    return arml_list(ctx, &topic_subscriptions, NULL, err);
 }
 
 static const step_def step_domains = {
@@ -223,7 +208,8 @@ static const step_def step_domain_topics = {
     .relationships = {{"azure_event_grid_domain_has_topic", "HAS", "azure_event_grid_domain",
                        "azure_event_grid_domain_topic"}},
     .enabled_when = STEP_IF_RESOURCE_MANAGER,
-    .run = run_domain_topics,
+    .run = arml_run_step,
+    .arg = &domain_topics,
 };
 
 static const step_def step_domain_topic_subscriptions = {
@@ -236,7 +222,8 @@ static const step_def step_domain_topic_subscriptions = {
     .relationships = {{"azure_event_grid_domain_topic_has_topic_subscription", "HAS",
                        "azure_event_grid_domain_topic", "azure_event_grid_topic_subscription"}},
     .enabled_when = STEP_IF_RESOURCE_MANAGER,
-    .run = run_domain_topic_subscriptions,
+    .run = arml_run_step,
+    .arg = &domain_topic_subscriptions,
 };
 
 static const step_def step_topics = {
@@ -258,7 +245,8 @@ static const step_def step_topic_subscriptions = {
     .relationships = {{"azure_event_grid_topic_has_subscription", "HAS", "azure_event_grid_topic",
                        "azure_event_grid_topic_subscription"}},
     .enabled_when = STEP_IF_RESOURCE_MANAGER,
-    .run = run_topic_subscriptions,
+    .run = arml_run_step,
+    .arg = &topic_subscriptions,
 };
 
 /* The reference's order (src/index.ts eventGridSteps). */

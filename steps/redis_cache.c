@@ -80,16 +80,6 @@ static const arml_collection firewall_rules = {
     .relate_parent = true,
 };
 
-static int run_caches(step_ctx *ctx, err_info *err)
-{
-    return arml_list(ctx, &caches, NULL, err);
-}
-
-static int run_firewall_rules(step_ctx *ctx, err_info *err)
-{
-    return arml_list(ctx, &firewall_rules, NULL, err);
-}
-
 /* ---- rm-redis-linked-servers ---------------------------------------------- */
 
 /* Copies a string of `from` at `path` as property `name` (absent stays
@@ -157,11 +147,6 @@ static const arml_collection linked_servers = {
     .on_item = linked_server_item,
 };
 
-static int run_linked_servers(step_ctx *ctx, err_info *err)
-{
-    return arml_list(ctx, &linked_servers, NULL, err);
-}
-
 /* ---- the step table ------------------------------------------------------ */
 
 static const step_def step_caches = {
@@ -171,7 +156,8 @@ static const step_def step_caches = {
     .entities = {{"[RM] Redis Cache", "azure_redis_cache", {"Database", "DataStore", "Cluster"}}},
     .relationships = {ARM_RG_HAS_DECL("redis_cache")},
     .enabled_when = STEP_IF_RESOURCE_MANAGER,
-    .run = run_caches,
+    .run = arml_run_step,
+    .arg = &caches,
 };
 
 static const step_def step_firewall_rules = {
@@ -182,7 +168,8 @@ static const step_def step_firewall_rules = {
     .relationships = {{"azure_redis_cache_has_firewall_rule", "HAS", "azure_redis_cache",
                        "azure_firewall_rule"}},
     .enabled_when = STEP_IF_RESOURCE_MANAGER,
-    .run = run_firewall_rules,
+    .run = arml_run_step,
+    .arg = &firewall_rules,
 };
 
 static const step_def step_linked_servers = {
@@ -192,7 +179,8 @@ static const step_def step_linked_servers = {
     .relationships = {{"azure_redis_cache_connects_cache", "CONNECTS", "azure_redis_cache",
                        "azure_redis_cache"}},
     .enabled_when = STEP_IF_RESOURCE_MANAGER,
-    .run = run_linked_servers,
+    .run = arml_run_step,
+    .arg = &linked_servers,
 };
 
 const step_def *const steps_redis_cache[] = {&step_caches, &step_firewall_rules,

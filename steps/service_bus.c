@@ -125,26 +125,6 @@ static const arml_collection subscriptions = {
     .relate_parent = true,
 };
 
-static int run_namespaces(step_ctx *ctx, err_info *err)
-{
-    return arml_list(ctx, &namespaces, NULL, err);
-}
-
-static int run_queues(step_ctx *ctx, err_info *err)
-{
-    return arml_list(ctx, &queues, NULL, err);
-}
-
-static int run_topics(step_ctx *ctx, err_info *err)
-{
-    return arml_list(ctx, &topics, NULL, err);
-}
-
-static int run_subscriptions(step_ctx *ctx, err_info *err)
-{
-    return arml_list(ctx, &subscriptions, NULL, err);
-}
-
 /* ---- the step table ------------------------------------------------------ */
 
 static const step_def step_namespaces = {
@@ -154,7 +134,8 @@ static const step_def step_namespaces = {
     .entities = {{"[RM] Service Bus Namespace", "azure_service_bus_namespace", {"Service"}}},
     .relationships = {ARM_RG_HAS_DECL("service_bus_namespace")},
     .enabled_when = STEP_IF_RESOURCE_MANAGER,
-    .run = run_namespaces,
+    .run = arml_run_step,
+    .arg = &namespaces,
 };
 
 static const step_def step_queues = {
@@ -165,7 +146,8 @@ static const step_def step_queues = {
     .relationships = {{"azure_service_bus_namespace_has_queue", "HAS",
                        "azure_service_bus_namespace", "azure_service_bus_queue"}},
     .enabled_when = STEP_IF_RESOURCE_MANAGER,
-    .run = run_queues,
+    .run = arml_run_step,
+    .arg = &queues,
 };
 
 static const step_def step_topics = {
@@ -176,7 +158,8 @@ static const step_def step_topics = {
     .relationships = {{"azure_service_bus_namespace_has_topic", "HAS",
                        "azure_service_bus_namespace", "azure_service_bus_topic"}},
     .enabled_when = STEP_IF_RESOURCE_MANAGER,
-    .run = run_topics,
+    .run = arml_run_step,
+    .arg = &topics,
 };
 
 static const step_def step_subscriptions = {
@@ -188,7 +171,8 @@ static const step_def step_subscriptions = {
     .relationships = {{"azure_service_bus_topic_has_subscription", "HAS",
                        "azure_service_bus_topic", "azure_service_bus_subscription"}},
     .enabled_when = STEP_IF_RESOURCE_MANAGER,
-    .run = run_subscriptions,
+    .run = arml_run_step,
+    .arg = &subscriptions,
 };
 
 const step_def *const steps_service_bus[] = {&step_namespaces, &step_queues, &step_topics,
