@@ -142,11 +142,6 @@ static const gov_sub_collection recommendations = {
     .after = recommendation_links,
 };
 
-static int run_recommendations(step_ctx *ctx, err_info *err)
-{
-    return gov_list_per_subscription(ctx, &recommendations, err);
-}
-
 static const step_def step_recommendations = {
     .id = "rm-advisor-recommendations",
     .name = "Recommendations",
@@ -157,7 +152,8 @@ static const step_def step_recommendations = {
                       {"azure_resource_has_finding", "HAS", "ANY_SCOPE",
                        "azure_advisor_recommendation"}},
     .enabled_when = STEP_IF_RESOURCE_MANAGER,
-    .run = run_recommendations,
+    .run = gov_run_per_subscription,
+    .arg = &recommendations,
 };
 
 const step_def *const steps_advisor[] = {&step_recommendations, NULL};

@@ -85,11 +85,6 @@ static const gov_sub_collection role_assignments = {
     .path_fmt = "/subscriptions/%s/providers/Microsoft.Authorization/roleAssignments?api-version=" RA_API,
 };
 
-static int run_role_assignments(step_ctx *ctx, err_info *err)
-{
-    return gov_list_per_subscription(ctx, &role_assignments, err);
-}
-
 /* ---- rm-authorization-role-assignment-principal-relationships ---------- */
 
 typedef struct principal_kind {
@@ -571,7 +566,8 @@ static const step_def step_role_assignments = {
     .depends_on = {"ad-account"},
     .entities = {{"[RM] Role Assignment", "azure_role_assignment", {"AccessPolicy"}}},
     .enabled_when = STEP_IF_RESOURCE_MANAGER,
-    .run = run_role_assignments,
+    .run = gov_run_per_subscription,
+    .arg = &role_assignments,
 };
 
 static const step_def step_principal_relationships = {

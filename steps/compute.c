@@ -123,11 +123,6 @@ static const gov_sub_collection images = {
     .after = image_group,
 };
 
-static int run_images(step_ctx *ctx, err_info *err)
-{
-    return gov_list_per_subscription(ctx, &images, err);
-}
-
 /* ---- rm-compute-virutal-machine-disks ---------------------------------- */
 
 static const prop_map disk_props[] = {
@@ -161,11 +156,6 @@ static const gov_sub_collection disks = {
     .path_fmt = "/subscriptions/%s/providers/Microsoft.Compute/disks?api-version=" DISK_API,
     .after = disk_group,
 };
-
-static int run_disks(step_ctx *ctx, err_info *err)
-{
-    return gov_list_per_subscription(ctx, &disks, err);
-}
 
 /* ---- rm-compute-virtual-machines --------------------------------------- */
 
@@ -208,11 +198,6 @@ static const gov_sub_collection vms = {
     .path_fmt = "/subscriptions/%s/providers/Microsoft.Compute/virtualMachines?api-version=" VM_API,
     .after = vm_group,
 };
-
-static int run_vms(step_ctx *ctx, err_info *err)
-{
-    return gov_list_per_subscription(ctx, &vms, err);
-}
 
 /* ---- rm-compute-virtual-machine-disk-relationships --------------------- */
 
@@ -526,7 +511,8 @@ static const step_def step_images = {
     .entities = {{"[RM] Image", "azure_image", {"Image"}}},
     .relationships = {ARM_RG_HAS_DECL("image")},
     .enabled_when = STEP_IF_RESOURCE_MANAGER,
-    .run = run_images,
+    .run = gov_run_per_subscription,
+    .arg = &images,
 };
 
 static const step_def step_disks = {
@@ -536,7 +522,8 @@ static const step_def step_disks = {
     .entities = {{"[RM] Azure Managed Disk", "azure_managed_disk", {"DataStore", "Disk"}}},
     .relationships = {ARM_RG_HAS_DECL("managed_disk")},
     .enabled_when = STEP_IF_RESOURCE_MANAGER,
-    .run = run_disks,
+    .run = gov_run_per_subscription,
+    .arg = &disks,
 };
 
 static const step_def step_vms = {
@@ -546,7 +533,8 @@ static const step_def step_vms = {
     .entities = {{"[RM] Virtual Machine", "azure_vm", {"Host"}}},
     .relationships = {ARM_RG_HAS_DECL("vm")},
     .enabled_when = STEP_IF_RESOURCE_MANAGER,
-    .run = run_vms,
+    .run = gov_run_per_subscription,
+    .arg = &vms,
 };
 
 static const step_def step_disk_relationships = {

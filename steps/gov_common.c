@@ -231,3 +231,13 @@ done:
     gov_strings_free(&st.subs);
     return rc;
 }
+
+int gov_run_per_subscription(step_ctx *ctx, err_info *err)
+{
+    const gov_sub_collection *coll = step_arg(ctx);
+    if (!coll)
+        return err_set(err, ERR_INTERNAL,
+                       "step %s: gov_run_per_subscription needs a gov_sub_collection arg",
+                       step_current(ctx) ? step_current(ctx)->id : "?");
+    return gov_list_per_subscription(ctx, coll, err);
+}

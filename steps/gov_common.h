@@ -91,6 +91,10 @@ typedef struct gov_sub_collection {
 
 int gov_list_per_subscription(step_ctx *ctx, const gov_sub_collection *coll, err_info *err);
 
+/* A step that is just one per-subscription collection:
+ * `.run = gov_run_per_subscription, .arg = &coll` in its step_def. */
+int gov_run_per_subscription(step_ctx *ctx, err_info *err);
+
 /* azure_list_many over ARM: fn gets the index of the path. */
 int gov_list_parallel(step_ctx *ctx, char **paths, size_t n, azure_indexed_item_fn fn, void *arg,
                       err_info *err);

@@ -69,11 +69,6 @@ static const gov_sub_collection log_profiles = {
     .after = log_profile_storage,
 };
 
-static int run_log_profiles(step_ctx *ctx, err_info *err)
-{
-    return gov_list_per_subscription(ctx, &log_profiles, err);
-}
-
 /* ---- rm-monitor-activity-log-alerts ------------------------------------ */
 
 /* The allOf entry for `field`: "ANY" when none, its `equals` when truthy,
@@ -252,7 +247,8 @@ static const step_def step_log_profiles = {
                       {"azure_monitor_log_profile_uses_storage_account", "USES",
                        "azure_monitor_log_profile", "azure_storage_account"}},
     .enabled_when = STEP_IF_RESOURCE_MANAGER,
-    .run = run_log_profiles,
+    .run = gov_run_per_subscription,
+    .arg = &log_profiles,
 };
 
 static const step_def step_activity_log_alerts = {

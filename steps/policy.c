@@ -156,11 +156,6 @@ static const gov_sub_collection policy_assignments = {
     .after = pa_links,
 };
 
-static int run_policy_assignments(step_ctx *ctx, err_info *err)
-{
-    return gov_list_per_subscription(ctx, &policy_assignments, err);
-}
-
 static const step_def step_policy_assignments = {
     .id = "rm-policy-assignments",
     .name = "Policy Assignments",
@@ -169,7 +164,8 @@ static const step_def step_policy_assignments = {
     .relationships = {{"azure_resource_has_policy_assignment", "HAS", "ANY_SCOPE",
                        "azure_policy_assignment"}},
     .enabled_when = STEP_IF_RESOURCE_MANAGER,
-    .run = run_policy_assignments,
+    .run = gov_run_per_subscription,
+    .arg = &policy_assignments,
 };
 
 const step_def *const steps_policy[] = {&step_policy_assignments, NULL};

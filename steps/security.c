@@ -248,16 +248,6 @@ static const gov_sub_collection pricings = {
     .rel_type = "azure_subscription_has_security_center_subscription_pricing",
 };
 
-static int run_contacts(step_ctx *ctx, err_info *err)
-{
-    return gov_list_per_subscription(ctx, &contacts, err);
-}
-
-static int run_pricings(step_ctx *ctx, err_info *err)
-{
-    return gov_list_per_subscription(ctx, &pricings, err);
-}
-
 /* ---- the step table ---------------------------------------------------- */
 
 static const step_def step_assessments = {
@@ -279,7 +269,8 @@ static const step_def step_contacts = {
     .relationships = {{"azure_subscription_has_security_center_contact", "HAS",
                        "azure_subscription", "azure_security_center_contact"}},
     .enabled_when = STEP_IF_RESOURCE_MANAGER,
-    .run = run_contacts,
+    .run = gov_run_per_subscription,
+    .arg = &contacts,
 };
 
 static const step_def step_pricings = {
@@ -291,7 +282,8 @@ static const step_def step_pricings = {
     .relationships = {{"azure_subscription_has_security_center_subscription_pricing", "HAS",
                        "azure_subscription", "azure_security_center_subscription_pricing"}},
     .enabled_when = STEP_IF_RESOURCE_MANAGER,
-    .run = run_pricings,
+    .run = gov_run_per_subscription,
+    .arg = &pricings,
 };
 
 const step_def *const steps_security[] = {&step_assessments, &step_contacts, &step_pricings, NULL};
