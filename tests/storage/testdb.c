@@ -7,10 +7,12 @@
 #include <string.h>
 #include <unistd.h>
 
-static char *with_dbname(const char *base, const char *name)
+char *testdb_with_dbname(const char *base, const char *name)
 {
     size_t n = strlen(base) + strlen(name) + 32;
     char *out = malloc(n);
+    if (!out)
+        return NULL;
     const char *scheme = strstr(base, "://");
     if (scheme) {
         const char *slash = strchr(scheme + 3, '/');
@@ -66,7 +68,7 @@ char *testdb_create(void)
     if (!r)
         return NULL;
     free(r);
-    return with_dbname(base, name);
+    return testdb_with_dbname(base, name);
 }
 
 void testdb_drop(char *url)

@@ -11,5 +11,8 @@ void testdb_drop(char *url);
 /* Runs one SQL command on url, returns the first value of the first row as a
  * malloc'ed string ("" for a command without rows), NULL on error. */
 char *testdb_query(const char *url, const char *sql);
+/* The URL (URI or key=value string) of database `name` on the server of
+ * `base`; malloc'ed, NULL when out of memory. */
+char *testdb_with_dbname(const char *base, const char *name);
 
 #endif

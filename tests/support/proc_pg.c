@@ -4,8 +4,8 @@
 #include "common/random.h"
 #include "support/proc_child.h"
 #include "support/proc_serve.h"
+#include "storage/testdb.h"
 
-#include <libpq-fe.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -62,45 +62,6 @@ static char *start_cluster(const char *dir)
     return url;
 }
 
-static char *with_dbname(const char *base, const char *name)
-{
-    size_t n = strlen(base) + strlen(name) + 32;
-    char *out = malloc(n);
-    const char *scheme = strstr(base, "://");
-    if (!out)
-        return NULL;
-    if (scheme) {
-        const char *slash = strchr(scheme + 3, '/');
-        const char *q = strchr(scheme + 3, '?');
-        size_t head = slash ? (size_t)(slash - base) : q ? (size_t)(q - base) : strlen(base);
-        snprintf(out, n, "%.*s/%s%s", (int)head, base, name, q ? q : "");
-    } else {
-        snprintf(out, n, "%s dbname=%s", base, name);
-    }
-    return out;
-}
-
-static char *query(const char *url, const char *sql)
-{
-    PGconn *c = PQconnectdb(url);
-    char *out = NULL;
-    if (PQstatus(c) == CONNECTION_OK) {
-        PGresult *r = PQexec(c, sql);
-        ExecStatusType st = PQresultStatus(r);
-        if (st == PGRES_TUPLES_OK)
-            out = strdup(PQntuples(r) ? PQgetvalue(r, 0, 0) : "");
-        else if (st == PGRES_COMMAND_OK)
-            out = strdup("");
-        else
-            fprintf(stderr, "proc_pg: %s: %s", sql, PQerrorMessage(c));
-        PQclear(r);
-    } else {
-        fprintf(stderr, "proc_pg: cannot connect to PostgreSQL: %s", PQerrorMessage(c));
-    }
-    PQfinish(c);
-    return out;
-}
-
 proc_pg *proc_pg_start(const char *prefix)
 {
     proc_pg *p = calloc(1, sizeof *p);
@@ -118,14 +79,14 @@ proc_pg *proc_pg_start(const char *prefix)
     snprintf(p->dbname, sizeof p->dbname, "%s_%02x%02x%02x%02x", prefix, rb[0], rb[1], rb[2], rb[3]);
     char sql[128];
     snprintf(sql, sizeof sql, "CREATE DATABASE %s", p->dbname);
-    char *r = p->admin_url ? query(p->admin_url, sql) : NULL;
+    char *r = p->admin_url ? testdb_query(p->admin_url, sql) : NULL;
     if (!r) {
         p->dbname[0] = '\0';
         proc_pg_stop(p);
         return NULL;
     }
     free(r);
-    p->url = with_dbname(p->admin_url, p->dbname);
+    p->url = testdb_with_dbname(p->admin_url, p->dbname);
     if (!p->url) {
         proc_pg_stop(p);
         return NULL;
@@ -135,7 +96,7 @@ proc_pg *proc_pg_start(const char *prefix)
 
 const char *proc_pg_url(const proc_pg *p) { return p->url; }
 const char *proc_pg_private_dir(const proc_pg *p) { return p->dir[0] ? p->dir : NULL; }
-char *proc_pg_query(const proc_pg *p, const char *sql) { return query(p->url, sql); }
+char *proc_pg_query(const proc_pg *p, const char *sql) { return testdb_query(p->url, sql); }
 
 void proc_pg_stop(proc_pg *p)
 {
@@ -144,7 +105,7 @@ void proc_pg_stop(proc_pg *p)
     if (p->admin_url && p->dbname[0]) {
         char sql[128];
         snprintf(sql, sizeof sql, "DROP DATABASE IF EXISTS %s WITH (FORCE)", p->dbname);
-        free(query(p->admin_url, sql));
+        free(testdb_query(p->admin_url, sql));
     }
     if (p->dir[0]) {
         const char *stop[] = {"/bin/bash", script(), "stop", p->dir, NULL};
