@@ -2,7 +2,10 @@
  * e2e: the whole service end to end in one command (issue 9).
  *
  *   e2e [--scale S] [--instances K] [--workers W] [--shared [--subscriptions N]]
+ *       [--users U] [--resources R] [--one-principal]
  *       [--latency-ms L] [--no-throttle] [--serve-bin PATH]
+ *   e2e --top [--instances K]     the issue's top size: --users 100000
+ *       --resources 50000 --shared --subscriptions 5
  *
  * Starts a database (proc_pg: DATABASE_URL, else a private PostgreSQL via
  * scripts/pg.sh), fake Azure in generated mode with Azure's read throttling
@@ -12,7 +15,10 @@
  * the generated tenant: by default instance i ingests subscription i
  * (config.subscriptionId; its own throttling bucket, as separate customers
  * have), with --shared every instance ingests all N subscriptions (and
- * they share the buckets).  Waits for every job; prints each job's wall
+ * they share the buckets when --one-principal gives every instance the
+ * same client id; by default instance i is app registration e2e-client-i,
+ * and the fake scopes its buckets to the principal as Azure does).
+ * Waits for every job; prints each job's wall
  * time and counts, the run's lower bound and ratio, serve's CPU and RSS,
  * requests / throttled / retries, and checks the graph that reached fake
  * JupiterOne:
@@ -25,17 +31,18 @@
  *     distinct-object totals, no key more than K times (keys holding an
  *     instance id once); K finalized sync jobs, none aborted.
  *
- * Tenant at scale S: users 200 S, groups 20 S, memberships 1,000 S, service
- * principals 20 S, K subscriptions (--shared: N, default 1) with 3
- * resource groups and 2 S resources of every generated ARM type each.
+ * Tenant at scale S: users U = 200 S (or --users U), groups U/10,
+ * memberships 5 U, service principals U/10, K subscriptions (--shared: N,
+ * default 1) with 3 resource groups and 2 S resources of every generated
+ * ARM type each (--resources R: R resources in all, spread evenly over the
+ * subscriptions and types).
  *
  * Lower bound of the run = the largest of
- *   - ARM rate: max(0, reads answered / subscriptions - 250) / 25 s
- *     (subscriptions are read evenly), reads = requests
- *     under /subscriptions/{id} minus every 429 (a bucket per subscription:
- *     burst 250, 25 reads/s; tenant-level reads have their own bucket and
- *     are left out);
- *   - Graph rate: max(0, Graph requests - 8000) / 800 s;
+ *   - ARM rate: max(0, reads answered by the busiest bucket - 250) / 25 s
+ *     (a bucket per principal and subscription, and one per principal for
+ *     tenant-level reads: burst 250, 25 reads/s; the fake counts them);
+ *   - Graph rate: max(0, reads answered by the busiest Graph bucket
+ *     (one per principal) - 8000) / 800 s;
  *   - latency: for each API, requests x L / (8 x min(K, W)) (the client's
  *     default 8 requests in flight per API and job).
  * ratio = run wall (first event posted to last job finished) / bound.
@@ -73,8 +80,8 @@
 #define ACCOUNT "e2e-account"
 
 typedef struct opts {
-    int scale, instances, workers, subscriptions, latency_ms;
-    bool throttle, shared;
+    int scale, instances, workers, subscriptions, latency_ms, users, resources;
+    bool throttle, shared, one_principal;
     const char *serve_bin;
 } opts;
 
@@ -152,8 +159,17 @@ static void count_graph(const char *graph_dir, cJSON *types)
         closedir(steps);
 }
 
+/* Client id (app registration) of instance i. */
+static void client_id(char out[64], const opts *o, int i)
+{
+    if (o->one_principal)
+        snprintf(out, 64, "e2e-client");
+    else
+        snprintf(out, 64, "e2e-client-%d", i);
+}
+
 static cJSON *expected_by_collect(const char *bin, const fake_azure_tenant *t, const char *work,
-                                  const char *client_secret, bool shared)
+                                  const char *client_secret, const opts *o)
 {
     fake_azure *fa = fake_azure_start(NULL);
     if (!fa || fake_azure_generate(fa, t) != 0) {
@@ -166,11 +182,13 @@ static cJSON *expected_by_collect(const char *bin, const fake_azure_tenant *t, c
     snprintf(graph, sizeof graph, "%s/graph", out_dir);
     snprintf(log, sizeof log, "%s/collect.log", work);
     char sub[128];
-    sub_member(sub, sizeof sub, shared, 0);
+    char client[64];
+    sub_member(sub, sizeof sub, o->shared, 0);
+    client_id(client, o, 0);
     FILE *f = fopen(cfg_path, "w");
     if (f) {
-        fprintf(f, "{\"directoryId\":\"%s\",\"clientId\":\"e2e-client\",\"clientSecret\":\"%s\","
-                   "\"ingestActiveDirectory\":true%s}\n", DIRECTORY, client_secret, sub);
+        fprintf(f, "{\"directoryId\":\"%s\",\"clientId\":\"%s\",\"clientSecret\":\"%s\","
+                   "\"ingestActiveDirectory\":true%s}\n", DIRECTORY, client, client_secret, sub);
         fclose(f);
     }
     char env_a[300], env_g[300], env_r[300], env_s[300];
@@ -231,7 +249,10 @@ static double rfc3339(const char *s)
 static void usage(void)
 {
     fprintf(stderr, "usage: e2e [--scale S] [--instances K] [--workers W] [--shared [--subscriptions N]]\n"
-                    "           [--latency-ms L] [--no-throttle] [--serve-bin PATH]\n");
+                    "           [--users U] [--resources R] [--one-principal]\n"
+                    "           [--latency-ms L] [--no-throttle] [--serve-bin PATH]\n"
+                    "       e2e --top [--instances K]   (--users 100000 --resources 50000 --shared "
+                    "--subscriptions 5)\n");
 }
 
 static int parse(int argc, char **argv, opts *o)
@@ -248,6 +269,17 @@ static int parse(int argc, char **argv, opts *o)
             o->shared = true;
             continue;
         }
+        if (strcmp(a, "--one-principal") == 0) {
+            o->one_principal = true;
+            continue;
+        }
+        if (strcmp(a, "--top") == 0) {
+            o->users = 100000;
+            o->resources = 50000;
+            o->shared = true;
+            o->subscriptions = 5;
+            continue;
+        }
         if (!v)
             return -1;
         if (strcmp(a, "--scale") == 0)
@@ -260,6 +292,10 @@ static int parse(int argc, char **argv, opts *o)
             o->subscriptions = atoi(v);
         else if (strcmp(a, "--latency-ms") == 0)
             o->latency_ms = atoi(v);
+        else if (strcmp(a, "--users") == 0)
+            o->users = atoi(v);
+        else if (strcmp(a, "--resources") == 0)
+            o->resources = atoi(v);
         else if (strcmp(a, "--serve-bin") == 0)
             o->serve_bin = v;
         else
@@ -267,7 +303,8 @@ static int parse(int argc, char **argv, opts *o)
         i++;
     }
     return o->scale >= 1 && o->instances >= 1 && o->instances <= 1000 && o->workers >= 1 &&
-                   o->subscriptions >= 1 && o->latency_ms >= 0
+                   o->subscriptions >= 1 && o->latency_ms >= 0 && o->users >= 0 &&
+                   o->resources >= 0
                ? 0
                : -1;
 }
@@ -286,11 +323,14 @@ int main(int argc, char **argv)
                                     : getenv("AI_SERVE_BIN") ? getenv("AI_SERVE_BIN")
                                                              : AI_BUILD_DIR "/azure-integration");
     setenv("AI_SERVE_BIN", bin, 1);
-    fake_azure_tenant t = {.users = 200 * o.scale, .groups = 20 * o.scale,
-                           .members = 1000 * o.scale, .service_principals = 20 * o.scale,
-                           .subscriptions = o.shared ? o.subscriptions : o.instances,
+    int users = o.users ? o.users : 200 * o.scale;
+    int subs = o.shared ? o.subscriptions : o.instances;
+    int types = fake_azure_generated_type_count();
+    fake_azure_tenant t = {.users = users, .groups = users / 10, .members = 5 * users,
+                           .service_principals = users / 10, .subscriptions = subs,
                            .resource_groups = 3,
-                           .resources = 2 * o.scale};
+                           .resources = o.resources ? (o.resources + subs * types - 1) / (subs * types)
+                                                    : 2 * o.scale};
 
     int rc = 1;
     proc_pg *pg = NULL;
@@ -322,17 +362,18 @@ int main(int argc, char **argv)
     random_bytes(rb, 32);
     EVP_EncodeBlock((unsigned char *)key, rb, 32);
     snprintf(logpath, sizeof logpath, "%s/serve.log", work);
-    printf("e2e: scale %d (users %d, groups %d, memberships %d, service principals %d, "
-           "%d subscription(s) x 3 resource groups, %d resources per ARM type), %d instance(s) "
-           "(%s), %d workers, %d ms per request, throttling %s\n",
-           o.scale, t.users, t.groups, t.members, t.service_principals, t.subscriptions,
-           t.resources, o.instances,
+    printf("e2e: users %d, groups %d, memberships %d, service principals %d, "
+           "%d subscription(s) x 3 resource groups, %d resources per ARM type (%d types, %d "
+           "resources in all), %d instance(s) (%s, %s), %d workers, %d ms per request, throttling %s\n",
+           t.users, t.groups, t.members, t.service_principals, t.subscriptions,
+           t.resources, types, t.resources * types * t.subscriptions, o.instances,
+           o.one_principal ? "one principal" : "a principal each",
            o.shared ? "each ingests every subscription" : "instance i ingests subscription i",
            o.workers, o.latency_ms, o.throttle ? "on" : "off");
     printf("work dir %s (serve and collect logs)\n", work);
     fflush(stdout);
 
-    expected = expected_by_collect(bin, &t, work, secret, o.shared);
+    expected = expected_by_collect(bin, &t, work, secret, &o);
     if (!expected)
         goto done;
 
@@ -356,14 +397,15 @@ int main(int argc, char **argv)
     proc_http_answer a = {0};
     long long t0 = proc_now_ms();
     for (int i = 0; i < o.instances; i++) {
-        char body[1024], sub[128];
+        char body[1024], sub[128], client[64];
         sub_member(sub, sizeof sub, o.shared, i);
+        client_id(client, &o, i);
         snprintf(body, sizeof body,
                  "{\"eventId\":\"e2e-%s-%d\",\"accountId\":\"" ACCOUNT "\","
                  "\"integrationInstance\":{\"id\":\"e2e-inst-%d\",\"name\":\"E2E %d\","
-                 "\"config\":{\"directoryId\":\"" DIRECTORY "\",\"clientId\":\"e2e-client\","
+                 "\"config\":{\"directoryId\":\"" DIRECTORY "\",\"clientId\":\"%s\","
                  "\"clientSecret\":\"%s\",\"ingestActiveDirectory\":true%s}}}",
-                 work + 9, i, i, i, secret, sub);
+                 work + 9, i, i, i, client, secret, sub);
         if (proc_http_post_event(http, proc_serve_url(serve), webhook, 0, body, 30000, &a) != 0 ||
             a.status != 202) {
             fprintf(stderr, "e2e: event %d answered %ld: %s\n", i, a.status, a.body);
@@ -444,18 +486,14 @@ int main(int argc, char **argv)
     fake_azure_get_counts(fa, &ac);
     double graph = (double)(fake_azure_count_path(fa, "/v1.0") + fake_azure_count_path(fa, "/beta"));
     double arm = (double)(ac.requests - ac.token_requests) - graph;
-    /* Subscription-scoped reads answered: every 429 is charged to them
-     * (some may have been tenant-level), so this never over-counts and
-     * the rate bound stays a lower bound. */
-    /* Diagnostic-settings reads are sent as "//subscriptions/..." (the
-     * reference's URL form); ARM and the fake charge them to the
-     * subscription like any other read. */
-    double arm_sub = (double)fake_azure_count_path(fa, "/subscriptions/") +
-                     (double)fake_azure_count_path(fa, "//subscriptions/");
-    double arm_answered = arm_sub - (double)ac.throttled;
+    /* The rate bounds: the busiest bucket (principal x subscription, or
+     * principal x tenant, or principal's Graph budget) answered this many
+     * reads, and could not answer them faster than burst + rate x time. */
+    int64_t arm_bucket = 0, graph_bucket = 0;
+    fake_azure_bucket_max(fa, &arm_bucket, &graph_bucket);
     double par = o.instances < o.workers ? o.instances : o.workers;
-    double b_arm_rate = o.throttle ? (arm_answered / t.subscriptions - ARM_BURST) / ARM_READS_PER_S : 0;
-    double b_graph_rate = o.throttle ? (graph - GRAPH_BURST) / GRAPH_PER_S : 0;
+    double b_arm_rate = o.throttle ? ((double)arm_bucket - ARM_BURST) / ARM_READS_PER_S : 0;
+    double b_graph_rate = o.throttle ? ((double)graph_bucket - GRAPH_BURST) / GRAPH_PER_S : 0;
     double b_arm_lat = arm * o.latency_ms / 1000.0 / (CLIENT_IN_FLIGHT * par);
     double b_graph_lat = graph * o.latency_ms / 1000.0 / (CLIENT_IN_FLIGHT * par);
     double bound = 0;
@@ -469,9 +507,10 @@ int main(int argc, char **argv)
            b_graph_rate > 0 ? b_graph_rate : 0, b_arm_lat, b_graph_lat,
            bound > 0 ? run_wall / bound : 0);
     printf("fake Azure: %lld requests (%lld token, %.0f Graph, %.0f ARM), %lld throttled (429), "
-           "max %d in flight\n",
+           "max %d in flight; busiest bucket answered %lld ARM / %lld Graph reads\n",
            (long long)ac.requests, (long long)ac.token_requests, graph, arm,
-           (long long)ac.throttled, ac.max_in_flight);
+           (long long)ac.throttled, ac.max_in_flight, (long long)arm_bucket,
+           (long long)graph_bucket);
     printf("serve metrics: %.0f Azure requests, %.0f throttled, %.0f retries (absent series "
            "counted as 0)\n", serve_requests > 0 ? serve_requests : 0,
            serve_throttled > 0 ? serve_throttled : 0, retries > 0 ? retries : 0);

@@ -35,7 +35,16 @@ static size_t discard(char *p, size_t s, size_t n, void *u) {
 
 /* Sends the request of one HAR entry to the fake (host replaced); returns
  * the HTTP status. */
+static long replay_as(CURL *h, const char *base, const char *method, const char *url,
+                      const char *principal);
 static long replay(CURL *h, const char *base, const char *method, const char *url) {
+    return replay_as(h, base, method, url, NULL);
+}
+
+/* As replay, with a bearer token of the form the fake issues to client id
+ * `principal` (the fake scopes its throttling buckets to it). */
+static long replay_as(CURL *h, const char *base, const char *method, const char *url,
+                      const char *principal) {
     const char *p = strstr(url, "://");
     const char *host = p ? p + 3 : NULL;
     const char *path = host ? strchr(host, '/') : NULL;
@@ -56,9 +65,17 @@ static long replay(CURL *h, const char *base, const char *method, const char *ur
     curl_easy_reset(h);
     curl_easy_setopt(h, CURLOPT_URL, full);
     curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, discard);
+    struct curl_slist *hdrs = NULL;
+    if (principal) {
+        char auth[256];
+        snprintf(auth, sizeof auth, "Authorization: Bearer fake-access-token-1.%s", principal);
+        hdrs = curl_slist_append(NULL, auth);
+        curl_easy_setopt(h, CURLOPT_HTTPHEADER, hdrs);
+    }
     if (strcmp(method, "POST") == 0) curl_easy_setopt(h, CURLOPT_POSTFIELDS, "x=1");
     long status = -1;
     if (curl_easy_perform(h) == CURLE_OK) curl_easy_getinfo(h, CURLINFO_RESPONSE_CODE, &status);
+    curl_slist_free_all(hdrs);
     return status;
 }
 
@@ -326,9 +343,10 @@ static void test_recorded_graph_paging(void **state) {
     fake_azure_stop(f);
 }
 
-/* Graph throttling per tenant in generated mode (a small bucket): raw
- * requests beyond it get 429 + Retry-After; the client waits and retries
- * and every list completes. */
+/* Graph throttling per tenant and principal in generated mode (a small
+ * bucket): raw requests of the client's principal ("c") beyond it get 429
+ * + Retry-After, another principal's requests are not throttled; the
+ * client waits and retries and every list completes. */
 static void test_graph_throttle(void **state) {
     (void)state;
     fake_azure_options fo = {.throttle = true, .graph_burst = 4, .graph_refill_per_s = 4};
@@ -338,9 +356,16 @@ static void test_graph_throttle(void **state) {
     CURL *h = curl_easy_init();
     int throttled = 0;
     for (int i = 0; i < 8; i++)
-        if (replay(h, fake_azure_url(f), "GET", "https://x/v1.0/users?$top=1") == 429) throttled++;
-    curl_easy_cleanup(h);
+        if (replay_as(h, fake_azure_url(f), "GET", "https://x/v1.0/users?$top=1", "c") == 429)
+            throttled++;
     assert_true(throttled >= 3);
+    assert_int_equal(replay_as(h, fake_azure_url(f), "GET", "https://x/v1.0/users?$top=1", "other"),
+                     200);
+    curl_easy_cleanup(h);
+    int64_t arm_max = -1, graph_max = -1;
+    fake_azure_bucket_max(f, &arm_max, &graph_max);
+    assert_int_equal(arm_max, 0);
+    assert_true(graph_max >= 4 && graph_max <= 6); /* burst 4, refilled 4/s while sending */
 
     azure_client *c = client_for(f);
     pages p = {0};

@@ -191,6 +191,31 @@ static void key_of(sbuf *k, const char *method, const char *path, const fake_par
 
 static bool is_token_path(const char *path) { return strstr(path, "/oauth2/") != NULL; }
 
+/* client_id of a token request's form body, reduced to [A-Za-z0-9._-]
+ * (it becomes part of the token and of throttling bucket names). */
+static void form_client_id(const char *body, size_t len, char *out, size_t size) {
+    size_t o = 0;
+    const char *key = "client_id=";
+    for (size_t i = 0; i + 10 <= len; i++) {
+        if ((i == 0 || body[i - 1] == '&') && memcmp(body + i, key, 10) == 0) {
+            for (size_t j = i + 10; j < len && body[j] != '&' && o + 1 < size; j++) {
+                char c = body[j];
+                if (isalnum((unsigned char)c) || c == '.' || c == '_' || c == '-') out[o++] = c;
+            }
+            break;
+        }
+    }
+    out[o] = '\0';
+}
+
+/* The client id a generated bearer token names ("fake-access-token-N.<client>"). */
+static const char *token_principal(struct MHD_Connection *conn) {
+    const char *h = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, "Authorization");
+    const char *t = h ? strstr(h, "fake-access-token-") : NULL;
+    const char *dot = t ? strchr(t, '.') : NULL;
+    return dot ? dot + 1 : "";
+}
+
 /* Normalized key of a recorded absolute URL. */
 static char *key_of_url(const char *method, const char *url) {
     const char *p = strstr(url, "://");
@@ -473,6 +498,11 @@ void fake_azure_reset_counts(fake_azure *f) {
     pthread_mutex_unlock(&f->mu);
 }
 
+void fake_azure_bucket_max(fake_azure *f, int64_t *arm_reads, int64_t *graph_reads) {
+    *arm_reads = *graph_reads = 0;
+    if (f->gen) fake_gen_bucket_max(f->gen, arm_reads, graph_reads);
+}
+
 int64_t fake_azure_count_path(fake_azure *f, const char *prefix) {
     int64_t n = 0;
     pthread_mutex_lock(&f->mu);
@@ -660,16 +690,18 @@ static enum MHD_Result answer(fake_azure *f, struct MHD_Connection *conn, const 
     pthread_mutex_unlock(&f->mu);
 
     if (token) {
-        char tok[256];
+        char tok[512], client[128];
+        form_client_id(body ? body : "", body ? body_len : 0, client, sizeof client);
         snprintf(tok, sizeof tok,
                  "{\"token_type\":\"Bearer\",\"expires_in\":%d,\"ext_expires_in\":%d,"
-                 "\"access_token\":\"fake-access-token-%ld\"}",
-                 f->opts.token_expires_in, f->opts.token_expires_in, serial);
+                 "\"access_token\":\"fake-access-token-%ld.%s\"}",
+                 f->opts.token_expires_in, f->opts.token_expires_in, serial, client);
         result = send_answer(conn, 200, "application/json", NULL, NULL, NULL, tok, strlen(tok));
         goto leave;
     }
     if (f->gen) {
-        fake_request fr = {.method = method, .path = url, .params = args.ps, .nparams = args.n};
+        fake_request fr = {.method = method, .path = url, .params = args.ps, .nparams = args.n,
+                           .principal = token_principal(conn)};
         bool throttled = false;
         if (fake_gen_answer(f->gen, &fr, &gen, &throttled)) {
             if (throttled) {
@@ -787,6 +819,8 @@ int fake_azure_generate(fake_azure *f, const fake_azure_tenant *tenant) {
     fake_gen_free(old);
     return 0;
 }
+
+int fake_azure_generated_type_count(void) { return (int)fake_gen_type_count; }
 
 const char *fake_azure_url(const fake_azure *f) { return f->url; }
 

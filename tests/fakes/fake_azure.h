@@ -81,6 +81,9 @@ typedef struct fake_azure_tenant {
     int resources;            /* per resource type, per subscription */
 } fake_azure_tenant;
 int fake_azure_generate(fake_azure *fake, const fake_azure_tenant *tenant);
+/* Number of ARM resource types (provider collections) a generated tenant
+ * serves: a tenant holds resources x this many items per subscription. */
+int fake_azure_generated_type_count(void);
 
 /* Fault injection. */
 typedef enum fake_azure_fault_kind {
@@ -115,6 +118,10 @@ void fake_azure_reset_counts(fake_azure *fake);
 /* Requests for one path-and-query prefix (query parameters sorted and
  * decoded; the first 200,000 requests since the last reset are kept). */
 int64_t fake_azure_count_path(fake_azure *fake, const char *prefix);
+/* Generated mode with throttling: the most reads any one throttling bucket
+ * (an ARM subscription or tenant scope / the Graph tenant, per principal)
+ * has answered since the tenant was generated (0 without throttling). */
+void fake_azure_bucket_max(fake_azure *fake, int64_t *arm_reads, int64_t *graph_reads);
 
 /* Unmatched requests ("GET /path?query"), in arrival order. */
 size_t fake_azure_unmatched_count(fake_azure *fake);

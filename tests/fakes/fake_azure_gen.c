@@ -20,7 +20,9 @@
  * the resources of one row.  Storage data plane: /__storage/{account}/
  * {blob|queue}/ answers service properties (XML).
  *
- * Throttling (when enabled): token buckets like Azure's. ARM: per
+ * Throttling (when enabled): token buckets like Azure's, each scoped to
+ * the principal the bearer token was issued to (Azure scopes its limits
+ * to the security principal and the subscription or tenant). ARM: per
  * subscription (tenant-level calls share one bucket), burst 250, refill 25
  * per second, answers carry x-ms-ratelimit-remaining-subscription-reads;
  * Graph: per tenant, burst 8000, refill 800 per second (Graph's
@@ -42,9 +44,11 @@
 #define ARM_PAGE 1000
 
 typedef struct gen_bucket {
-    char scope[48];
+    char scope[160];
+    bool graph;
     double tokens;
     double last_s;
+    int64_t answered;
 } gen_bucket;
 
 struct fake_gen {
@@ -102,7 +106,8 @@ static double now_s(void) {
 }
 
 /* Takes a token; returns -1 if allowed (remaining in *left) else seconds to wait. */
-static int bucket_take(fake_gen *g, const char *scope, double burst, double rate, long *left) {
+static int bucket_take(fake_gen *g, const char *scope, bool graph, double burst, double rate,
+                       long *left) {
     int wait = -1;
     pthread_mutex_lock(&g->mu);
     gen_bucket *b = NULL;
@@ -121,6 +126,8 @@ static int bucket_take(fake_gen *g, const char *scope, double burst, double rate
         }
         b = &g->buckets[g->nbuckets++];
         snprintf(b->scope, sizeof b->scope, "%s", scope);
+        b->graph = graph;
+        b->answered = 0;
         b->tokens = burst;
         b->last_s = now_s();
     }
@@ -130,6 +137,7 @@ static int bucket_take(fake_gen *g, const char *scope, double burst, double rate
     b->last_s = t;
     if (b->tokens >= 1.0) {
         b->tokens -= 1.0;
+        b->answered++;
         *left = (long)b->tokens;
     } else {
         wait = (int)((1.0 - b->tokens) / rate) + 1;
@@ -137,6 +145,16 @@ static int bucket_take(fake_gen *g, const char *scope, double burst, double rate
     }
     pthread_mutex_unlock(&g->mu);
     return wait;
+}
+
+void fake_gen_bucket_max(fake_gen *g, int64_t *arm_reads, int64_t *graph_reads) {
+    *arm_reads = *graph_reads = 0;
+    pthread_mutex_lock(&g->mu);
+    for (size_t i = 0; i < g->nbuckets; i++) {
+        int64_t *m = g->buckets[i].graph ? graph_reads : arm_reads;
+        if (g->buckets[i].answered > *m) *m = g->buckets[i].answered;
+    }
+    pthread_mutex_unlock(&g->mu);
 }
 
 /* ---- paging helpers ---- */
@@ -581,9 +599,11 @@ bool fake_gen_answer(fake_gen *g, const fake_request *r, fake_answer *a, bool *t
     if (graph || arm) {
         if (g->throttle) {
             long left = 0;
-            const char *scope = graph ? "graph" : (n >= 2 ? s[1] : "tenant");
-            int wait = graph ? bucket_take(g, scope, g->graph_burst, g->graph_refill, &left)
-                             : bucket_take(g, scope, 250, 25, &left);
+            char scope[160];
+            snprintf(scope, sizeof scope, "%s %.100s", graph ? "graph" : (n >= 2 ? s[1] : "tenant"),
+                     r->principal ? r->principal : "");
+            int wait = graph ? bucket_take(g, scope, true, g->graph_burst, g->graph_refill, &left)
+                             : bucket_take(g, scope, false, 250, 25, &left);
             if (!graph) {
                 a->remaining_reads = left;
                 snprintf(a->remaining_reads_text, sizeof a->remaining_reads_text, "%ld", left);

@@ -24,6 +24,7 @@ typedef struct fake_request {
     const char *path;          /* percent-decoded, repeated slashes collapsed */
     const fake_param *params;  /* sorted by key */
     size_t nparams;
+    const char *principal;     /* client id the bearer token was issued to, or "" */
 } fake_request;
 
 /* Value of a query parameter, or NULL. */
@@ -46,6 +47,8 @@ void fake_gen_free(fake_gen *g);
 /* Answers a request of the generated tenant; false when the path is not
  * one it serves.  Sets *throttled when the answer is a throttling 429. */
 bool fake_gen_answer(fake_gen *g, const fake_request *r, fake_answer *out, bool *throttled);
+/* Most reads any one ARM / Graph bucket has answered (429s not counted). */
+void fake_gen_bucket_max(fake_gen *g, int64_t *arm_reads, int64_t *graph_reads);
 
 /* ARM resource types of the generated tenant (fake_azure_gen_types.c): one
  * row per provider collection under a resource group.  `build` appends
