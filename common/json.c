@@ -4,6 +4,9 @@
 #include "common/json.h"
 
 #include <ctype.h>
+#include <float.h>
+#include <math.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -109,7 +112,13 @@ bool json_set(cJSON *obj, const char *name, cJSON *value)
 
 char *json_print(const cJSON *item)
 {
-    return cJSON_PrintUnformatted(item);
+    sbuf b = SBUF_INIT;
+    json_write(&b, item);
+    if (sbuf_failed(&b)) {
+        sbuf_free(&b);
+        return NULL;
+    }
+    return sbuf_take(&b);
 }
 
 cJSON *json_parse_len(const char *text, size_t len)
@@ -121,4 +130,151 @@ void json_init(void)
 {
     static cJSON_Hooks hooks = {malloc, free};
     cJSON_InitHooks(&hooks);
+}
+
+/* ---- compact serializer ------------------------------------------------- */
+
+/* Byte-for-byte the output of cJSON_PrintUnformatted (cJSON 1.7), without
+ * its per-call buffer growth, strlen passes and, for integral numbers,
+ * its sprintf/sscanf round trip: the graph store serializes every object
+ * of a job through it. */
+
+static void write_string(sbuf *out, const char *s)
+{
+    static const char hex[] = "0123456789abcdef";
+    if (!s) {
+        sbuf_append(out, "\"\"", 2);
+        return;
+    }
+    sbuf_putc(out, '"');
+    const char *run = s;
+    for (;; s++) {
+        unsigned char c = (unsigned char)*s;
+        if (c >= 32 && c != '"' && c != '\\')
+            continue;
+        if (s > run)
+            sbuf_append(out, run, (size_t)(s - run));
+        if (c == '\0')
+            break;
+        char esc[6] = {'\\', 0, 0, 0, 0, 0};
+        size_t n = 2;
+        switch (c) {
+        case '"': esc[1] = '"'; break;
+        case '\\': esc[1] = '\\'; break;
+        case '\b': esc[1] = 'b'; break;
+        case '\f': esc[1] = 'f'; break;
+        case '\n': esc[1] = 'n'; break;
+        case '\r': esc[1] = 'r'; break;
+        case '\t': esc[1] = 't'; break;
+        default:
+            esc[1] = 'u';
+            esc[2] = '0';
+            esc[3] = '0';
+            esc[4] = hex[c >> 4];
+            esc[5] = hex[c & 15];
+            n = 6;
+        }
+        sbuf_append(out, esc, n);
+        run = s + 1;
+    }
+    sbuf_putc(out, '"');
+}
+
+static void write_number(sbuf *out, double d)
+{
+    char buf[32];
+    int n;
+    if (d * 0 != 0) {
+        sbuf_append(out, "null", 4);
+        return;
+    }
+    if (d == 0) {
+        /* "%1.15g" of a zero */
+        if (signbit(d))
+            sbuf_append(out, "-0", 2);
+        else
+            sbuf_putc(out, '0');
+        return;
+    }
+    if (fabs(d) < 1e15 && d == (double)(int64_t)d) {
+        /* integral with at most 15 digits: "%1.15g" prints its digits */
+        int64_t v = (int64_t)d;
+        uint64_t u = v < 0 ? (uint64_t)(-v) : (uint64_t)v;
+        char *p = buf + sizeof buf;
+        do {
+            *--p = (char)('0' + u % 10);
+            u /= 10;
+        } while (u);
+        if (v < 0)
+            *--p = '-';
+        sbuf_append(out, p, (size_t)(buf + sizeof buf - p));
+        return;
+    }
+    n = snprintf(buf, sizeof buf, "%1.15g", d);
+    double back = strtod(buf, NULL);
+    double max = fabs(back) > fabs(d) ? fabs(back) : fabs(d);
+    if (!(fabs(back - d) <= max * DBL_EPSILON))
+        n = snprintf(buf, sizeof buf, "%1.17g", d);
+    /* cJSON prints with the C locale's '.'; so does this process (it never
+     * calls setlocale), but keep the guarantee local */
+    for (int i = 0; i < n; i++)
+        if (buf[i] == ',')
+            buf[i] = '.';
+    sbuf_append(out, buf, (size_t)n);
+}
+
+void json_write(sbuf *out, const cJSON *item)
+{
+    if (!item) {
+        sbuf_append(out, "null", 4);
+        return;
+    }
+    switch (item->type & 0xFF) {
+    case cJSON_False:
+        sbuf_append(out, "false", 5);
+        return;
+    case cJSON_True:
+        sbuf_append(out, "true", 4);
+        return;
+    case cJSON_NULL:
+        sbuf_append(out, "null", 4);
+        return;
+    case cJSON_Number:
+        write_number(out, item->valuedouble);
+        return;
+    case cJSON_String:
+        write_string(out, item->valuestring);
+        return;
+    case cJSON_Raw:
+        if (item->valuestring)
+            sbuf_puts(out, item->valuestring);
+        else
+            out->failed = true; /* as cJSON_Print */
+        return;
+    case cJSON_Array: {
+        sbuf_putc(out, '[');
+        for (const cJSON *c = item->child; c; c = c->next) {
+            json_write(out, c);
+            if (c->next)
+                sbuf_putc(out, ',');
+        }
+        sbuf_putc(out, ']');
+        return;
+    }
+    case cJSON_Object: {
+        sbuf_putc(out, '{');
+        for (const cJSON *c = item->child; c; c = c->next) {
+            write_string(out, c->string);
+            sbuf_putc(out, ':');
+            json_write(out, c);
+            if (c->next)
+                sbuf_putc(out, ',');
+        }
+        sbuf_putc(out, '}');
+        return;
+    }
+    default:
+        out->failed = true; /* cJSON_Invalid: cJSON_Print fails too */
+        return;
+    }
 }

@@ -9,6 +9,8 @@
 #ifndef AI_COMMON_JSON_H
 #define AI_COMMON_JSON_H
 
+#include "common/sbuf.h"
+
 #include <cjson/cJSON.h>
 #include <stdbool.h>
 #include <stdint.h>
@@ -32,6 +34,9 @@ bool json_set(cJSON *obj, const char *name, cJSON *value);
 
 /* Serializes compactly; caller frees with free().  NULL on failure. */
 char *json_print(const cJSON *item);
+/* Appends item serialized compactly, byte for byte as cJSON_PrintUnformatted
+ * would print it; a failure (memory, invalid item) leaves out failed. */
+void json_write(sbuf *out, const cJSON *item);
 
 /* Parses text of given length (need not be NUL-terminated). */
 cJSON *json_parse_len(const char *text, size_t len);

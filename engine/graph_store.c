@@ -539,18 +539,24 @@ int graph_store_add(graph_store *s, const char *step_id, graph_kind kind, cJSON 
     }
     const char *key = json_get_string(obj, "_key");
     const char *type = json_get_string(obj, "_type");
-    text = cJSON_PrintUnformatted(obj);
-    if (!text) {
+    sbuf printed = SBUF_INIT;
+    sbuf_reserve(&printed, kind == GRAPH_ENTITIES ? 2048 : 512);
+    json_write(&printed, obj);
+    if (sbuf_failed(&printed)) {
+        sbuf_free(&printed);
         err_set(err, ERR_NOMEM, "out of memory serializing %s", key);
         goto out;
     }
-    size_t len = strlen(text);
-    char *room = realloc(text, len + 2); /* spill_append may write a '\n' after it */
-    if (!room) {
+    size_t len = printed.len, cap = printed.cap;
+    text = sbuf_take(&printed);
+    /* to size, with room for the '\n' spill_append may write after it */
+    char *room = realloc(text, len + 2);
+    if (room)
+        text = room;
+    else if (cap < len + 2) {
         err_set(err, ERR_NOMEM, "out of memory serializing %s", key);
         goto out;
     }
-    text = room;
     uint64_t h1, h2;
     hash_key(key, &h1, &h2);
 

@@ -11,6 +11,7 @@
 #include "engine/schema_data.h"
 
 #include <math.h>
+#include <stdint.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -21,7 +22,12 @@
 typedef struct schema_class {
     const char *name;
     cJSON *doc;    /* parsed schema, NULL when the text did not parse */
-    cJSON *props;  /* set of property names */
+    cJSON *props;  /* set of property names (built while loading) */
+    /* the same set as an open-addressing hash table of names (pointers
+     * into props), a power of two at most half full: the builder asks it
+     * once per source property of every entity */
+    const char **slots;
+    size_t mask;
 } schema_class;
 
 static schema_class *g_classes;
@@ -74,6 +80,8 @@ static void collect_props(const cJSON *schema, cJSON *set, int depth)
     }
 }
 
+static void index_props(schema_class *c);
+
 static void load(void)
 {
     size_t n = 0;
@@ -99,8 +107,39 @@ static void load(void)
     }
     for (size_t i = 0; i < n; i++) {
         g_classes[i].props = cJSON_CreateObject();
-        if (g_classes[i].props)
+        if (g_classes[i].props) {
             collect_props(g_classes[i].doc, g_classes[i].props, 0);
+            index_props(&g_classes[i]);
+        }
+    }
+}
+
+static uint64_t name_hash(const char *s)
+{
+    uint64_t h = 1469598103934665603ull;
+    for (; *s; s++)
+        h = (h ^ (unsigned char)*s) * 1099511628211ull;
+    return h;
+}
+
+/* Builds c->slots from c->props; on allocation failure the class keeps
+ * no table and has_property falls back to the object. */
+static void index_props(schema_class *c)
+{
+    size_t n = (size_t)cJSON_GetArraySize(c->props), cap = 16;
+    while (cap < 2 * n)
+        cap *= 2;
+    c->slots = calloc(cap, sizeof *c->slots);
+    if (!c->slots)
+        return;
+    c->mask = cap - 1;
+    const cJSON *p;
+    cJSON_ArrayForEach(p, c->props)
+    {
+        size_t i = (size_t)name_hash(p->string) & c->mask;
+        while (c->slots[i])
+            i = (i + 1) & c->mask;
+        c->slots[i] = p->string;
     }
 }
 
@@ -115,25 +154,67 @@ bool schema_class_known(const char *cls)
 bool schema_class_has_property(const char *cls, const char *name)
 {
     init();
-    const schema_class *c = cls ? find_class(cls) : NULL;
-    return c && c->props && cJSON_GetObjectItemCaseSensitive(c->props, name) != NULL;
+    const schema_class *c = cls && name ? find_class(cls) : NULL;
+    if (!c || !c->props)
+        return false;
+    if (!c->slots)
+        return cJSON_GetObjectItemCaseSensitive(c->props, name) != NULL;
+    for (size_t i = (size_t)name_hash(name) & c->mask; c->slots[i]; i = (i + 1) & c->mask)
+        if (strcmp(c->slots[i], name) == 0)
+            return true;
+    return false;
+}
+
+/* The relationship classes as a hash set of names, built once: every
+ * relationship's _class is checked against it. */
+static char *g_rel_text;
+static const char **g_rel_slots;
+static size_t g_rel_mask;
+static pthread_once_t g_rel_once = PTHREAD_ONCE_INIT;
+
+static void load_relationship_classes(void)
+{
+    g_rel_text = strdup(schema_data_relationship_classes);
+    if (!g_rel_text)
+        return;
+    size_t n = 0, len = strlen(g_rel_text);
+    for (size_t i = 0; i < len; i++) {
+        bool space = g_rel_text[i] == ' ' || g_rel_text[i] == '\n' || g_rel_text[i] == '\r' ||
+                     g_rel_text[i] == '\t';
+        if (space)
+            g_rel_text[i] = '\0';
+        else if (i == 0 || g_rel_text[i - 1] == '\0')
+            n++;
+    }
+    size_t cap = 16;
+    while (cap < 2 * n)
+        cap *= 2;
+    g_rel_slots = calloc(cap, sizeof *g_rel_slots);
+    if (!g_rel_slots)
+        return;
+    g_rel_mask = cap - 1;
+    /* the names are NUL-separated in g_rel_text now */
+    const char *end = g_rel_text + len;
+    for (const char *t = g_rel_text; t < end; t += strlen(t) + 1) {
+        if (!*t)
+            continue;
+        size_t i = (size_t)name_hash(t) & g_rel_mask;
+        while (g_rel_slots[i] && strcmp(g_rel_slots[i], t) != 0)
+            i = (i + 1) & g_rel_mask;
+        g_rel_slots[i] = t;
+    }
 }
 
 bool schema_relationship_class_known(const char *cls)
 {
     if (!cls || !*cls)
         return false;
-    size_t n = strlen(cls);
-    const char *s = schema_data_relationship_classes;
-    while (*s) {
-        while (*s == ' ' || *s == '\n' || *s == '\r' || *s == '\t')
-            s++;
-        const char *start = s;
-        while (*s && *s != ' ' && *s != '\n' && *s != '\r' && *s != '\t')
-            s++;
-        if ((size_t)(s - start) == n && strncmp(start, cls, n) == 0)
+    pthread_once(&g_rel_once, load_relationship_classes);
+    if (!g_rel_slots)
+        return false;
+    for (size_t i = (size_t)name_hash(cls) & g_rel_mask; g_rel_slots[i]; i = (i + 1) & g_rel_mask)
+        if (strcmp(g_rel_slots[i], cls) == 0)
             return true;
-    }
     return false;
 }
 

@@ -13,8 +13,13 @@
 #include "common/sbuf.h"
 #include "common/timefmt.h"
 
+#include <dirent.h>
+#include <float.h>
+#include <math.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 static void test_error_set_hint_prefix(void **state)
@@ -67,6 +72,124 @@ static void test_json_path(void **state)
     assert_null(json_path(j, "properties.missing.b"));
     assert_null(json_path(j, "properties.list.9"));
     cJSON_Delete(j);
+}
+
+/* json_write must print exactly what cJSON_PrintUnformatted prints. */
+static void assert_writes_like_cjson(const cJSON *v)
+{
+    char *want = cJSON_PrintUnformatted(v);
+    sbuf got = SBUF_INIT;
+    json_write(&got, v);
+    assert_non_null(want);
+    assert_false(sbuf_failed(&got));
+    assert_string_equal(sbuf_str(&got), want);
+    free(want);
+    sbuf_free(&got);
+}
+
+static size_t write_like_cjson_dir(const char *dir)
+{
+    size_t n = 0;
+    DIR *d = opendir(dir);
+    struct dirent *e;
+    while (d && (e = readdir(d)) != NULL) {
+        if (e->d_name[0] == '.')
+            continue;
+        char path[4096];
+        snprintf(path, sizeof path, "%s/%s", dir, e->d_name);
+        struct stat st;
+        if (stat(path, &st) != 0)
+            continue;
+        if (S_ISDIR(st.st_mode)) {
+            n += write_like_cjson_dir(path);
+            continue;
+        }
+        size_t len = strlen(e->d_name);
+        if (len < 5 || strcmp(e->d_name + len - 4, ".har") != 0)
+            continue;
+        FILE *f = fopen(path, "rb");
+        assert_non_null(f);
+        char *text = malloc((size_t)st.st_size + 1);
+        assert_non_null(text);
+        assert_int_equal(fread(text, 1, (size_t)st.st_size, f), (size_t)st.st_size);
+        fclose(f);
+        text[st.st_size] = '\0';
+        cJSON *doc = cJSON_Parse(text);
+        if (doc) {
+            assert_writes_like_cjson(doc);
+            n++;
+            /* and every recorded answer body that is JSON */
+            const cJSON *entry;
+            cJSON_ArrayForEach(entry, json_path(doc, "log.entries"))
+            {
+                const char *body = json_path_string(entry, "response.content.text");
+                cJSON *b = body ? cJSON_Parse(body) : NULL;
+                if (b)
+                    assert_writes_like_cjson(b);
+                cJSON_Delete(b);
+            }
+        }
+        cJSON_Delete(doc);
+        free(text);
+    }
+    if (d)
+        closedir(d);
+    return n;
+}
+
+static void test_json_write_matches_cjson(void **state)
+{
+    (void)state;
+    static const double numbers[] = {0.0, -0.0, 1, -1, 42, 1e15 - 1, 1e15, -1e15, 1e16, 1e21,
+                                     123456789012345678.0, 0.1, 1.0 / 3, 2.5e-7, -3.75,
+                                     32213303296.0, 4294967296.0, 2147483647.0, 2147483648.0,
+                                     -2147483649.0, 9007199254740993.0, DBL_MAX, DBL_MIN,
+                                     5e-324, 1.7976931348623157e308, 100.5, 0.30000000000000004};
+    for (size_t i = 0; i < sizeof numbers / sizeof numbers[0]; i++) {
+        cJSON *n = cJSON_CreateNumber(numbers[i]);
+        assert_writes_like_cjson(n);
+        cJSON_Delete(n);
+    }
+    srand(7);
+    for (int i = 0; i < 20000; i++) {
+        double d = ((double)rand() / RAND_MAX - 0.5) * pow(10.0, rand() % 40 - 20);
+        if (i % 3 == 0)
+            d = floor(d);
+        cJSON *n = cJSON_CreateNumber(d);
+        assert_writes_like_cjson(n);
+        cJSON_Delete(n);
+    }
+    cJSON *nan = cJSON_CreateNumber(NAN), *inf = cJSON_CreateNumber(-INFINITY);
+    assert_writes_like_cjson(nan);
+    assert_writes_like_cjson(inf);
+    cJSON_Delete(nan);
+    cJSON_Delete(inf);
+    char ctl[40];
+    for (int i = 0; i < 32; i++)
+        ctl[i] = (char)(i + 1);
+    memcpy(ctl + 31, "\"\\/\xc3\xa9", 6);
+    ctl[37] = '\0';
+    cJSON *o = cJSON_CreateObject();
+    cJSON_AddStringToObject(o, "ctl\n\"key", ctl);
+    cJSON_AddStringToObject(o, "", "");
+    cJSON_AddItemToObject(o, "arr", cJSON_CreateArray());
+    cJSON_AddItemToObject(o, "obj", cJSON_CreateObject());
+    cJSON_AddItemToObject(o, "raw", cJSON_CreateRaw("{\"x\": 1}"));
+    cJSON_AddNullToObject(o, "n");
+    cJSON_AddTrueToObject(o, "t");
+    cJSON_AddFalseToObject(o, "f");
+    assert_writes_like_cjson(o);
+    char *printed = json_print(o);
+    char *want = cJSON_PrintUnformatted(o);
+    assert_string_equal(printed, want);
+    free(printed);
+    free(want);
+    cJSON_Delete(o);
+    /* every recording of real Azure answers */
+    const char *src = getenv("AI_SOURCE_DIR");
+    char dir[4096];
+    snprintf(dir, sizeof dir, "%s/tests/fixtures", src ? src : ".");
+    assert_true(write_like_cjson_dir(dir) >= 100);
 }
 
 static void test_time_parse(void **state)
@@ -151,6 +274,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_error_set_hint_prefix), cmocka_unit_test(test_sbuf_json_and_url),
         cmocka_unit_test(test_json_path),             cmocka_unit_test(test_time_parse),
+        cmocka_unit_test(test_json_write_matches_cjson),
         cmocka_unit_test(test_log_redacts_secrets),   cmocka_unit_test(test_metrics_render),
         cmocka_unit_test(test_uuid),
     };
