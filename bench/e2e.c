@@ -459,7 +459,7 @@ int main(int argc, char **argv)
             cJSON_Delete(d);
         }
         if (done_jobs < o.instances)
-            proc_sleep_ms(250);
+            proc_sleep_ms(1000); /* an operator polls rarely; each poll costs serve CPU */
     }
     proc_http_answer_free(&a);
     double run_wall = (double)(proc_now_ms() - t0) / 1000.0;
