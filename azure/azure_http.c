@@ -11,6 +11,7 @@
 #include <strings.h>
 
 #define HTTP_MAX_BODY (64u * 1024u * 1024u)
+#define HTTP_MAX_IDLE_CONNECTIONS 64
 
 struct azure_http {
     azure_http_options opts;
@@ -205,6 +206,11 @@ int azure_http_perform(azure_http *http, const azure_http_request *req,
         hdrs = n;
     }
     curl_easy_setopt(h, CURLOPT_SHARE, http->share);
+    /* The shared connection cache keeps at most MAXCONNECTS idle
+     * connections (libcurl's default, 5, is below the requests a client
+     * has in flight), closing the oldest beyond it: with the default every
+     * burst of parallel requests would open new connections. */
+    curl_easy_setopt(h, CURLOPT_MAXCONNECTS, (long)HTTP_MAX_IDLE_CONNECTIONS);
     curl_easy_setopt(h, CURLOPT_URL, req->url);
     curl_easy_setopt(h, CURLOPT_ERRORBUFFER, errbuf);
     curl_easy_setopt(h, CURLOPT_HTTPHEADER, hdrs);
