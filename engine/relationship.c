@@ -12,6 +12,29 @@
 #include <stdlib.h>
 #include <string.h>
 
+/* Adds member `name` (a string literal: cJSON keeps the pointer instead of
+ * a copy, one allocation less per member of the hundreds of thousands of
+ * relationships a tenant has) with a copy of value. */
+static bool add_str(cJSON *obj, const char *name, const char *value)
+{
+    cJSON *v = cJSON_CreateString(value);
+    if (!v || !cJSON_AddItemToObjectCS(obj, name, v)) {
+        cJSON_Delete(v);
+        return false;
+    }
+    return true;
+}
+
+/* Adds item under the literal name; frees item when that fails. */
+static cJSON *add_item(cJSON *obj, const char *name, cJSON *item)
+{
+    if (!item || !cJSON_AddItemToObjectCS(obj, name, item)) {
+        cJSON_Delete(item);
+        return NULL;
+    }
+    return item;
+}
+
 static char *lower_dup(const char *s)
 {
     char *o = strdup(s ? s : "");
@@ -88,12 +111,9 @@ cJSON *relationship_direct(const char *class_name, const char *from_key, const c
     char *gen = type ? NULL : relationship_generate_type(class_name, from_type, to_type);
     cJSON *r = cJSON_CreateObject();
     bool ok = r && cls && (key || k) && (type || gen) &&
-              cJSON_AddStringToObject(r, "_key", key ? key : k) &&
-              cJSON_AddStringToObject(r, "_type", type ? type : gen) &&
-              cJSON_AddStringToObject(r, "_class", class_name) &&
-              cJSON_AddStringToObject(r, "_fromEntityKey", from_key) &&
-              cJSON_AddStringToObject(r, "_toEntityKey", to_key) &&
-              cJSON_AddStringToObject(r, "displayName", class_name);
+              add_str(r, "_key", key ? key : k) && add_str(r, "_type", type ? type : gen) &&
+              add_str(r, "_class", class_name) && add_str(r, "_fromEntityKey", from_key) &&
+              add_str(r, "_toEntityKey", to_key) && add_str(r, "displayName", class_name);
     free(cls);
     free(k);
     free(gen);
@@ -156,24 +176,25 @@ cJSON *relationship_mapped(const char *class_name, const char *type, const char 
     cJSON *r = cJSON_CreateObject();
     cJSON *m = NULL, *keys = NULL, *inner = NULL;
     bool ok = r && cls && (key || k) && (type || gen) &&
-              cJSON_AddStringToObject(r, "_class", class_name) &&
-              cJSON_AddStringToObject(r, "_type", type ? type : gen) &&
-              cJSON_AddStringToObject(r, "_key", key ? key : k) &&
-              cJSON_AddStringToObject(r, "displayName", class_name) &&
-              (m = cJSON_AddObjectToObject(r, "_mapping")) &&
-              cJSON_AddStringToObject(m, "relationshipDirection",
-                                      direction == STEP_REVERSE ? "REVERSE" : "FORWARD") &&
-              cJSON_AddStringToObject(m, "sourceEntityKey", source_key) &&
-              (keys = cJSON_AddArrayToObject(m, "targetFilterKeys")) &&
+              add_str(r, "_class", class_name) && add_str(r, "_type", type ? type : gen) &&
+              add_str(r, "_key", key ? key : k) && add_str(r, "displayName", class_name) &&
+              (m = add_item(r, "_mapping", cJSON_CreateObject())) &&
+              add_str(m, "relationshipDirection", direction == STEP_REVERSE ? "REVERSE" : "FORWARD") &&
+              add_str(m, "sourceEntityKey", source_key) &&
+              (keys = add_item(m, "targetFilterKeys", cJSON_CreateArray())) &&
               (inner = cJSON_CreateArray()) && cJSON_AddItemToArray(keys, inner);
-    for (size_t i = 0; ok && filter[i]; i++)
-        ok = cJSON_AddItemToArray(inner, cJSON_CreateString(filter[i]));
+    for (size_t i = 0; ok && filter[i]; i++) {
+        cJSON *f = cJSON_CreateString(filter[i]);
+        ok = f && cJSON_AddItemToArray(inner, f);
+        if (!ok)
+            cJSON_Delete(f);
+    }
     if (ok) {
-        ok = cJSON_AddItemToObject(m, "targetEntity", target_entity);
+        ok = cJSON_AddItemToObjectCS(m, "targetEntity", target_entity);
         target_entity = NULL;
     }
     if (ok && skip_target_creation >= 0)
-        ok = cJSON_AddBoolToObject(m, "skipTargetCreation", skip_target_creation != 0) != NULL;
+        ok = add_item(m, "skipTargetCreation", cJSON_CreateBool(skip_target_creation != 0)) != NULL;
     free(cls);
     free(k);
     free(gen);
