@@ -315,7 +315,7 @@ static int do_get(azure_client *c, azure_api api, const char *path, azure_http_r
         sbuf_puts(&auth, token);
         char request_id[37 + 24];
         memcpy(request_id, "x-ms-client-request-id: ", 24);
-        random_uuid(request_id + 24);
+        random_uuid_weak(request_id + 24);
         /* Storage answers XML: no JSON Accept there, but a service version
          * (required with OAuth tokens). */
         const char *headers[6] = {sbuf_str(&auth), request_id};

@@ -66,7 +66,7 @@ static void pick_request_id(struct MHD_Connection *conn, char out[65])
             return;
         }
     }
-    random_uuid(out);
+    random_uuid_weak(out);
 }
 
 static enum MHD_Result send_response(struct MHD_Connection *conn, const req_state *st,

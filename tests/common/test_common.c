@@ -258,6 +258,11 @@ static void test_metrics_render(void **state)
     metrics_reset();
 }
 
+static int cmp_id(const void *a, const void *b)
+{
+    return strcmp((const char *)a, (const char *)b);
+}
+
 static void test_uuid(void **state)
 {
     (void)state;
@@ -267,6 +272,22 @@ static void test_uuid(void **state)
     assert_int_equal(strlen(a), 36);
     assert_int_equal(a[14], '4');
     assert_string_not_equal(a, b);
+    /* weak (correlation) ids: v4 shape, and no repeat among many */
+    enum { N = 20000 };
+    char (*ids)[37] = malloc(N * sizeof *ids);
+    assert_non_null(ids);
+    for (int i = 0; i < N; i++) {
+        random_uuid_weak(ids[i]);
+        assert_int_equal(strlen(ids[i]), 36);
+        assert_int_equal(ids[i][8], '-');
+        assert_int_equal(ids[i][14], '4');
+        assert_non_null(strchr("89ab", ids[i][19]));
+        assert_int_equal(strspn(ids[i], "0123456789abcdef-"), 36);
+    }
+    qsort(ids, N, sizeof *ids, cmp_id);
+    for (int i = 1; i < N; i++)
+        assert_string_not_equal(ids[i - 1], ids[i]);
+    free(ids);
 }
 
 int main(void)
