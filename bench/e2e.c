@@ -2,7 +2,7 @@
  * e2e: the whole service end to end in one command (issue 9).
  *
  *   e2e [--scale S] [--instances K] [--workers W] [--shared [--subscriptions N]]
- *       [--users U] [--resources R] [--one-principal]
+ *       [--users U] [--resources R] [--one-principal] [--no-collect]
  *       [--latency-ms L] [--no-throttle] [--serve-bin PATH]
  *   e2e --top [--instances K]     the issue's top size: --users 100000
  *       --resources 50000 --shared --subscriptions 5
@@ -26,7 +26,8 @@
  *     (with instance 0's config) against a second fake of the same tenant
  *     (no throttling, no latency); JupiterOne must have received K x its
  *     count of every type, and collect's AD, subscription and resource
- *     group counts must equal the tenant's sizes;
+ *     group counts must equal the tenant's sizes (--no-collect skips this
+ *     check, for quicker reruns: `collect` takes as long as a job);
  *   - nothing uploaded twice: JupiterOne received exactly the jobs' own
  *     distinct-object totals, no key more than K times (keys holding an
  *     instance id once); K finalized sync jobs, none aborted.
@@ -81,7 +82,7 @@
 
 typedef struct opts {
     int scale, instances, workers, subscriptions, latency_ms, users, resources;
-    bool throttle, shared, one_principal;
+    bool throttle, shared, one_principal, no_collect;
     const char *serve_bin;
 } opts;
 
@@ -249,7 +250,7 @@ static double rfc3339(const char *s)
 static void usage(void)
 {
     fprintf(stderr, "usage: e2e [--scale S] [--instances K] [--workers W] [--shared [--subscriptions N]]\n"
-                    "           [--users U] [--resources R] [--one-principal]\n"
+                    "           [--users U] [--resources R] [--one-principal] [--no-collect]\n"
                     "           [--latency-ms L] [--no-throttle] [--serve-bin PATH]\n"
                     "       e2e --top [--instances K]   (--users 100000 --resources 50000 --shared "
                     "--subscriptions 5)\n");
@@ -267,6 +268,10 @@ static int parse(int argc, char **argv, opts *o)
         }
         if (strcmp(a, "--shared") == 0) {
             o->shared = true;
+            continue;
+        }
+        if (strcmp(a, "--no-collect") == 0) {
+            o->no_collect = true;
             continue;
         }
         if (strcmp(a, "--one-principal") == 0) {
@@ -373,7 +378,7 @@ int main(int argc, char **argv)
     printf("work dir %s (serve and collect logs)\n", work);
     fflush(stdout);
 
-    expected = expected_by_collect(bin, &t, work, secret, &o);
+    expected = o.no_collect ? cJSON_CreateObject() : expected_by_collect(bin, &t, work, secret, &o);
     if (!expected)
         goto done;
 
@@ -532,7 +537,8 @@ int main(int argc, char **argv)
         if (have != want && mismatches++ < 20)
             printf("  type %s: JupiterOne received %.0f, expected %.0f\n", e->string, have, want);
     }
-    cJSON_ArrayForEach(e, json_get(got, "types")) {
+    const cJSON *got_types = o.no_collect ? NULL : json_get(got, "types");
+    cJSON_ArrayForEach(e, got_types) {
         if (!cJSON_GetObjectItemCaseSensitive(expected, e->string) && mismatches++ < 20)
             printf("  type %s: JupiterOne received %.0f, collect produced none\n", e->string,
                    e->valuedouble);
@@ -547,7 +553,7 @@ int main(int argc, char **argv)
                 {"azure_subscription", t.subscriptions},
                 {"azure_resource_group",
                  (double)(o.shared ? t.subscriptions : 1) * t.resource_groups}};
-    for (size_t i = 0; i < sizeof spec / sizeof spec[0]; i++) {
+    for (size_t i = 0; !o.no_collect && i < sizeof spec / sizeof spec[0]; i++) {
         double have = 0;
         json_get_number(expected, spec[i].type, &have);
         if (have != spec[i].n && mismatches++ < 20)
@@ -585,7 +591,8 @@ int main(int argc, char **argv)
     printf("\nJupiterOne: %zu sync jobs started, %zu finalized, %zu aborted; %zu entities, %zu "
            "relationships received for %d job(s)\n",
            jc.jobs_started, jc.finalizes, jc.aborts, jc.entities, jc.relationships, o.instances);
-    printf("graph matches the expected counts per type: %s\n", mismatches ? "NO" : "yes");
+    printf("graph matches the expected counts per type: %s\n",
+           o.no_collect ? "not checked (--no-collect)" : mismatches ? "NO" : "yes");
     printf("nothing uploaded twice (each job's objects once): %s\n", twice ? "NO" : "yes");
     printf("jobs succeeded: %d of %d\n", succeeded, o.instances);
     rc = mismatches == 0 && twice == 0 && succeeded == o.instances &&

@@ -3,6 +3,7 @@
  * docs/spec/service-contract.md (a bad flag prints usage and exits 64).
  */
 #include "service/commands.h"
+#include "service/memory.h"
 
 #include <stdio.h>
 #include <string.h>
@@ -27,6 +28,7 @@ int main(int argc, char **argv)
         usage(stderr);
         return 64;
     }
+    memory_tune();
     const char *cmd = argv[1];
     if (strcmp(cmd, "--help") == 0 || strcmp(cmd, "-h") == 0 || strcmp(cmd, "help") == 0) {
         usage(stdout);

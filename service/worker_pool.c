@@ -12,6 +12,7 @@
 
 #include "common/log.h"
 #include "common/metrics.h"
+#include "service/memory.h"
 
 #include <errno.h>
 #include <pthread.h>
@@ -200,6 +201,7 @@ static void settle(worker_slot *w, const job_claimed *job, const job_outcome *ou
         log_kv(LOG_ERROR, "could not record the job's outcome", "error",
                err_describe(&e, buf, sizeof buf), NULL);
     }
+    memory_release();
 }
 
 static void run_job(worker_slot *w, job_claimed *job)
