@@ -25,6 +25,7 @@
 #include "azure/azure_endpoints.h"
 #include "azure/azure_error.h"
 #include "azure/azure_http.h"
+#include "azure/azure_interleave.h"
 #include "azure/azure_pacing.h"
 #include "azure/azure_paging.h"
 #include "azure/azure_retry.h"
@@ -544,7 +545,8 @@ typedef struct many_ctx {
     pthread_mutex_t mu;
     pthread_cond_t cv_data;
     pthread_cond_t cv_space;
-    size_t next_index;
+    size_t next_index;       /* position in order */
+    size_t *order;           /* dispatch order (azure_interleave), NULL = as given */
     page_node *head, *tail;
     size_t queued, max_queued;
     atomic_bool *aborted;    /* per list: the consumer failed, stop fetching */
@@ -587,6 +589,7 @@ static void *many_worker(void *arg) {
         size_t i = m->next_index < m->count ? m->next_index++ : m->count;
         pthread_mutex_unlock(&m->mu);
         if (i >= m->count) break;
+        if (m->order) i = m->order[i];
         /* End markers are preallocated (one per list) so that reporting the
          * end of a list can never fail for want of memory. */
         page_node *end = &m->ends[i];
@@ -623,10 +626,15 @@ static int run_many(azure_client *c, azure_api api, const char *const *paths, si
     m.aborted = calloc(count, sizeof *m.aborted);
     m.ends = calloc(count, sizeof *m.ends);
     pthread_t *threads = calloc(workers, sizeof *threads);
-    if (!m.aborted || !m.ends || !threads) {
+    err_info oe;
+    err_clear(&oe);
+    /* Resource Manager budgets are per subscription: send round-robin */
+    int orc = api == AZURE_API_ARM && count > 1 ? azure_interleave(paths, count, &m.order, &oe) : 0;
+    if (!m.aborted || !m.ends || !threads || orc != 0) {
         free(m.aborted);
         free(m.ends);
         free(threads);
+        free(m.order);
         return err_set(err, ERR_NOMEM, "out of memory starting parallel requests");
     }
     for (size_t i = 0; i < count; i++) atomic_init(&m.aborted[i], false);
@@ -695,6 +703,7 @@ static int run_many(azure_client *c, azure_api api, const char *const *paths, si
     free(threads);
     free(m.aborted);
     free(m.ends);
+    free(m.order);
     if (rc != 0 && err) *err = first;
     return rc;
 }

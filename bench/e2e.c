@@ -375,7 +375,7 @@ int main(int argc, char **argv)
            o.one_principal ? "one principal" : "a principal each",
            o.shared ? "each ingests every subscription" : "instance i ingests subscription i",
            o.workers, o.latency_ms, o.throttle ? "on" : "off");
-    printf("work dir %s (serve and collect logs)\n", work);
+    printf("work dir %s (serve and collect logs, each job's final status as job-<i>.json)\n", work);
     fflush(stdout);
 
     expected = o.no_collect ? cJSON_CreateObject() : expected_by_collect(bin, &t, work, secret, &o);
@@ -443,6 +443,14 @@ int main(int argc, char **argv)
                        strcmp(st, "failed") == 0 || strcmp(st, "cancelled") == 0)) {
                 job_row *j = &jobs[i];
                 snprintf(j->status, sizeof j->status, "%s", st);
+                /* the job as the API reports it (per-step timings) */
+                char jpath[400];
+                snprintf(jpath, sizeof jpath, "%s/job-%d.json", work, i);
+                FILE *jf = fopen(jpath, "w");
+                if (jf) {
+                    fputs(a.body, jf);
+                    fclose(jf);
+                }
                 j->wall_s = rfc3339(json_get_string(d, "finishedAt")) -
                             rfc3339(json_get_string(d, "startedAt"));
                 json_get_number(d, "attempts", &j->attempts);

@@ -13,7 +13,6 @@
 #include "common/log.h"
 #include "steps/azure_job.h"
 #include "steps/gov_common.h"
-#include "steps/sub_interleave.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -231,15 +230,9 @@ int diag_settings_for_type(step_ctx *ctx, const char *entity_type,
                            const char *const *log_categories, err_info *err)
 {
     key_list k = {0};
-    size_t *order = NULL;
+    /* Entities come out grouped by subscription; the client sends the
+     * reads round-robin over subscriptions (azure/azure_interleave.h). */
     int rc = step_iterate_entities(ctx, entity_type, collect_key, &k, err);
-    /* Entities come out grouped by subscription; round-robin over
-     * subscriptions uses every subscription's read budget at once. */
-    if (rc == 0 && k.keys.count > 1)
-        rc = sub_interleave((const char *const *)k.keys.items, k.keys.count, &order, err);
-    if (rc == 0 && order)
-        rc = sub_interleave_apply((void **)k.keys.items, order, k.keys.count, err);
-    free(order);
     if (rc == 0)
         rc = diag_settings_for_resources(ctx, (const char *const *)k.keys.items, k.keys.count,
                                          log_categories, err);

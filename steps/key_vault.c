@@ -8,8 +8,8 @@
  * every vault read in parallel (GET, not paged) and stored as its answer
  * arrives, with account HAS vault and resource group HAS vault.  Finally the
  * diagnostic settings of the vaults stored (log category AuditEvent).  The
- * per-vault reads are ordered round-robin over subscriptions
- * (steps/sub_interleave.h).
+ * client sends the per-vault reads round-robin over subscriptions
+ * (azure/azure_interleave.h).
  *
  * The vault is NOT hoisted (the reference's SDK model keeps `properties`
  * nested; rm-storage-resources reads _rawData[0].rawData.properties.vaultUri).
@@ -27,7 +27,6 @@
 #include "steps/azure_job.h"
 #include "steps/diagnostic_settings.h"
 #include "steps/gov_common.h"
-#include "steps/sub_interleave.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -135,7 +134,6 @@ static int run_vaults(step_ctx *ctx, err_info *err)
         st.account_key = azure_job_instance(job)->instance_id;
     gov_strings lists = {0};
     err_info *errs = NULL;
-    size_t *order = NULL, *diag_order = NULL;
     int rc = -1;
     char path[256];
     for (size_t i = 0; i < azure_job_subscription_count(job); i++) {
@@ -149,11 +147,6 @@ static int run_vaults(step_ctx *ctx, err_info *err)
     if (gov_list_parallel(ctx, lists.items, lists.count, vault_listed, &st, err) != 0)
         goto done;
     if (st.gets.count) {
-        /* subscriptions' read budgets used side by side, see sub_interleave.h */
-        if (sub_interleave((const char *const *)st.gets.items, st.gets.count, &order, err) != 0 ||
-            sub_interleave_apply((void **)st.gets.items, order, st.gets.count, err) != 0 ||
-            sub_interleave_apply((void **)st.ids.items, order, st.ids.count, err) != 0)
-            goto done;
         if (!(errs = calloc(st.gets.count, sizeof *errs))) {
             err_set(err, ERR_NOMEM, "out of memory reading key vaults");
             goto done;
@@ -171,15 +164,9 @@ static int run_vaults(step_ctx *ctx, err_info *err)
             goto done;
         }
     }
-    if (sub_interleave((const char *const *)st.stored.items, st.stored.count, &diag_order,
-                       err) != 0 ||
-        sub_interleave_apply((void **)st.stored.items, diag_order, st.stored.count, err) != 0)
-        goto done;
     rc = diag_settings_for_resources(ctx, (const char *const *)st.stored.items, st.stored.count,
                                      vault_log_categories, err);
 done:
-    free(order);
-    free(diag_order);
     free(errs);
     gov_strings_free(&st.stored);
     gov_strings_free(&lists);

@@ -16,7 +16,7 @@
  * still stored.
  *
  * Children steps: one list per stored account, all in parallel within the
- * client's bounds (round-robin over subscriptions, steps/sub_interleave.h),
+ * client's bounds (round-robin over subscriptions, azure/azure_interleave.h),
  * each child stored as it arrives with account HAS child.
  * Queues and tables are listed only for kinds Storage/StorageV2, and the
  * answers FeatureNotSupportedForAccount / OperationNotAllowedOnKind mean
@@ -40,7 +40,6 @@
 #include "steps/arm_common.h"
 #include "steps/azure_job.h"
 #include "steps/gov_common.h"
-#include "steps/sub_interleave.h"
 
 #include <ctype.h>
 #include <pthread.h>
@@ -1169,27 +1168,10 @@ static int run_children(step_ctx *ctx, const child_kind *kind, err_info *err)
         return -1;
     child_state st = {.ctx = ctx, .kind = kind};
     err_info *errs = NULL;
-    size_t *order = NULL;
     int rc = -1;
     if (step_iterate_entities(ctx, ACCOUNT_TYPE, collect_parent, &st, err) != 0)
         goto done;
     if (st.n) {
-        /* subscriptions' read budgets used side by side, see sub_interleave.h */
-        parent_account *sorted = malloc(st.n * sizeof *sorted);
-        if (!sorted) {
-            err_set(err, ERR_NOMEM, "out of memory listing storage account children");
-            goto done;
-        }
-        if (sub_interleave((const char *const *)st.paths.items, st.n, &order, err) != 0 ||
-            sub_interleave_apply((void **)st.paths.items, order, st.n, err) != 0) {
-            free(sorted);
-            goto done;
-        }
-        for (size_t i = 0; i < st.n; i++)
-            sorted[i] = st.parents[order[i]];
-        free(st.parents);
-        st.parents = sorted;
-        st.cap = st.n;
         if (!(errs = calloc(st.n, sizeof *errs))) {
             err_set(err, ERR_NOMEM, "out of memory listing storage account children");
             goto done;
@@ -1230,7 +1212,6 @@ done:
     }
     free(st.parents);
     free(errs);
-    free(order);
     gov_strings_free(&st.paths);
     return rc;
 }

@@ -466,6 +466,42 @@ static int many_item(void *arg, size_t index, const cJSON *item, err_info *err) 
     return 0;
 }
 
+/* A Resource Manager batch listed subscription by subscription is sent
+ * round-robin over the subscriptions (each has its own read budget): with
+ * one request in flight the fake sees a, b, c, a, b, c, ... */
+static void test_arm_batch_interleaved(void **state) {
+    (void)state;
+    azure_client_options co = {.max_concurrency_per_api = 1, .max_retry_wait_ms = 40};
+    fixture *fx = fixture_new(NULL, &co);
+    const char *subs[] = {"a", "b", "c"};
+    char *paths[9];
+    for (int i = 0; i < 9; i++) {
+        char p[128];
+        snprintf(p, sizeof p, "/subscriptions/%s/resourceGroups/rg%d?api-version=1", subs[i / 3],
+                 i % 3);
+        fake_azure_add_response(fx->fake, "GET", p, 200, NULL, "{\"id\":\"x\"}");
+        paths[i] = strdup(p);
+    }
+    collect col = {.thread = pthread_self()};
+    err_info err;
+    assert_int_equal(azure_client_authenticate(fx->client, AZURE_API_ARM, &err), 0);
+    fake_azure_reset_counts(fx->fake);
+    assert_int_equal(azure_get_many(fx->client, AZURE_API_ARM, (const char *const *)paths, 9,
+                                    many_item, &col, NULL, &err),
+                     0);
+    assert_int_equal(col.count, 9);
+    for (int i = 0; i < 9; i++) assert_int_equal(col.per_index[i], 1); /* indices unchanged */
+    /* arrival order: request k of the batch is for subscription subs[k % 3] */
+    for (size_t k = 0; k < 9; k++) {
+        char seen[256], want[64];
+        assert_true(fake_azure_seen(fx->fake, k, seen, sizeof seen));
+        snprintf(want, sizeof want, "/subscriptions/%s/", subs[k % 3]);
+        assert_non_null(strstr(seen, want));
+    }
+    for (int i = 0; i < 9; i++) free(paths[i]);
+    fixture_free(fx);
+}
+
 static void test_concurrency_bound(void **state) {
     (void)state;
     fake_azure_options fo = {.latency_ms = 60};
@@ -678,6 +714,7 @@ int main(void) {
         cmocka_unit_test(test_ten_thousand_pages),
         cmocka_unit_test(test_no_secret_in_logs),
         cmocka_unit_test(test_cancel),
+        cmocka_unit_test(test_arm_batch_interleaved),
         cmocka_unit_test(test_metrics),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

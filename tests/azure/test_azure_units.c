@@ -6,6 +6,7 @@
 #include "azure/azure_client.h"
 #include "azure/azure_endpoints.h"
 #include "azure/azure_error.h"
+#include "azure/azure_interleave.h"
 #include "azure/azure_pacing.h"
 #include "azure/azure_paging.h"
 #include "azure/azure_retry.h"
@@ -125,6 +126,25 @@ static void test_pacing_bucket(void **state) {
     assert_string_equal(scope, "");
 }
 
+/* Requests grouped by subscription are sent round-robin, each
+ * subscription's own order kept, subscriptions compared without case;
+ * paths without a subscription are a group. */
+static void test_interleave(void **state) {
+    (void)state;
+    const char *paths[] = {"/subscriptions/b/x/1", "/subscriptions/B/x/2", "/subscriptions/b/x/3",
+                           "/subscriptions/a/x/1", "//subscriptions/a/x/2", "/providers/x",
+                           "/subscriptions/c/x/1?api-version=1"};
+    size_t *order = NULL;
+    err_info err = {0};
+    assert_int_equal(azure_interleave(paths, 7, &order, &err), 0);
+    /* round 0: "" (no subscription), a, b, c; round 1: a, b; round 2: b */
+    const size_t want[] = {5, 3, 0, 6, 4, 1, 2};
+    for (size_t i = 0; i < 7; i++) assert_int_equal(order[i], want[i]);
+    free(order);
+    assert_int_equal(azure_interleave(paths, 0, &order, &err), 0);
+    assert_null(order);
+}
+
 static void test_link_guard(void **state) {
     (void)state;
     azure_link_guard g;
@@ -223,7 +243,7 @@ int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_classify),      cmocka_unit_test(test_retry_after),
         cmocka_unit_test(test_backoff_bounds), cmocka_unit_test(test_pacing_bucket),
-        cmocka_unit_test(test_pacing_shared),
+        cmocka_unit_test(test_pacing_shared), cmocka_unit_test(test_interleave),
         cmocka_unit_test(test_link_guard),    cmocka_unit_test(test_resource_type),
         cmocka_unit_test(test_endpoints_env),
     };

@@ -530,6 +530,17 @@ bool fake_azure_unmatched(fake_azure *f, size_t i, char *buf, size_t size) {
     return ok;
 }
 
+bool fake_azure_seen(fake_azure *f, size_t i, char *buf, size_t size) {
+    bool ok = false;
+    pthread_mutex_lock(&f->mu);
+    if (i < f->nseen && f->seen_paths[i]) {
+        snprintf(buf, size, "%s", f->seen_paths[i]);
+        ok = true;
+    }
+    pthread_mutex_unlock(&f->mu);
+    return ok;
+}
+
 void fake_azure_last_token_form(fake_azure *f, char *buf, size_t size) {
     pthread_mutex_lock(&f->mu);
     snprintf(buf, size, "%s", f->last_form);

@@ -123,6 +123,10 @@ int64_t fake_azure_count_path(fake_azure *fake, const char *prefix);
  * has answered since the tenant was generated (0 without throttling). */
 void fake_azure_bucket_max(fake_azure *fake, int64_t *arm_reads, int64_t *graph_reads);
 
+/* Request i since the last reset (path?query as counted by count_path), in
+ * arrival order; false when out of range. */
+bool fake_azure_seen(fake_azure *fake, size_t i, char *buf, size_t size);
+
 /* Unmatched requests ("GET /path?query"), in arrival order. */
 size_t fake_azure_unmatched_count(fake_azure *fake);
 /* Copies entry i into buf; returns false when out of range. */

@@ -16,7 +16,6 @@
 #include "engine/relationship.h"
 #include "engine/step.h"
 #include "steps/registry.h"
-#include "steps/sub_interleave.h"
 #include "support/seed_model.h"
 #include "support/step_table_check.h"
 
@@ -120,38 +119,12 @@ static void test_declared_types_are_seed_rows(void **state)
     seed_model_free(m);
 }
 
-/* Requests grouped by subscription come out round-robin, each
- * subscription's own order kept; ids without a subscription are a group. */
-static void test_sub_interleave(void **state)
-{
-    (void)state;
-    const char *ids[] = {"/subscriptions/b/x/1", "/subscriptions/b/x/2", "/subscriptions/b/x/3",
-                         "/subscriptions/a/x/1", "/subscriptions/a/x/2", "no-subscription",
-                         "/subscriptions/c/x/1"};
-    size_t *order = NULL;
-    err_info err = {0};
-    assert_int_equal(sub_interleave(ids, 7, &order, &err), 0);
-    /* round 0: "" (no subscription), a, b, c; round 1: a, b; round 2: b */
-    const size_t want[] = {5, 3, 0, 6, 4, 1, 2};
-    for (size_t i = 0; i < 7; i++)
-        assert_int_equal(order[i], want[i]);
-    char *items[7];
-    memcpy(items, ids, sizeof items);
-    assert_int_equal(sub_interleave_apply((void **)items, order, 7, &err), 0);
-    assert_string_equal(items[1], "/subscriptions/a/x/1");
-    assert_string_equal(items[6], "/subscriptions/b/x/3");
-    free(order);
-    assert_int_equal(sub_interleave(ids, 0, &order, &err), 0);
-    assert_null(order);
-}
-
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_ids_names_dependencies_types),
         cmocka_unit_test(test_relationship_types_are_generated),
         cmocka_unit_test(test_declared_types_are_seed_rows),
-        cmocka_unit_test(test_sub_interleave),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

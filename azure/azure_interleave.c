@@ -1,12 +1,13 @@
 /*
- * sub_interleave: see sub_interleave.h.  Two sorts: by (subscription,
+ * azure_interleave: see azure_interleave.h.  Two sorts: by (subscription,
  * position) to rank each request inside its subscription, then by (rank,
  * subscription).
  */
-#include "steps/sub_interleave.h"
+#include "azure/azure_interleave.h"
 
-#include "steps/arm_common.h"
+#include "azure/azure_pacing.h"
 
+#include <ctype.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -31,7 +32,7 @@ static int by_rank(const void *a, const void *b)
     return by_sub(a, b);
 }
 
-int sub_interleave(const char *const *ids, size_t n, size_t **order, err_info *err)
+int azure_interleave(const char *const *paths, size_t n, size_t **order, err_info *err)
 {
     *order = NULL;
     if (n == 0)
@@ -45,8 +46,10 @@ int sub_interleave(const char *const *ids, size_t n, size_t **order, err_info *e
     }
     for (size_t i = 0; i < n; i++) {
         e[i].index = i;
-        if (!ids[i] || arm_subscription_of(ids[i], e[i].sub, sizeof e[i].sub) != 0)
-            e[i].sub[0] = '\0';
+        if (paths[i])
+            azure_pacing_scope_of(paths[i], e[i].sub, sizeof e[i].sub);
+        for (char *c = e[i].sub; *c; c++)
+            *c = (char)tolower((unsigned char)*c);
     }
     qsort(e, n, sizeof *e, by_sub);
     for (size_t i = 0; i < n; i++)
@@ -56,19 +59,5 @@ int sub_interleave(const char *const *ids, size_t n, size_t **order, err_info *e
         out[i] = e[i].index;
     free(e);
     *order = out;
-    return 0;
-}
-
-int sub_interleave_apply(void **items, const size_t *order, size_t n, err_info *err)
-{
-    if (n == 0)
-        return 0;
-    void **copy = malloc(n * sizeof *copy);
-    if (!copy)
-        return err_set(err, ERR_NOMEM, "out of memory ordering requests");
-    for (size_t i = 0; i < n; i++)
-        copy[i] = items[order[i]];
-    memcpy(items, copy, n * sizeof *copy);
-    free(copy);
     return 0;
 }
