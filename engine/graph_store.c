@@ -100,6 +100,10 @@ struct graph_store {
     size_t ntypes, types_cap;
     buffer *bufs;
     size_t nbufs, bufs_cap;
+    /* name look-ups, asked twice per object: open addressing over
+     * index + 1 into types / bufs (0 = empty), power-of-two sizes */
+    uint32_t *type_cells, *buf_cells;
+    size_t type_cells_cap, buf_cells_cap;
     size_t chunk_objects, chunk_bytes;
     graph_store_stats stats;
 };
@@ -281,6 +285,8 @@ void graph_store_free(graph_store *s)
         free(s->bufs[i].type);
     }
     free(s->bufs);
+    free(s->type_cells);
+    free(s->buf_cells);
     if (s->dir)
         rmdir(s->dir);
     free(s->dir);
@@ -301,12 +307,68 @@ void graph_store_set_chunk_limits(graph_store *s, size_t max_objects, size_t max
 
 /* ---- types and buffers (under mu) --------------------------------------- */
 
+static uint64_t name_hash(uint64_t h, const char *s)
+{
+    for (; *s; s++)
+        h = (h ^ (unsigned char)*s) * 1099511628211ull;
+    return (h ^ 0xff) * 1099511628211ull; /* separator: ("ab","c") != ("a","bc") */
+}
+
+static uint64_t buf_hash(graph_kind kind, const char *step_id, const char *type)
+{
+    return name_hash(name_hash(1469598103934665603ull + (uint64_t)kind, step_id), type);
+}
+
+/* Rebuilds a cell table of `cap` cells over n entries whose hashes hash_of
+ * gives; false on allocation failure (the old table stays). */
+static bool cells_rebuild(uint32_t **cells, size_t *cells_cap, size_t cap, size_t n,
+                          uint64_t (*hash_of)(const graph_store *, size_t), const graph_store *s)
+{
+    uint32_t *c = calloc(cap, sizeof *c);
+    if (!c)
+        return false;
+    for (size_t i = 0; i < n; i++) {
+        size_t at = (size_t)hash_of(s, i) & (cap - 1);
+        while (c[at])
+            at = (at + 1) & (cap - 1);
+        c[at] = (uint32_t)i + 1;
+    }
+    free(*cells);
+    *cells = c;
+    *cells_cap = cap;
+    return true;
+}
+
+static uint64_t type_hash_at(const graph_store *s, size_t i)
+{
+    return name_hash(1469598103934665603ull, s->types[i].name);
+}
+
+static uint64_t buf_hash_at(const graph_store *s, size_t i)
+{
+    return buf_hash(s->bufs[i].kind, s->bufs[i].step_id, s->bufs[i].type);
+}
+
+/* Keeps a table at most half full for n + 1 entries. */
+static bool cells_room(uint32_t **cells, size_t *cells_cap, size_t n,
+                       uint64_t (*hash_of)(const graph_store *, size_t), const graph_store *s)
+{
+    if ((n + 1) * 2 <= *cells_cap)
+        return true;
+    return cells_rebuild(cells, cells_cap, *cells_cap ? *cells_cap * 2 : 64, n, hash_of, s);
+}
+
 static int type_id(graph_store *s, const char *name)
 {
-    for (size_t i = s->ntypes; i > 0; i--)
-        if (strcmp(s->types[i - 1].name, name) == 0)
-            return (int)(i - 1);
-    if (s->ntypes == UINT16_MAX)
+    uint64_t h = name_hash(1469598103934665603ull, name);
+    if (s->type_cells_cap) {
+        for (size_t at = (size_t)h & (s->type_cells_cap - 1); s->type_cells[at];
+             at = (at + 1) & (s->type_cells_cap - 1))
+            if (strcmp(s->types[s->type_cells[at] - 1].name, name) == 0)
+                return (int)(s->type_cells[at] - 1);
+    }
+    if (s->ntypes == UINT16_MAX ||
+        !cells_room(&s->type_cells, &s->type_cells_cap, s->ntypes, type_hash_at, s))
         return -1;
     if (s->ntypes == s->types_cap) {
         size_t nc = s->types_cap ? s->types_cap * 2 : 32;
@@ -320,6 +382,10 @@ static int type_id(graph_store *s, const char *name)
     if (!dup)
         return -1;
     s->types[s->ntypes] = (type_file){.name = dup, .fd = -1};
+    size_t at = (size_t)h & (s->type_cells_cap - 1);
+    while (s->type_cells[at])
+        at = (at + 1) & (s->type_cells_cap - 1);
+    s->type_cells[at] = (uint32_t)s->ntypes + 1;
     return (int)s->ntypes++;
 }
 
@@ -382,11 +448,17 @@ static int spill_append(type_file *t, char *text, size_t len, err_info *err)
 
 static buffer *buffer_for(graph_store *s, const char *step_id, graph_kind kind, const char *type)
 {
-    for (size_t i = 0; i < s->nbufs; i++) {
-        buffer *b = &s->bufs[i];
-        if (b->kind == kind && strcmp(b->type, type) == 0 && strcmp(b->step_id, step_id) == 0)
-            return b;
+    uint64_t h = buf_hash(kind, step_id, type);
+    if (s->buf_cells_cap) {
+        for (size_t at = (size_t)h & (s->buf_cells_cap - 1); s->buf_cells[at];
+             at = (at + 1) & (s->buf_cells_cap - 1)) {
+            buffer *b = &s->bufs[s->buf_cells[at] - 1];
+            if (b->kind == kind && strcmp(b->type, type) == 0 && strcmp(b->step_id, step_id) == 0)
+                return b;
+        }
     }
+    if (!cells_room(&s->buf_cells, &s->buf_cells_cap, s->nbufs, buf_hash_at, s))
+        return NULL;
     if (s->nbufs == s->bufs_cap) {
         size_t nc = s->bufs_cap ? s->bufs_cap * 2 : 32;
         buffer *nb = realloc(s->bufs, nc * sizeof *nb);
@@ -402,6 +474,10 @@ static buffer *buffer_for(graph_store *s, const char *step_id, graph_kind kind, 
         free(b->type);
         return NULL;
     }
+    size_t at = (size_t)h & (s->buf_cells_cap - 1);
+    while (s->buf_cells[at])
+        at = (at + 1) & (s->buf_cells_cap - 1);
+    s->buf_cells[at] = (uint32_t)s->nbufs + 1;
     s->nbufs++;
     return b;
 }
