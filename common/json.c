@@ -139,6 +139,11 @@ void json_init(void)
  * its sprintf/sscanf round trip: the graph store serializes every object
  * of a job through it. */
 
+/* Bytes that end a plain run: control characters (NUL too), '"', '\\'. */
+static const unsigned char g_stop[256] = {
+    1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1,
+    1, 1, 1, 1, 1, 1, 1, 1, 1, 1, ['"'] = 1, ['\\'] = 1};
+
 static void write_string(sbuf *out, const char *s)
 {
     static const char hex[] = "0123456789abcdef";
@@ -146,11 +151,26 @@ static void write_string(sbuf *out, const char *s)
         sbuf_append(out, "\"\"", 2);
         return;
     }
+    /* most strings need no escape: one reservation and one copy */
+    size_t plain = 0;
+    while (!g_stop[(unsigned char)s[plain]])
+        plain++;
+    if (s[plain] == '\0') {
+        if (!sbuf_reserve(out, plain + 2))
+            return;
+        char *w = out->data + out->len;
+        w[0] = '"';
+        memcpy(w + 1, s, plain);
+        w[plain + 1] = '"';
+        out->len += plain + 2;
+        out->data[out->len] = '\0';
+        return;
+    }
     sbuf_putc(out, '"');
     const char *run = s;
     for (;; s++) {
         unsigned char c = (unsigned char)*s;
-        if (c >= 32 && c != '"' && c != '\\')
+        if (!g_stop[c])
             continue;
         if (s > run)
             sbuf_append(out, run, (size_t)(s - run));

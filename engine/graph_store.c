@@ -584,6 +584,46 @@ static bool schema_sample(graph_store *s, const char *type)
     return check;
 }
 
+/* ---- serialization scratch ---------------------------------------------- */
+
+/* One reusable print buffer per thread (freed when the thread exits). */
+static pthread_key_t g_scratch_key;
+static pthread_once_t g_scratch_once = PTHREAD_ONCE_INIT;
+static bool g_scratch_ok;
+
+#define SCRATCH_KEEP (1u << 20) /* a buffer grown past this is not kept */
+
+static void scratch_destroy(void *p)
+{
+    sbuf_free(p);
+    free(p);
+}
+
+static void scratch_init(void)
+{
+    g_scratch_ok = pthread_key_create(&g_scratch_key, scratch_destroy) == 0;
+}
+
+static sbuf *scratch_buffer(void)
+{
+    pthread_once(&g_scratch_once, scratch_init);
+    if (!g_scratch_ok)
+        return NULL;
+    sbuf *b = pthread_getspecific(g_scratch_key);
+    if (!b && (b = calloc(1, sizeof *b)) && pthread_setspecific(g_scratch_key, b) != 0) {
+        free(b);
+        b = NULL;
+    }
+    return b;
+}
+
+/* After use: a failed or oversized buffer gives its memory back. */
+static void scratch_release(sbuf *b)
+{
+    if (b && (sbuf_failed(b) || b->cap > SCRATCH_KEEP))
+        sbuf_free(b); /* sbuf_free leaves it empty and usable */
+}
+
 int graph_store_add(graph_store *s, const char *step_id, graph_kind kind, cJSON *obj,
                     err_info *err)
 {
@@ -615,21 +655,25 @@ int graph_store_add(graph_store *s, const char *step_id, graph_kind kind, cJSON 
     }
     const char *key = json_get_string(obj, "_key");
     const char *type = json_get_string(obj, "_type");
-    sbuf printed = SBUF_INIT;
-    sbuf_reserve(&printed, kind == GRAPH_ENTITIES ? 2048 : 512);
-    json_write(&printed, obj);
-    if (sbuf_failed(&printed)) {
-        sbuf_free(&printed);
+    /* printed into the thread's scratch buffer, then copied at its exact
+     * size (room for the '\n' spill_append may write after it): one
+     * allocation per object, sized like the text, instead of a growing one */
+    sbuf *printed = scratch_buffer();
+    if (printed) {
+        sbuf_reset(printed);
+        json_write(printed, obj);
+    }
+    if (!printed || sbuf_failed(printed)) {
+        scratch_release(printed);
         err_set(err, ERR_NOMEM, "out of memory serializing %s", key);
         goto out;
     }
-    size_t len = printed.len, cap = printed.cap;
-    text = sbuf_take(&printed);
-    /* to size, with room for the '\n' spill_append may write after it */
-    char *room = realloc(text, len + 2);
-    if (room)
-        text = room;
-    else if (cap < len + 2) {
+    size_t len = printed->len;
+    text = malloc(len + 2);
+    if (text)
+        memcpy(text, printed->data, len + 1);
+    scratch_release(printed);
+    if (!text) {
         err_set(err, ERR_NOMEM, "out of memory serializing %s", key);
         goto out;
     }
