@@ -240,6 +240,10 @@ static int upload_range(j1_uploader *u, graph_kind kind, obj *objs, size_t count
 
 static int build_body(graph_kind kind, const obj *objs, size_t count, sbuf *body)
 {
+    size_t total = 32;
+    for (size_t i = 0; i < count; i++)
+        total += objs[i].len + 1;
+    sbuf_reserve(body, total); /* one allocation for the whole body */
     sbuf_printf(body, "{\"%s\":[", kind_name(kind));
     for (size_t i = 0; i < count; i++) {
         if (i)
