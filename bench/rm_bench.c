@@ -26,13 +26,9 @@
  *   - latency: for each API, requests x latency / 8 (the client's default
  *     requests in flight per API), the largest API.
  */
-#include "graph_bench_fake.h"
+#include "bench_job.h"
 
-#include "azure/azure_client.h"
 #include "common/json.h"
-#include "engine/graph_store.h"
-#include "engine/runner.h"
-#include "steps/azure_job.h"
 #include "steps/registry.h"
 
 #include <math.h>
@@ -63,10 +59,6 @@ static bool is_core(const step_def *s) {
     for (size_t i = 0; core_prefixes[i]; i++)
         if (strncmp(s->id, core_prefixes[i], strlen(core_prefixes[i])) == 0) return true;
     return false;
-}
-
-static bool enabled(void *integration, const step_def *step) {
-    return azure_job_step_enabled(integration, step);
 }
 
 int main(int argc, char **argv) {
@@ -112,47 +104,20 @@ int main(int argc, char **argv) {
     int status = 1;
     err_info err;
     err_clear(&err);
-    azure_job *job = NULL;
-    graph_store *store = NULL;
-    runner *run = NULL;
-    azure_endpoints ep;
-    memset(&ep, 0, sizeof ep);
-    snprintf(ep.authority_host, sizeof ep.authority_host, "%s", fake.url);
-    snprintf(ep.graph, sizeof ep.graph, "%s", fake.url);
-    snprintf(ep.resource_manager, sizeof ep.resource_manager, "%s", fake.url);
-    snprintf(ep.storage_suffix, sizeof ep.storage_suffix, "core.windows.net");
-    /* the storage data plane is served by the fake too */
-    snprintf(ep.storage_url_template, sizeof ep.storage_url_template,
-             "%s/__storage/{account}/{service}", fake.url);
-    cJSON *cfg = cJSON_Parse("{\"clientId\":\"bench-client\",\"clientSecret\":\"bench-secret\","
-                             "\"directoryId\":\"bench-tenant\",\"ingestActiveDirectory\":false}");
-    azure_instance_info info = {"bench-instance", "Bench", "bench-account"};
-    if (!cfg || azure_job_new(cfg, &info, &ep, &job, &err) != 0 ||
-        azure_job_validate(job, &err) != 0 || !(store = graph_store_new(NULL, NULL, &err)))
-        goto fail;
-    runner_config rc = {.table = table, .count = count, .integration = job,
-                        .enabled = enabled, .store = store, .external_deps = true};
-    if (!(run = runner_new(&rc, &err))) goto fail;
-    azure_stats before;
-    azure_client_stats(azure_job_client(job), &before);
-    double t0 = bench_now_s();
-    runner_outcome outcome = runner_run(run, &err);
-    double wall = bench_now_s() - t0;
-    azure_stats st;
-    azure_client_stats(azure_job_client(job), &st);
-    graph_store_stats gs;
-    graph_store_get_stats(store, &gs);
+    bench_job *b = NULL;
+    bench_job_result r;
+    if (bench_job_run(&fake, false, table, count, true, &b, &r, &err) != 0) goto fail;
     double cpu, rss;
     bench_usage(&cpu, &rss);
 
     long req[AZURE_API_COUNT], thr[AZURE_API_COUNT], retries = 0;
     double latency_bound = 0;
     for (int a = 0; a < AZURE_API_COUNT; a++) {
-        req[a] = (long)(st.requests[a] - before.requests[a]);
-        thr[a] = (long)(st.throttled[a] - before.throttled[a]);
-        retries += (long)(st.retries[a] - before.retries[a]);
-        double b = (double)req[a] * latency / 1000.0 / CLIENT_IN_FLIGHT;
-        if (b > latency_bound) latency_bound = b;
+        req[a] = (long)r.requests.requests[a];
+        thr[a] = (long)r.requests.throttled[a];
+        retries += (long)r.requests.retries[a];
+        double lat = (double)req[a] * latency / 1000.0 / CLIENT_IN_FLIGHT;
+        if (lat > latency_bound) latency_bound = lat;
     }
     double reads_per_sub = (double)(req[AZURE_API_ARM] - thr[AZURE_API_ARM]) / (double)subs;
     double rate_bound = fmax(0.0, reads_per_sub - ARM_BURST) / ARM_READS_PER_S;
@@ -165,35 +130,30 @@ int main(int argc, char **argv) {
            ARM_BURST, ARM_READS_PER_S);
     printf("  steps run (%zu registered RM-core steps + ad-account):\n", count - 1);
     for (size_t i = 0; i < count; i++)
-        printf("    %-48s %s\n", table[i]->id, runner_status_sdk_name(runner_step_status(run, i)));
-    printf("  graph: %llu entities, %llu relationships (%llu duplicates, %llu invalid)\n",
-           (unsigned long long)gs.entities, (unsigned long long)gs.relationships,
-           (unsigned long long)gs.duplicates, (unsigned long long)gs.invalid);
+        printf("    %-48s %s\n", table[i]->id, runner_status_sdk_name(bench_job_step_status(b, i)));
+    bench_job_print_graph(&r);
     printf("  requests: ARM %ld (429: %ld), data plane %ld, Graph %ld; retries %ld\n",
            req[AZURE_API_ARM], thr[AZURE_API_ARM], req[AZURE_API_DATA], req[AZURE_API_GRAPH],
            retries);
-    printf("  wall time:   %.2f s\n", wall);
+    printf("  wall time:   %.2f s\n", r.wall_s);
     printf("  lower bound: %.2f s  (rate: %.2f s = (%.0f reads per subscription - %.0f) / %.0f/s;"
            " latency: %.2f s = requests x %d ms / %.0f in flight)\n",
            bound, rate_bound, reads_per_sub, ARM_BURST, ARM_READS_PER_S, latency_bound, latency,
            CLIENT_IN_FLIGHT);
     if (bound > 0)
-        printf("  ratio:       %.3f  (target <= 1.3)\n", wall / bound);
+        printf("  ratio:       %.3f  (target <= 1.3)\n", r.wall_s / bound);
     printf("  CPU seconds: %.2f (user+sys, whole process incl. validation)\n", cpu);
     printf("  peak RSS:    %.1f MB  (target <= 300)\n", rss);
-    if (outcome == RUNNER_FATAL || outcome == RUNNER_STOPPED) {
-        fprintf(stderr, "rm_bench: run outcome %d: %s\n", (int)outcome, err.message);
+    if (r.outcome == RUNNER_FATAL || r.outcome == RUNNER_STOPPED) {
+        fprintf(stderr, "rm_bench: run outcome %d: %s\n", (int)r.outcome, err.message);
         goto done;
     }
-    status = outcome == RUNNER_OK ? 0 : 1;
+    status = r.outcome == RUNNER_OK ? 0 : 1;
     goto done;
 fail:
     if (err.message[0]) fprintf(stderr, "rm_bench: %s\n", err.message);
 done:
-    runner_free(run);
-    graph_store_free(store);
-    azure_job_free(job);
-    cJSON_Delete(cfg);
+    bench_job_free(b);
     bench_fake_stop(&fake);
     free(table);
     return status;
