@@ -4,6 +4,8 @@
  */
 #include "azure/azure_paging.h"
 
+#include "common/hash.h"
+
 #include <stdlib.h>
 #include <string.h>
 
@@ -24,12 +26,8 @@ void azure_link_guard_clear(azure_link_guard *g) {
 }
 
 static uint64_t fnv1a(const char *s) {
-    uint64_t h = 1469598103934665603ULL;
-    for (; *s; s++) {
-        h ^= (unsigned char)*s;
-        h *= 1099511628211ULL;
-    }
-    return h ? h : 1;
+    uint64_t h = hash_fnv1a(HASH_FNV1A_INIT, s);
+    return h ? h : 1; /* 0 marks an empty slot */
 }
 
 static int insert(uint64_t *slots, size_t cap, uint64_t h) {

@@ -25,6 +25,7 @@
  */
 #include "engine/graph_store.h"
 
+#include "common/hash.h"
 #include "common/json.h"
 #include "common/log.h"
 #include "engine/graph_rules.h"
@@ -112,7 +113,7 @@ struct graph_store {
 
 static void hash_key(const char *key, uint64_t *h1, uint64_t *h2)
 {
-    uint64_t a = 1469598103934665603ULL, b = 0x9E3779B97F4A7C15ULL;
+    uint64_t a = HASH_FNV1A_INIT, b = 0x9E3779B97F4A7C15ULL;
     for (const unsigned char *p = (const unsigned char *)key; *p; p++) {
         uint64_t c = *p >= 'A' && *p <= 'Z' ? (uint64_t)*p + 32u : (uint64_t)*p; /* ASCII fold, no locale call */
         a = (a ^ c) * 1099511628211ULL;
@@ -309,14 +310,22 @@ void graph_store_set_chunk_limits(graph_store *s, size_t max_objects, size_t max
 
 static uint64_t name_hash(uint64_t h, const char *s)
 {
-    for (; *s; s++)
-        h = (h ^ (unsigned char)*s) * 1099511628211ull;
-    return (h ^ 0xff) * 1099511628211ull; /* separator: ("ab","c") != ("a","bc") */
+    /* then a separator byte: ("ab","c") != ("a","bc") */
+    return (hash_fnv1a(h, s) ^ 0xff) * 1099511628211ull;
 }
 
 static uint64_t buf_hash(graph_kind kind, const char *step_id, const char *type)
 {
-    return name_hash(name_hash(1469598103934665603ull + (uint64_t)kind, step_id), type);
+    return name_hash(name_hash(HASH_FNV1A_INIT + (uint64_t)kind, step_id), type);
+}
+
+/* Puts entry `index` (hash h) in the first free cell from its home. */
+static void cells_put(uint32_t *cells, size_t cap, uint64_t h, size_t index)
+{
+    size_t at = (size_t)h & (cap - 1);
+    while (cells[at])
+        at = (at + 1) & (cap - 1);
+    cells[at] = (uint32_t)index + 1;
 }
 
 /* Rebuilds a cell table of `cap` cells over n entries whose hashes hash_of
@@ -327,12 +336,8 @@ static bool cells_rebuild(uint32_t **cells, size_t *cells_cap, size_t cap, size_
     uint32_t *c = calloc(cap, sizeof *c);
     if (!c)
         return false;
-    for (size_t i = 0; i < n; i++) {
-        size_t at = (size_t)hash_of(s, i) & (cap - 1);
-        while (c[at])
-            at = (at + 1) & (cap - 1);
-        c[at] = (uint32_t)i + 1;
-    }
+    for (size_t i = 0; i < n; i++)
+        cells_put(c, cap, hash_of(s, i), i);
     free(*cells);
     *cells = c;
     *cells_cap = cap;
@@ -341,7 +346,7 @@ static bool cells_rebuild(uint32_t **cells, size_t *cells_cap, size_t cap, size_
 
 static uint64_t type_hash_at(const graph_store *s, size_t i)
 {
-    return name_hash(1469598103934665603ull, s->types[i].name);
+    return name_hash(HASH_FNV1A_INIT, s->types[i].name);
 }
 
 static uint64_t buf_hash_at(const graph_store *s, size_t i)
@@ -360,7 +365,7 @@ static bool cells_room(uint32_t **cells, size_t *cells_cap, size_t n,
 
 static int type_id(graph_store *s, const char *name)
 {
-    uint64_t h = name_hash(1469598103934665603ull, name);
+    uint64_t h = name_hash(HASH_FNV1A_INIT, name);
     if (s->type_cells_cap) {
         for (size_t at = (size_t)h & (s->type_cells_cap - 1); s->type_cells[at];
              at = (at + 1) & (s->type_cells_cap - 1))
@@ -382,10 +387,7 @@ static int type_id(graph_store *s, const char *name)
     if (!dup)
         return -1;
     s->types[s->ntypes] = (type_file){.name = dup, .fd = -1};
-    size_t at = (size_t)h & (s->type_cells_cap - 1);
-    while (s->type_cells[at])
-        at = (at + 1) & (s->type_cells_cap - 1);
-    s->type_cells[at] = (uint32_t)s->ntypes + 1;
+    cells_put(s->type_cells, s->type_cells_cap, h, s->ntypes);
     return (int)s->ntypes++;
 }
 
@@ -474,10 +476,7 @@ static buffer *buffer_for(graph_store *s, const char *step_id, graph_kind kind, 
         free(b->type);
         return NULL;
     }
-    size_t at = (size_t)h & (s->buf_cells_cap - 1);
-    while (s->buf_cells[at])
-        at = (at + 1) & (s->buf_cells_cap - 1);
-    s->buf_cells[at] = (uint32_t)s->nbufs + 1;
+    cells_put(s->buf_cells, s->buf_cells_cap, h, s->nbufs);
     s->nbufs++;
     return b;
 }

@@ -8,10 +8,10 @@
 #include "engine/schema.h"
 
 #include "common/json.h"
+#include "common/name_set.h"
 #include "engine/schema_data.h"
 
 #include <math.h>
-#include <stdint.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -23,11 +23,9 @@ typedef struct schema_class {
     const char *name;
     cJSON *doc;    /* parsed schema, NULL when the text did not parse */
     cJSON *props;  /* set of property names (built while loading) */
-    /* the same set as an open-addressing hash table of names (pointers
-     * into props), a power of two at most half full: the builder asks it
-     * once per source property of every entity */
-    const char **slots;
-    size_t mask;
+    /* the same names as a hash set (strings owned by props): the builder
+     * asks it once per source property of every entity */
+    name_set names;
 } schema_class;
 
 static schema_class *g_classes;
@@ -114,33 +112,15 @@ static void load(void)
     }
 }
 
-static uint64_t name_hash(const char *s)
-{
-    uint64_t h = 1469598103934665603ull;
-    for (; *s; s++)
-        h = (h ^ (unsigned char)*s) * 1099511628211ull;
-    return h;
-}
-
-/* Builds c->slots from c->props; on allocation failure the class keeps
- * no table and has_property falls back to the object. */
+/* Builds c->names from c->props; on allocation failure the class keeps
+ * no set and has_property falls back to the object. */
 static void index_props(schema_class *c)
 {
-    size_t n = (size_t)cJSON_GetArraySize(c->props), cap = 16;
-    while (cap < 2 * n)
-        cap *= 2;
-    c->slots = calloc(cap, sizeof *c->slots);
-    if (!c->slots)
+    if (name_set_init(&c->names, (size_t)cJSON_GetArraySize(c->props)) != 0)
         return;
-    c->mask = cap - 1;
     const cJSON *p;
     cJSON_ArrayForEach(p, c->props)
-    {
-        size_t i = (size_t)name_hash(p->string) & c->mask;
-        while (c->slots[i])
-            i = (i + 1) & c->mask;
-        c->slots[i] = p->string;
-    }
+        name_set_add(&c->names, p->string);
 }
 
 static void init(void) { pthread_once(&g_once, load); }
@@ -157,19 +137,15 @@ bool schema_class_has_property(const char *cls, const char *name)
     const schema_class *c = cls && name ? find_class(cls) : NULL;
     if (!c || !c->props)
         return false;
-    if (!c->slots)
+    if (!c->names.slots)
         return cJSON_GetObjectItemCaseSensitive(c->props, name) != NULL;
-    for (size_t i = (size_t)name_hash(name) & c->mask; c->slots[i]; i = (i + 1) & c->mask)
-        if (strcmp(c->slots[i], name) == 0)
-            return true;
-    return false;
+    return name_set_has(&c->names, name);
 }
 
 /* The relationship classes as a hash set of names, built once: every
  * relationship's _class is checked against it. */
-static char *g_rel_text;
-static const char **g_rel_slots;
-static size_t g_rel_mask;
+static char *g_rel_text;  /* the names, NUL-separated; the set borrows them */
+static name_set g_rel_names;
 static pthread_once_t g_rel_once = PTHREAD_ONCE_INIT;
 
 static void load_relationship_classes(void)
@@ -186,23 +162,12 @@ static void load_relationship_classes(void)
         else if (i == 0 || g_rel_text[i - 1] == '\0')
             n++;
     }
-    size_t cap = 16;
-    while (cap < 2 * n)
-        cap *= 2;
-    g_rel_slots = calloc(cap, sizeof *g_rel_slots);
-    if (!g_rel_slots)
+    if (name_set_init(&g_rel_names, n) != 0)
         return;
-    g_rel_mask = cap - 1;
-    /* the names are NUL-separated in g_rel_text now */
     const char *end = g_rel_text + len;
-    for (const char *t = g_rel_text; t < end; t += strlen(t) + 1) {
-        if (!*t)
-            continue;
-        size_t i = (size_t)name_hash(t) & g_rel_mask;
-        while (g_rel_slots[i] && strcmp(g_rel_slots[i], t) != 0)
-            i = (i + 1) & g_rel_mask;
-        g_rel_slots[i] = t;
-    }
+    for (const char *t = g_rel_text; t < end; t += strlen(t) + 1)
+        if (*t)
+            name_set_add(&g_rel_names, t);
 }
 
 bool schema_relationship_class_known(const char *cls)
@@ -210,12 +175,7 @@ bool schema_relationship_class_known(const char *cls)
     if (!cls || !*cls)
         return false;
     pthread_once(&g_rel_once, load_relationship_classes);
-    if (!g_rel_slots)
-        return false;
-    for (size_t i = (size_t)name_hash(cls) & g_rel_mask; g_rel_slots[i]; i = (i + 1) & g_rel_mask)
-        if (strcmp(g_rel_slots[i], cls) == 0)
-            return true;
-    return false;
+    return name_set_has(&g_rel_names, cls);
 }
 
 /* ---- validation --------------------------------------------------------- */

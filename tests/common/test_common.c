@@ -9,6 +9,7 @@
 #include "common/json.h"
 #include "common/log.h"
 #include "common/metrics.h"
+#include "common/name_set.h"
 #include "common/random.h"
 #include "common/sbuf.h"
 #include "common/timefmt.h"
@@ -258,6 +259,36 @@ static void test_metrics_render(void **state)
     metrics_reset();
 }
 
+/* Every added name is found, none other is, duplicates take one slot. */
+static void test_name_set(void **state)
+{
+    (void)state;
+    enum { N = 500 };
+    static char names[N][16], others[N][16];
+    name_set set;
+    assert_int_equal(name_set_init(&set, N), 0);
+    for (int i = 0; i < N; i++) {
+        snprintf(names[i], sizeof names[i], "prop%d", i);
+        snprintf(others[i], sizeof others[i], "prop%d", i + N);
+        name_set_add(&set, names[i]);
+        name_set_add(&set, names[i]); /* again: still one slot */
+    }
+    size_t used = 0;
+    for (size_t i = 0; i <= set.mask; i++)
+        used += set.slots[i] != NULL;
+    assert_int_equal(used, N);
+    for (int i = 0; i < N; i++) {
+        char copy[16];
+        memcpy(copy, names[i], sizeof copy); /* compared by content, not pointer */
+        assert_true(name_set_has(&set, copy));
+        assert_false(name_set_has(&set, others[i]));
+    }
+    assert_false(name_set_has(&set, ""));
+    assert_false(name_set_has(&set, NULL));
+    name_set_free(&set);
+    assert_false(name_set_has(&set, "prop1"));
+}
+
 static int cmp_id(const void *a, const void *b)
 {
     return strcmp((const char *)a, (const char *)b);
@@ -296,6 +327,7 @@ int main(void)
         cmocka_unit_test(test_error_set_hint_prefix), cmocka_unit_test(test_sbuf_json_and_url),
         cmocka_unit_test(test_json_path),             cmocka_unit_test(test_time_parse),
         cmocka_unit_test(test_json_write_matches_cjson),
+        cmocka_unit_test(test_name_set),
         cmocka_unit_test(test_log_redacts_secrets),   cmocka_unit_test(test_metrics_render),
         cmocka_unit_test(test_uuid),
     };
