@@ -98,7 +98,9 @@ int main(int argc, char **argv)
             objs[j] = make_obj(i + j, size, &lens[j]);
             total_bytes += lens[j];
         }
-        graph_chunk c = {"bench", "bench_entity", GRAPH_ENTITIES, (const char *const *)objs, lens, m};
+        /* offered to be taken, as the graph store offers its buffers */
+        graph_chunk c = {"bench", "bench_entity", GRAPH_ENTITIES, (const char *const *)objs, lens, m,
+                         objs};
         int rc = s.write_chunk(s.ctx, &c, &err);
         for (size_t j = 0; j < m; j++)
             free(objs[j]);

@@ -30,6 +30,11 @@ typedef struct graph_chunk {
     const char *const *objects;    /* compact JSON text of each object */
     const size_t *lengths;         /* byte length of each */
     size_t count;
+    /* The store's buffers behind objects (malloc'd, NUL-terminated), or
+     * NULL: a sink that keeps an object beyond write_chunk may take its
+     * buffer instead of copying it, by setting take[i] to NULL (it then
+     * frees it); the store frees the others afterwards. */
+    char **take;
 } graph_chunk;
 
 typedef struct graph_sink {

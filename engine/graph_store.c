@@ -553,7 +553,7 @@ static int deliver(graph_store *s, pending *p, err_info *err)
         } else {
             graph_chunk c = {.step_id = p->step_id, .type = p->type, .kind = p->kind,
                              .objects = (const char *const *)p->objs, .lengths = p->lens,
-                             .count = p->count};
+                             .count = p->count, .take = p->objs};
             rc = s->sink.write_chunk(s->sink.ctx, &c, err);
             pthread_mutex_lock(&s->mu);
             if (rc != 0)

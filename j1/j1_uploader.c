@@ -459,6 +459,9 @@ static int sink_write(void *ctx, const graph_chunk *chunk, err_info *err)
             u->stats.raw_data_dropped++;
             pthread_mutex_unlock(&u->mu);
             len = nl;
+        } else if (chunk->take && chunk->take[i]) {
+            copy = chunk->take[i]; /* the store's buffer: no copy */
+            chunk->take[i] = NULL;
         } else {
             copy = malloc(len + 1);
             if (copy) {

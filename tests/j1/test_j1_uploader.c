@@ -110,10 +110,13 @@ static void free_objs(objs *o)
 
 static int write_objs(graph_sink *s, const objs *o, const char *type, graph_kind kind, err_info *err)
 {
-    /* in chunks of 25, as the store hands them over */
+    /* in chunks of 25, as the store hands them over; every other chunk
+     * offers its buffers to be taken, as the store does (free_objs frees
+     * what was not taken) */
     for (size_t i = 0; i < o->n; i += 25) {
         size_t n = o->n - i < 25 ? o->n - i : 25;
-        graph_chunk c = {"step-a", type, kind, (const char *const *)o->text + i, o->len + i, n};
+        graph_chunk c = {"step-a", type, kind, (const char *const *)o->text + i, o->len + i, n,
+                         (i / 25) % 2 ? o->text + i : NULL};
         if (s->write_chunk(s->ctx, &c, err) < 0)
             return -1;
     }
@@ -145,6 +148,14 @@ static int run_standard(fx *x_unused, j1_uploader_settings st, err_info *err, j1
         rc = write_objs(&s, &r, "azure_a_has_b", GRAPH_RELATIONSHIPS, err);
     if (rc == 0)
         rc = write_objs(&s, &b, "azure_b", GRAPH_ENTITIES, err);
+    if (rc == 0) {
+        /* every offered buffer was taken (none is over the limit), the
+         * others were copied and left to their owner */
+        const objs *all[] = {&a, &b, &r};
+        for (size_t k = 0; k < 3; k++)
+            for (size_t i = 0; i < all[k]->n; i++)
+                assert_true((all[k]->text[i] == NULL) == ((i / 25) % 2 == 1));
+    }
     const char *partial[] = {"azure_c", "azure_c_has_d"};
     if (rc == 0)
         rc = s.finish(s.ctx, partial, 2, "{}", err);
