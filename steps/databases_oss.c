@@ -63,8 +63,13 @@ static int server_item(void *arg, const cJSON *item, err_info *err)
     return entity ? store_server_entity(st->ctx, st->spec, entity, err) : 0;
 }
 
-static int run_engine(step_ctx *ctx, const engine *e, err_info *err)
+/* One step per engine (MySQL, MariaDB): the engine table is the step's arg. */
+static int run_engine(step_ctx *ctx, err_info *err)
 {
+    const engine *e = step_arg(ctx);
+    if (!e)
+        return err_set(err, ERR_INTERNAL, "step %s: run_engine needs an engine arg",
+                       step_current(ctx) ? step_current(ctx)->id : "?");
     server_state st = {.ctx = ctx, .spec = e->server};
     if (db_list_servers(ctx, e->servers_path, server_item, &st, err) != 0)
         return -1;
@@ -105,16 +110,6 @@ static const engine mariadb = {
     .databases_tail = "databases?api-version=2018-06-01",
     .label = "MariaDB databases",
 };
-
-static int run_mysql(step_ctx *ctx, err_info *err)
-{
-    return run_engine(ctx, &mysql, err);
-}
-
-static int run_mariadb(step_ctx *ctx, err_info *err)
-{
-    return run_engine(ctx, &mariadb, err);
-}
 
 /* ---- PostgreSQL ---------------------------------------------------------- */
 
@@ -391,7 +386,8 @@ const step_def databases_step_mariadb = {
                        "azure_mariadb_database"},
                       DIAG_RELATIONSHIP_DECLS},
     .enabled_when = STEP_IF_RESOURCE_MANAGER,
-    .run = run_mariadb,
+    .run = run_engine,
+    .arg = &mariadb,
 };
 
 const step_def databases_step_mysql = {
@@ -406,7 +402,8 @@ const step_def databases_step_mysql = {
                        "azure_mysql_database"},
                       DIAG_RELATIONSHIP_DECLS},
     .enabled_when = STEP_IF_RESOURCE_MANAGER,
-    .run = run_mysql,
+    .run = run_engine,
+    .arg = &mysql,
 };
 
 const step_def databases_step_postgresql_servers = {

@@ -1162,8 +1162,13 @@ static bool kind_not_supported(const err_info *e)
                                      strstr(e->message, "OperationNotAllowedOnKind"));
 }
 
-static int run_children(step_ctx *ctx, const child_kind *kind, err_info *err)
+/* One step per kind of account child: the child_kind is the step's arg. */
+static int run_children(step_ctx *ctx, err_info *err)
 {
+    const child_kind *kind = step_arg(ctx);
+    if (!kind)
+        return err_set(err, ERR_INTERNAL, "step %s: run_children needs a child_kind arg",
+                       step_current(ctx) ? step_current(ctx)->id : "?");
     if (gov_require_account(ctx, err) != 0)
         return -1;
     child_state st = {.ctx = ctx, .kind = kind};
@@ -1216,26 +1221,6 @@ done:
     return rc;
 }
 
-static int run_containers(step_ctx *ctx, err_info *err)
-{
-    return run_children(ctx, &containers, err);
-}
-
-static int run_file_shares(step_ctx *ctx, err_info *err)
-{
-    return run_children(ctx, &file_shares, err);
-}
-
-static int run_queues(step_ctx *ctx, err_info *err)
-{
-    return run_children(ctx, &queues, err);
-}
-
-static int run_tables(step_ctx *ctx, err_info *err)
-{
-    return run_children(ctx, &tables, err);
-}
-
 /* ---- the step table ---------------------------------------------------- */
 
 static const step_def step_accounts = {
@@ -1258,7 +1243,8 @@ static const step_def step_file_shares = {
     .relationships = {{"azure_storage_account_has_file_share", "HAS", ACCOUNT_TYPE,
                        "azure_storage_file_share"}},
     .enabled_when = STEP_IF_RESOURCE_MANAGER,
-    .run = run_file_shares,
+    .run = run_children,
+    .arg = &file_shares,
 };
 
 static const step_def step_containers = {
@@ -1269,7 +1255,8 @@ static const step_def step_containers = {
     .relationships = {{"azure_storage_account_has_container", "HAS", ACCOUNT_TYPE,
                        "azure_storage_container"}},
     .enabled_when = STEP_IF_RESOURCE_MANAGER,
-    .run = run_containers,
+    .run = run_children,
+    .arg = &containers,
 };
 
 static const step_def step_queues = {
@@ -1280,7 +1267,8 @@ static const step_def step_queues = {
     .relationships = {{"azure_storage_account_has_queue", "HAS", ACCOUNT_TYPE,
                        "azure_storage_queue"}},
     .enabled_when = STEP_IF_RESOURCE_MANAGER,
-    .run = run_queues,
+    .run = run_children,
+    .arg = &queues,
 };
 
 static const step_def step_tables = {
@@ -1291,7 +1279,8 @@ static const step_def step_tables = {
     .relationships = {{"azure_storage_account_has_table", "HAS", ACCOUNT_TYPE,
                        "azure_storage_table"}},
     .enabled_when = STEP_IF_RESOURCE_MANAGER,
-    .run = run_tables,
+    .run = run_children,
+    .arg = &tables,
 };
 
 const step_def *const steps_storage[] = {&step_accounts, &step_file_shares, &step_containers,
