@@ -31,6 +31,7 @@
 #include "azure/azure_retry.h"
 #include "azure/azure_token.h"
 #include "common/json.h"
+#include "common/json_arena.h"
 #include "common/log.h"
 #include "common/metrics.h"
 #include "common/random.h"
@@ -399,26 +400,80 @@ done:
     return rc;
 }
 
+/* ---- a response body buffer kept per thread ------------------------------ */
+
+/* Pages are read one after another by the same threads: their bodies
+ * reuse one buffer per thread instead of a malloc/realloc/free of up to a
+ * megabyte per request (a buffer grown beyond BODY_KEEP is not kept). */
+#define BODY_KEEP (1u << 20)
+static pthread_key_t body_key;
+static pthread_once_t body_once = PTHREAD_ONCE_INIT;
+static bool body_key_ok;
+
+static void body_destroy(void *p) {
+    sbuf_free(p);
+    free(p);
+}
+
+static void body_key_init(void) { body_key_ok = pthread_key_create(&body_key, body_destroy) == 0; }
+
+/* Moves the thread's kept buffer (if any) into an initialised response. */
+static void body_borrow(azure_http_response *resp) {
+    pthread_once(&body_once, body_key_init);
+    sbuf *kept = body_key_ok ? pthread_getspecific(body_key) : NULL;
+    if (kept && kept->data) {
+        resp->body = *kept;
+        sbuf_init(kept);
+        sbuf_reset(&resp->body);
+    }
+}
+
+/* Keeps the response's buffer for the thread's next request. */
+static void body_give_back(azure_http_response *resp) {
+    sbuf *kept = body_key_ok ? pthread_getspecific(body_key) : NULL;
+    if (body_key_ok && !kept && (kept = calloc(1, sizeof *kept)) &&
+        pthread_setspecific(body_key, kept) != 0) {
+        free(kept);
+        kept = NULL;
+    }
+    if (kept && !kept->data && !sbuf_failed(&resp->body) && resp->body.cap <= BODY_KEEP) {
+        *kept = resp->body;
+        sbuf_init(&resp->body);
+    }
+}
+
+/* With `arena` (may be NULL) the page's tree is built in a new json_arena
+ * handed to the caller, who frees it once the tree is deleted: a page's
+ * nodes then cost no malloc and no free (see common/json_arena.h). */
 static int get_page(azure_client *c, azure_api api, const char *path, cJSON **out,
-                    bool *subscription_missing, err_info *err) {
+                    json_arena **arena, bool *subscription_missing, err_info *err) {
     *out = NULL;
+    if (arena) *arena = NULL;
     azure_http_response resp;
     azure_http_response_init(&resp);
+    body_borrow(&resp);
     int rc = do_get(c, api, path, &resp, subscription_missing, err);
     if (rc == 0) {
+        json_arena *a = arena ? json_arena_new() : NULL;
+        json_arena *prev = json_arena_enter(a);
         *out = json_parse_len(sbuf_str(&resp.body), resp.body.len);
+        json_arena_leave(prev);
         if (!*out) {
+            json_arena_free(a);
+            a = NULL;
             rc = err_set(err, ERR_UPSTREAM, "%s answered with invalid JSON (%zu bytes)",
                          azure_api_name(api), resp.body.len);
         }
+        if (arena) *arena = a;
     }
+    body_give_back(&resp);
     azure_http_response_free(&resp);
     return rc;
 }
 
 int azure_get_json(azure_client *c, azure_api api, const char *path, cJSON **out,
                    err_info *err) {
-    return get_page(c, api, path, out, NULL, err);
+    return get_page(c, api, path, out, NULL, NULL, err);
 }
 
 int azure_get_text(azure_client *c, azure_api api, const char *path, char **body, size_t *len,
@@ -438,8 +493,14 @@ int azure_get_text(azure_client *c, azure_api api, const char *path, char **body
     return rc;
 }
 
-/* Receives one page (ownership transferred). */
-typedef int (*page_fn)(void *arg, cJSON *page, err_info *err);
+/* Deletes a page and frees the arena its tree was built in. */
+static void page_release(cJSON *page, json_arena *arena) {
+    cJSON_Delete(page);
+    json_arena_free(arena);
+}
+
+/* Receives one page and its arena (ownership of both transferred). */
+typedef int (*page_fn)(void *arg, cJSON *page, json_arena *arena, err_info *err);
 
 /* Walks every page of a list.  `stop` (may be NULL) ends the walk early. */
 static int walk_pages(azure_client *c, azure_api api, const char *path, page_fn fn, void *arg,
@@ -455,8 +516,9 @@ static int walk_pages(azure_client *c, azure_api api, const char *path, page_fn 
     for (bool first = true; url; first = false) {
         if (stop && atomic_load(stop)) break;
         cJSON *page = NULL;
+        json_arena *arena = NULL;
         bool subscription_missing = false;
-        if (get_page(c, api, url, &page, &subscription_missing, err) != 0) {
+        if (get_page(c, api, url, &page, &arena, &subscription_missing, err) != 0) {
             if (first && err->kind == ERR_NOT_FOUND && !subscription_missing) {
                 log_warn("%s: resources not found (%s); treating the list as empty",
                          azure_api_name(api), err->message);
@@ -477,19 +539,19 @@ static int walk_pages(azure_client *c, azure_api api, const char *path, page_fn 
                             azure_api_name(api), next);
                     err_hint(err, "this is an Azure paging fault; retry the job later");
                 }
-                cJSON_Delete(page);
+                page_release(page, arena);
                 goto done;
             }
             next_copy = strdup(next);
             if (!next_copy) {
-                cJSON_Delete(page);
+                page_release(page, arena);
                 err_set(err, ERR_NOMEM, "out of memory");
                 goto done;
             }
         }
         free(url);
         url = next_copy;
-        if (fn(arg, page, err) != 0) goto done;
+        if (fn(arg, page, arena, err) != 0) goto done;
     }
     rc = 0;
 done:
@@ -503,7 +565,7 @@ typedef struct list_arg {
     void *arg;
 } list_arg;
 
-static int list_page(void *arg, cJSON *page, err_info *err) {
+static int list_page(void *arg, cJSON *page, json_arena *arena, err_info *err) {
     list_arg *la = arg;
     int rc = 0;
     const cJSON *value = cJSON_GetObjectItemCaseSensitive(page, "value");
@@ -515,7 +577,7 @@ static int list_page(void *arg, cJSON *page, err_info *err) {
             if ((rc = la->fn(la->arg, item, err)) != 0) break;
         }
     }
-    cJSON_Delete(page);
+    page_release(page, arena);
     return rc;
 }
 
@@ -531,6 +593,7 @@ typedef struct page_node {
     struct page_node *next;
     size_t index;
     cJSON *page;      /* NULL for the end marker */
+    json_arena *arena; /* the page's */
     bool end;
     int rc;
     err_info err;
@@ -569,15 +632,16 @@ static void enqueue(many_ctx *m, page_node *n) {
     pthread_mutex_unlock(&m->mu);
 }
 
-static int worker_page(void *arg, cJSON *page, err_info *err) {
+static int worker_page(void *arg, cJSON *page, json_arena *arena, err_info *err) {
     worker_page_arg *wa = arg;
     page_node *n = calloc(1, sizeof *n);
     if (!n) {
-        cJSON_Delete(page);
+        page_release(page, arena);
         return err_set(err, ERR_NOMEM, "out of memory queueing a page");
     }
     n->index = wa->index;
     n->page = page;
+    n->arena = arena;
     enqueue(wa->m, n);
     return 0;
 }
@@ -601,8 +665,9 @@ static void *many_worker(void *arg) {
             rc = walk_pages(m->c, m->api, m->paths[i], worker_page, &wa, &m->aborted[i], &e);
         } else {
             cJSON *page = NULL;
-            rc = get_page(m->c, m->api, m->paths[i], &page, NULL, &e);
-            if (rc == 0) rc = worker_page(&wa, page, &e);
+            json_arena *arena = NULL;
+            rc = get_page(m->c, m->api, m->paths[i], &page, &arena, NULL, &e);
+            if (rc == 0) rc = worker_page(&wa, page, arena, &e);
         }
         end->index = i;
         end->end = true;
@@ -692,7 +757,7 @@ static int run_many(azure_client *c, azure_api api, const char *const *paths, si
                     rc = -1;
                 }
             }
-            cJSON_Delete(n->page);
+            page_release(n->page, n->arena);
             if (!n->end) free(n); /* end markers belong to m.ends */
         }
     }

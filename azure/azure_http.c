@@ -168,7 +168,12 @@ static size_t on_header(char *data, size_t size, size_t n, void *arg) {
         r->remaining_reads = strtoll(tmp, NULL, 10);
     else if (header_value(data, len, "x-ms-ratelimit-remaining-tenant-reads", tmp, sizeof tmp))
         r->remaining_tenant_reads = strtoll(tmp, NULL, 10);
-    else if (!header_value(data, len, "Retry-After", r->retry_after, sizeof r->retry_after))
+    else if (header_value(data, len, "Content-Length", tmp, sizeof tmp)) {
+        /* one allocation for the body instead of doubling up to it */
+        long long clen = strtoll(tmp, NULL, 10);
+        if (clen > 0 && (unsigned long long)clen <= HTTP_MAX_BODY)
+            sbuf_reserve(&r->body, (size_t)clen + 1);
+    } else if (!header_value(data, len, "Retry-After", r->retry_after, sizeof r->retry_after))
         header_value(data, len, "Content-Type", r->content_type, sizeof r->content_type);
     return len;
 }

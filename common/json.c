@@ -3,9 +3,12 @@
  */
 #include "common/json.h"
 
+#include "common/json_arena.h"
+
 #include <ctype.h>
 #include <float.h>
 #include <math.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -126,10 +129,18 @@ cJSON *json_parse_len(const char *text, size_t len)
     return cJSON_ParseWithLength(text, len);
 }
 
+static void install_hooks(void)
+{
+    /* Nodes come from the thread's json_arena scope when one is entered,
+     * else from malloc; frees of arena memory are no-ops. */
+    static cJSON_Hooks hooks = {json_arena_hook_malloc, json_arena_hook_free};
+    cJSON_InitHooks(&hooks);
+}
+
 void json_init(void)
 {
-    static cJSON_Hooks hooks = {malloc, free};
-    cJSON_InitHooks(&hooks);
+    static pthread_once_t once = PTHREAD_ONCE_INIT;
+    pthread_once(&once, install_hooks);
 }
 
 /* ---- compact serializer ------------------------------------------------- */

@@ -41,8 +41,9 @@ void json_write(sbuf *out, const cJSON *item);
 /* Parses text of given length (need not be NUL-terminated). */
 cJSON *json_parse_len(const char *text, size_t len);
 
-/* Must be called once at process start: routes cJSON's allocator to malloc
- * (it is by default) and checks the library version.  Idempotent. */
+/* Installs cJSON's allocation hooks (malloc, or the thread's json_arena
+ * scope: common/json_arena.h).  Call at process start, before threads use
+ * cJSON; idempotent and thread-safe. */
 void json_init(void);
 
 #endif

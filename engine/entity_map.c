@@ -326,7 +326,7 @@ static int convert_row(const prop_map *r, const cJSON *v, const cJSON *item, con
     }
     case MAP_JSON_STRING:
         if (v) {
-            char *text = cJSON_PrintUnformatted(v);
+            char *text = json_print(v);
             if (!text)
                 return err_set(err, ERR_NOMEM, "out of memory mapping %s", r->property);
             *out = cJSON_CreateString(text);

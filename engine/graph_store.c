@@ -27,6 +27,7 @@
 
 #include "common/hash.h"
 #include "common/json.h"
+#include "common/json_arena.h"
 #include "common/log.h"
 #include "engine/graph_rules.h"
 #include "engine/schema.h"
@@ -64,7 +65,7 @@ typedef struct arena_block {
 } arena_block;
 
 #define SPILL_BUFFER (256u * 1024u)
-#define SCHEMA_SAMPLE 1000u  /* entities per _type checked against class schemas */
+#define SCHEMA_SAMPLE 200u  /* entities per _type checked against class schemas */
 
 typedef struct type_file {
     char *name;
@@ -811,8 +812,10 @@ cJSON *graph_store_load_entity(graph_store *s, const char *key)
     if (!buf)
         return NULL;
     cJSON *o = NULL;
+    json_arena *prev = json_arena_enter(NULL); /* the caller keeps it */
     if (pread(fd, buf, len, off) == (ssize_t)len)
         o = json_parse_len(buf, len);
+    json_arena_leave(prev);
     free(buf);
     return o;
 }
@@ -868,14 +871,20 @@ int graph_store_iterate(graph_store *s, const char *type, step_entity_fn fn, voi
         char *nl;
         while (rc == 0 && (nl = memchr(buf + start, '\n', have - start))) {
             size_t l = (size_t)(nl - (buf + start));
+            /* the entity lives only during fn: parsed into the thread's
+             * arena, which is rewound after it; fn itself runs outside */
+            json_arena *arena = json_arena_thread();
+            json_arena_mark mark = json_arena_get_mark(arena);
+            json_arena *prev = json_arena_enter(arena);
             cJSON *o = json_parse_len(buf + start, l);
-            if (!o) {
+            json_arena_enter(NULL);
+            if (!o)
                 rc = err_set(err, ERR_INTERNAL, "a %s spill line did not parse", type);
-                break;
-            }
-            if (fn(arg, o, err) != 0)
+            else if (fn(arg, o, err) != 0)
                 rc = -1;
             cJSON_Delete(o);
+            json_arena_leave(prev);
+            json_arena_rewind(arena, mark);
             start += l + 1;
         }
         memmove(buf, buf + start, have - start);

@@ -12,6 +12,7 @@
 #include "engine/runner.h"
 
 #include "common/json.h"
+#include "common/json_arena.h"
 #include "common/log.h"
 #include "common/timefmt.h"
 
@@ -278,7 +279,20 @@ static bool type_declared(const step_def *d, const char *type, graph_kind kind)
     return false;
 }
 
+/* The object may be built in a json_scope (common/json_arena.h): what
+ * the runner and the store allocate while adding it must outlive that
+ * scope, so the scope is suspended meanwhile. */
+static int ctx_add_kept(step_ctx *ctx, graph_kind kind, cJSON *obj, err_info *err);
+
 static int ctx_add(step_ctx *ctx, graph_kind kind, cJSON *obj, err_info *err)
+{
+    json_arena *prev = json_arena_enter(NULL);
+    int rc = ctx_add_kept(ctx, kind, obj, err);
+    json_arena_leave(prev);
+    return rc;
+}
+
+static int ctx_add_kept(step_ctx *ctx, graph_kind kind, cJSON *obj, err_info *err)
 {
     runner *r = ctx->r;
     const step_def *d = step_current(ctx);
@@ -354,8 +368,13 @@ int step_data_set(step_ctx *ctx, const char *name, cJSON *value, err_info *err)
 {
     runner *r = ctx->r;
     int rc = 0;
+    json_arena *prev = json_arena_enter(NULL);
+    bool given = value != NULL;
+    value = json_arena_detach(value); /* kept until the job ends */
     pthread_mutex_lock(&r->mu);
-    if (!name || !value)
+    if (given && !value)
+        rc = err_set(err, ERR_NOMEM, "out of memory setting job data '%s'", name ? name : "?");
+    else if (!name || !value)
         rc = err_set(err, ERR_INVALID, "step_data_set: name and value are required");
     else if (cJSON_GetObjectItemCaseSensitive(r->data, name))
         rc = err_set(err, ERR_CONFLICT, "job data '%s' is already set (values are immutable)", name);
@@ -365,6 +384,7 @@ int step_data_set(step_ctx *ctx, const char *name, cJSON *value, err_info *err)
         value = NULL;
     pthread_mutex_unlock(&r->mu);
     cJSON_Delete(value);
+    json_arena_leave(prev);
     return rc;
 }
 
@@ -397,6 +417,7 @@ void step_mark_partial_type(step_ctx *ctx, const char *type)
                type ? type : "", (char *)NULL);
         return;
     }
+    json_arena *prev = json_arena_enter(NULL);
     pthread_mutex_lock(&r->mu);
     step_state *s = &r->st[ctx->idx];
     bool have = false;
@@ -405,6 +426,7 @@ void step_mark_partial_type(step_ctx *ctx, const char *type)
     if (!have)
         cJSON_AddItemToArray(s->marked, cJSON_CreateString(type));
     pthread_mutex_unlock(&r->mu);
+    json_arena_leave(prev);
 }
 
 /* ---- running ------------------------------------------------------------ */

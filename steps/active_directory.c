@@ -24,6 +24,7 @@
 #include "steps/active_directory.h"
 
 #include "common/json.h"
+#include "common/json_arena.h"
 #include "common/log.h"
 #include "engine/entity_map.h"
 #include "engine/relationship.h"
@@ -301,9 +302,20 @@ typedef struct ad_list_state {
     const char *rel_type;    /* explicit _type, or NULL = generated */
 } ad_list_state;
 
+static int ad_list_add(ad_list_state *st, const cJSON *item, err_info *err);
+
+/* Entity and relationship are built in a json_scope (gone once added). */
 static int ad_list_item(void *arg, const cJSON *item, err_info *err)
 {
-    ad_list_state *st = arg;
+    json_scope scope;
+    json_scope_begin(&scope);
+    int rc = ad_list_add(arg, item, err);
+    json_scope_end(&scope);
+    return rc;
+}
+
+static int ad_list_add(ad_list_state *st, const cJSON *item, err_info *err)
+{
     if (step_should_stop(st->ctx))
         return err_set(err, ERR_CANCELLED, "step stopped: the job is cancelled or draining");
     const char *id = json_get_string(item, "id");
@@ -493,15 +505,18 @@ static int member_item(void *arg, size_t index, const cJSON *item, err_info *err
     member_batch *b = arg;
     if (step_should_stop(b->ctx))
         return err_set(err, ERR_CANCELLED, "step stopped: the job is cancelled or draining");
+    json_scope scope; /* the relationship is gone once added */
+    json_scope_begin(&scope);
+    int rc = 0;
     cJSON *rel = ad_group_member_relationship(b->ids[index], item);
-    if (!rel) {
-        if (!json_get_string(item, "id")) {
-            log_kv(LOG_WARN, "skipped a group member without id", "groupId", b->ids[index], NULL);
-            return 0;
-        }
-        return err_set(err, ERR_NOMEM, "out of memory building a group member relationship");
-    }
-    return gov_add(b->ctx, rel, false, b->ids[index], err);
+    if (rel)
+        rc = gov_add(b->ctx, rel, false, b->ids[index], err);
+    else if (!json_get_string(item, "id"))
+        log_kv(LOG_WARN, "skipped a group member without id", "groupId", b->ids[index], NULL);
+    else
+        rc = err_set(err, ERR_NOMEM, "out of memory building a group member relationship");
+    json_scope_end(&scope);
+    return rc;
 }
 
 /* Fetches the members of the batch's groups in parallel.  A group whose

@@ -4,6 +4,7 @@
 #include "steps/gov_common.h"
 
 #include "common/json.h"
+#include "common/json_arena.h"
 #include "common/log.h"
 #include "engine/relationship.h"
 #include "steps/azure_job.h"
@@ -119,14 +120,32 @@ bool gov_find(step_ctx *ctx, const char *key, gov_found *out)
 int gov_relate(step_ctx *ctx, const char *class_name, const char *from_key, const char *from_type,
                const char *to_key, const char *to_type, const char *type, err_info *err)
 {
+    json_scope scope; /* the relationship lives until it is added */
+    json_scope_begin(&scope);
     cJSON *rel = relationship_direct(class_name, from_key, from_type, to_key, to_type, type, NULL);
-    if (!rel)
-        return err_set(err, ERR_NOMEM, "out of memory building a relationship");
-    return gov_add(ctx, rel, false, to_key, err);
+    int rc = rel ? gov_add(ctx, rel, false, to_key, err)
+                 : err_set(err, ERR_NOMEM, "out of memory building a relationship");
+    json_scope_end(&scope);
+    return rc;
 }
 
+static int map_add(step_ctx *ctx, const entity_spec *spec, const cJSON *item, bool *added,
+                   err_info *err);
+
+/* The entity is built in a json_scope: its nodes cost no malloc/free, and
+ * it is gone (serialized by the store) when the scope ends. */
 int gov_map_add(step_ctx *ctx, const entity_spec *spec, const cJSON *item, bool *added,
                 err_info *err)
+{
+    json_scope scope;
+    json_scope_begin(&scope);
+    int rc = map_add(ctx, spec, item, added, err);
+    json_scope_end(&scope);
+    return rc;
+}
+
+static int map_add(step_ctx *ctx, const entity_spec *spec, const cJSON *item, bool *added,
+                   err_info *err)
 {
     *added = false;
     if (step_should_stop(ctx))
