@@ -116,12 +116,14 @@ static void blocks_put(block *b)
         if (drop)
             madvise(b, BLOCK_SIZE, MADV_DONTNEED); /* zero-filled on reuse */
         UNPOISON(b, sizeof *b);
+        /* poisoned while still ours: once pooled, another thread may take
+         * it and allocate from it at once */
+        POISON(b->data, BLOCK_DATA);
         pthread_mutex_lock(&g_mu);
         b->next = g_pool;
         g_pool = b;
         g_pooled++;
         pthread_mutex_unlock(&g_mu);
-        POISON(b->data, BLOCK_DATA);
         b = next;
     }
 }
