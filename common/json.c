@@ -211,6 +211,8 @@ static void write_string(sbuf *out, const char *s)
     sbuf_putc(out, '"');
 }
 
+void json_write_string(sbuf *out, const char *s) { write_string(out, s); }
+
 static void write_number(sbuf *out, double d)
 {
     char buf[32];

@@ -38,6 +38,10 @@ char *json_print(const cJSON *item);
  * would print it; a failure (memory, invalid item) leaves out failed. */
 void json_write(sbuf *out, const cJSON *item);
 
+/* Appends s as a JSON string exactly as json_write prints a string value
+ * (NULL as ""), for builders that write objects as text. */
+void json_write_string(sbuf *out, const char *s);
+
 /* Parses text of given length (need not be NUL-terminated). */
 cJSON *json_parse_len(const char *text, size_t len);
 

@@ -624,13 +624,105 @@ static void scratch_release(sbuf *b)
         sbuf_free(b); /* sbuf_free leaves it empty and usable */
 }
 
+/* Indexes, spills (entities) and buffers one serialized object; takes
+ * ownership of text (len bytes + room for 2 more). */
+static int store_text(graph_store *s, const char *step_id, graph_kind kind, const char *key,
+                      const char *type, char *text, size_t len, err_info *err)
+{
+    int rc = -1;
+    pending p = {0};
+    bool have_pending = false;
+    uint64_t h1, h2;
+    hash_key(key, &h1, &h2);
+
+    pthread_mutex_lock(&s->mu);
+    if ((s->used + 1) * 10 >= s->cap * 7 && grow(s) != 0) {
+        pthread_mutex_unlock(&s->mu);
+        err_set(err, ERR_NOMEM, "out of memory growing the key index");
+        goto fail;
+    }
+    uint32_t *cell = probe(s, h1, h2);
+    if (*cell) {
+        s->stats.duplicates++;
+        pthread_mutex_unlock(&s->mu);
+        err_set(err, ERR_CONFLICT, "Duplicate _key detected (_key=%s)", key);
+        err_hint(err, "check step_has_key() before adding objects several resources can produce");
+        goto fail;
+    }
+    int tid = type_id(s, type);
+    buffer *b = tid >= 0 ? buffer_for(s, step_id, kind, type) : NULL;
+    char *stored = kind == GRAPH_ENTITIES ? arena_dup(s, key) : NULL;
+    if (!b || (kind == GRAPH_ENTITIES && !stored)) {
+        pthread_mutex_unlock(&s->mu);
+        err_set(err, ERR_NOMEM, "out of memory adding %s", key);
+        goto fail;
+    }
+    uint32_t ref;
+    slot *sl = slot_new(s, &ref); /* slot s->used: reused when this add fails */
+    if (!sl) {
+        pthread_mutex_unlock(&s->mu);
+        err_set(err, ERR_NOMEM, "out of memory indexing %s", key);
+        goto fail;
+    }
+    slot entry = {.h1 = h1, .h2 = h2, .key = stored, .type_id = (uint16_t)tid,
+                  .kind = (uint8_t)kind};
+    if (kind == GRAPH_ENTITIES) {
+        type_file *t = &s->types[tid];
+        if (type_fd(s, t, err) < 0) {
+            pthread_mutex_unlock(&s->mu);
+            goto fail;
+        }
+        entry.offset = t->size;
+        entry.len = (uint32_t)len;
+        if (spill_append(t, text, len, err) != 0) {
+            pthread_mutex_unlock(&s->mu);
+            goto fail;
+        }
+    }
+    if (buffer_push(b, text, len) != 0) {
+        pthread_mutex_unlock(&s->mu);
+        err_set(err, ERR_NOMEM, "out of memory buffering %s", key);
+        goto fail;
+    }
+    text = NULL;
+    *sl = entry;
+    *cell = ref;
+    s->used++;
+    if (kind == GRAPH_ENTITIES)
+        s->stats.entities++;
+    else
+        s->stats.relationships++;
+    if (b->count >= s->chunk_objects || b->bytes >= s->chunk_bytes) {
+        if (detach(b, &p) == 0)
+            have_pending = true;
+    }
+    pthread_mutex_unlock(&s->mu);
+    rc = 0;
+    if (have_pending)
+        rc = deliver(s, &p, err);
+fail:
+    free(text);
+    return rc;
+}
+
+int graph_store_add_text(graph_store *s, const char *step_id, graph_kind kind, const char *key,
+                         const char *type, const char *text, size_t len, err_info *err)
+{
+    if (!s || !step_id || !key || !type || !text)
+        return err_set(err, ERR_INVALID, "graph_store_add_text: missing store, step, key, type or text");
+    char *copy = malloc(len + 2);
+    if (!copy)
+        return err_set(err, ERR_NOMEM, "out of memory storing %s", key);
+    memcpy(copy, text, len);
+    copy[len] = 0;
+    return store_text(s, step_id, kind, key, type, copy, len, err);
+}
+
 int graph_store_add(graph_store *s, const char *step_id, graph_kind kind, cJSON *obj,
                     err_info *err)
 {
     int rc = -1;
     char *text = NULL;
-    pending p = {0};
-    bool have_pending = false;
     if (!s || !step_id || !obj) {
         err_set(err, ERR_INVALID, "graph_store_add: missing store, step or object");
         goto out;
@@ -677,74 +769,8 @@ int graph_store_add(graph_store *s, const char *step_id, graph_kind kind, cJSON 
         err_set(err, ERR_NOMEM, "out of memory serializing %s", key);
         goto out;
     }
-    uint64_t h1, h2;
-    hash_key(key, &h1, &h2);
-
-    pthread_mutex_lock(&s->mu);
-    if ((s->used + 1) * 10 >= s->cap * 7 && grow(s) != 0) {
-        pthread_mutex_unlock(&s->mu);
-        err_set(err, ERR_NOMEM, "out of memory growing the key index");
-        goto out;
-    }
-    uint32_t *cell = probe(s, h1, h2);
-    if (*cell) {
-        s->stats.duplicates++;
-        pthread_mutex_unlock(&s->mu);
-        err_set(err, ERR_CONFLICT, "Duplicate _key detected (_key=%s)", key);
-        err_hint(err, "check step_has_key() before adding objects several resources can produce");
-        goto out;
-    }
-    int tid = type_id(s, type);
-    buffer *b = tid >= 0 ? buffer_for(s, step_id, kind, type) : NULL;
-    char *stored = kind == GRAPH_ENTITIES ? arena_dup(s, key) : NULL;
-    if (!b || (kind == GRAPH_ENTITIES && !stored)) {
-        pthread_mutex_unlock(&s->mu);
-        err_set(err, ERR_NOMEM, "out of memory adding %s", key);
-        goto out;
-    }
-    uint32_t ref;
-    slot *sl = slot_new(s, &ref); /* slot s->used: reused when this add fails */
-    if (!sl) {
-        pthread_mutex_unlock(&s->mu);
-        err_set(err, ERR_NOMEM, "out of memory indexing %s", key);
-        goto out;
-    }
-    slot entry = {.h1 = h1, .h2 = h2, .key = stored, .type_id = (uint16_t)tid,
-                  .kind = (uint8_t)kind};
-    if (kind == GRAPH_ENTITIES) {
-        type_file *t = &s->types[tid];
-        if (type_fd(s, t, err) < 0) {
-            pthread_mutex_unlock(&s->mu);
-            goto out;
-        }
-        entry.offset = t->size;
-        entry.len = (uint32_t)len;
-        if (spill_append(t, text, len, err) != 0) {
-            pthread_mutex_unlock(&s->mu);
-            goto out;
-        }
-    }
-    if (buffer_push(b, text, len) != 0) {
-        pthread_mutex_unlock(&s->mu);
-        err_set(err, ERR_NOMEM, "out of memory buffering %s", key);
-        goto out;
-    }
-    text = NULL;
-    *sl = entry;
-    *cell = ref;
-    s->used++;
-    if (kind == GRAPH_ENTITIES)
-        s->stats.entities++;
-    else
-        s->stats.relationships++;
-    if (b->count >= s->chunk_objects || b->bytes >= s->chunk_bytes) {
-        if (detach(b, &p) == 0)
-            have_pending = true;
-    }
-    pthread_mutex_unlock(&s->mu);
-    rc = 0;
-    if (have_pending)
-        rc = deliver(s, &p, err);
+    rc = store_text(s, step_id, kind, key, type, text, len, err);
+    text = NULL; /* store_text took it */
 out:
     free(text);
     cJSON_Delete(obj);

@@ -58,6 +58,13 @@ void graph_store_set_chunk_limits(graph_store *s, size_t max_objects, size_t max
 int graph_store_add(graph_store *s, const char *step_id, graph_kind kind, cJSON *obj,
                     err_info *err);
 
+/* Adds an object already serialized (compact JSON, `len` bytes, copied):
+ * for builders that write text directly instead of a cJSON tree.  The
+ * rules are the caller's to keep (graph_rules.h); duplicates and the sink
+ * are handled as by graph_store_add. */
+int graph_store_add_text(graph_store *s, const char *step_id, graph_kind kind, const char *key,
+                         const char *type, const char *text, size_t len, err_info *err);
+
 bool graph_store_has_key(graph_store *s, const char *key);
 bool graph_store_find_entity(graph_store *s, const char *key, char *key_out, size_t key_size,
                              char *type_out, size_t type_size);

@@ -6,8 +6,10 @@
 #include "engine/relationship.h"
 
 #include "common/json.h"
+#include "engine/schema.h"
 
 #include <ctype.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -122,6 +124,108 @@ cJSON *relationship_direct(const char *class_name, const char *from_key, const c
         return NULL;
     }
     return r;
+}
+
+int relationship_write_direct(sbuf *out, sbuf *key_out, sbuf *type_out, const char *class_name,
+                              const char *from_key, const char *from_type, const char *to_key,
+                              const char *to_type, const char *type, const char *key)
+{
+    sbuf_reset(out);
+    sbuf_reset(key_out);
+    sbuf_reset(type_out);
+    if (!class_name || !from_key || !to_key || (!type && (!from_type || !to_type)) ||
+        !schema_relationship_class_known(class_name))
+        return -1;
+    if (key) {
+        sbuf_puts(key_out, key);
+    } else {
+        sbuf_puts(key_out, from_key);
+        sbuf_putc(key_out, '|');
+        for (const char *c = class_name; *c; c++)
+            sbuf_putc(key_out, (char)tolower((unsigned char)*c));
+        sbuf_putc(key_out, '|');
+        sbuf_puts(key_out, to_key);
+    }
+    if (type) {
+        sbuf_puts(type_out, type);
+    } else {
+        char *gen = relationship_generate_type(class_name, from_type, to_type);
+        if (!gen)
+            return -1;
+        sbuf_puts(type_out, gen);
+        free(gen);
+    }
+    sbuf_puts(out, "{\"_key\":");
+    json_write_string(out, sbuf_str(key_out));
+    sbuf_puts(out, ",\"_type\":");
+    json_write_string(out, sbuf_str(type_out));
+    sbuf_puts(out, ",\"_class\":");
+    json_write_string(out, class_name);
+    sbuf_puts(out, ",\"_fromEntityKey\":");
+    json_write_string(out, from_key);
+    sbuf_puts(out, ",\"_toEntityKey\":");
+    json_write_string(out, to_key);
+    sbuf_puts(out, ",\"displayName\":");
+    json_write_string(out, class_name);
+    sbuf_putc(out, '}');
+    return sbuf_failed(out) || sbuf_failed(key_out) || sbuf_failed(type_out) ? -1 : 0;
+}
+
+/* Per-thread text, key and type buffers of relationship_add_direct. */
+typedef struct rel_scratch {
+    sbuf text, key, type;
+} rel_scratch;
+
+static pthread_key_t g_scratch_key;
+static pthread_once_t g_scratch_once = PTHREAD_ONCE_INIT;
+static bool g_scratch_ok;
+
+static void scratch_destroy(void *p)
+{
+    rel_scratch *s = p;
+    sbuf_free(&s->text);
+    sbuf_free(&s->key);
+    sbuf_free(&s->type);
+    free(s);
+}
+
+static void scratch_init(void) { g_scratch_ok = pthread_key_create(&g_scratch_key, scratch_destroy) == 0; }
+
+static rel_scratch *scratch(void)
+{
+    pthread_once(&g_scratch_once, scratch_init);
+    if (!g_scratch_ok)
+        return NULL;
+    rel_scratch *s = pthread_getspecific(g_scratch_key);
+    if (!s && (s = calloc(1, sizeof *s)) && pthread_setspecific(g_scratch_key, s) != 0) {
+        free(s);
+        s = NULL;
+    }
+    return s;
+}
+
+int relationship_add_direct(step_ctx *ctx, const char *class_name, const char *from_key,
+                            const char *from_type, const char *to_key, const char *to_type,
+                            const char *type, const char *key, err_info *err)
+{
+    rel_scratch *s = scratch();
+    if (!s)
+        return err_set(err, ERR_NOMEM, "out of memory building a relationship");
+    if (relationship_write_direct(&s->text, &s->key, &s->type, class_name, from_key, from_type,
+                                  to_key, to_type, type, key) != 0) {
+        bool nomem = sbuf_failed(&s->text) || sbuf_failed(&s->key) || sbuf_failed(&s->type);
+        sbuf_free(&s->text); /* clears a failed state */
+        sbuf_free(&s->key);
+        sbuf_free(&s->type);
+        if (nomem)
+            return err_set(err, ERR_NOMEM, "out of memory building a relationship");
+        return err_set(err, ERR_INVALID,
+                       "relationship %s -> %s: missing endpoint or type, or '%s' is not a "
+                       "relationship class",
+                       from_key ? from_key : "?", to_key ? to_key : "?", class_name ? class_name : "");
+    }
+    return step_add_relationship_text(ctx, sbuf_str(&s->key), sbuf_str(&s->type),
+                                      sbuf_str(&s->text), s->text.len, err);
 }
 
 static char *mapped_key(const char *source_key, const char *cls, const cJSON *target,

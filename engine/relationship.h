@@ -11,6 +11,8 @@
 
 #include "engine/step.h"
 
+#include "common/sbuf.h"
+
 #include <cjson/cJSON.h>
 
 /* "{fromType}_{class lower}_{toType minus the leading words it shares with
@@ -24,6 +26,21 @@ char *relationship_generate_type(const char *class_name, const char *from_type,
 cJSON *relationship_direct(const char *class_name, const char *from_key, const char *from_type,
                            const char *to_key, const char *to_type, const char *type,
                            const char *key);
+
+/* The relationship relationship_direct() would build, written straight as
+ * text: *out gets exactly what json_write prints for that object, *key_out
+ * and *type_out its _key and _type (all three reset first).  -1 when an
+ * argument is missing, the class is not a relationship class, or memory
+ * ran out (out then failed). */
+int relationship_write_direct(sbuf *out, sbuf *key_out, sbuf *type_out, const char *class_name,
+                              const char *from_key, const char *from_type, const char *to_key,
+                              const char *to_type, const char *type, const char *key);
+
+/* Adds that relationship to the step's graph without building a cJSON tree
+ * (step_add_relationship_text); errors as step_add_relationship. */
+int relationship_add_direct(step_ctx *ctx, const char *class_name, const char *from_key,
+                            const char *from_type, const char *to_key, const char *to_type,
+                            const char *type, const char *key, err_info *err);
 
 /* Mapped relationship (target not owned by this run).  Takes ownership of
  * target_entity (an object with _type, _key or filter properties, ...).

@@ -279,6 +279,37 @@ static bool type_declared(const step_def *d, const char *type, graph_kind kind)
     return false;
 }
 
+/* The sink failed: the job cannot go on (the first such error is kept). */
+static void note_fatal(runner *r, const err_info *err)
+{
+    pthread_mutex_lock(&r->mu);
+    if (!r->fatal) {
+        r->fatal = true;
+        r->fatal_err = *err;
+    }
+    pthread_mutex_unlock(&r->mu);
+}
+
+/* Counts an added object in its step's totals and encountered types
+ * (outside any json_scope: the counts live as long as the job). */
+static void count_added(runner *r, size_t idx, graph_kind kind, const char *type)
+{
+    json_arena *prev = json_arena_enter(NULL);
+    pthread_mutex_lock(&r->mu);
+    step_state *s = &r->st[idx];
+    if (kind == GRAPH_ENTITIES)
+        s->entities++;
+    else
+        s->relationships++;
+    cJSON *c = cJSON_GetObjectItemCaseSensitive(s->encountered, type);
+    if (c)
+        cJSON_SetNumberValue(c, c->valuedouble + 1);
+    else
+        cJSON_AddNumberToObject(s->encountered, type, 1);
+    pthread_mutex_unlock(&r->mu);
+    json_arena_leave(prev);
+}
+
 /* The object may be built in a json_scope (common/json_arena.h): what
  * the runner and the store allocate while adding it must outlive that
  * scope, so the scope is suspended meanwhile. */
@@ -310,28 +341,49 @@ static int ctx_add_kept(step_ctx *ctx, graph_kind kind, cJSON *obj, err_info *er
         return err_hint(err, "declare the type in the step's table entry");
     }
     if (graph_store_add(r->cfg.store, d->id, kind, obj, err) != 0) {
-        if (graph_store_sink_failed(r->cfg.store)) {
-            pthread_mutex_lock(&r->mu);
-            if (!r->fatal) {
-                r->fatal = true;
-                r->fatal_err = *err;
-            }
-            pthread_mutex_unlock(&r->mu);
-        }
+        if (graph_store_sink_failed(r->cfg.store))
+            note_fatal(r, err);
         return -1;
     }
-    pthread_mutex_lock(&r->mu);
-    step_state *s = &r->st[ctx->idx];
-    if (kind == GRAPH_ENTITIES)
-        s->entities++;
-    else
-        s->relationships++;
-    cJSON *c = cJSON_GetObjectItemCaseSensitive(s->encountered, type);
-    if (c)
-        cJSON_SetNumberValue(c, c->valuedouble + 1);
-    else
-        cJSON_AddNumberToObject(s->encountered, type, 1);
-    pthread_mutex_unlock(&r->mu);
+    count_added(r, ctx->idx, kind, type);
+    return 0;
+}
+
+static int add_text_kept(step_ctx *ctx, const char *key, const char *type, const char *text,
+                         size_t len, err_info *err);
+
+int step_add_relationship_text(step_ctx *ctx, const char *key, const char *type, const char *text,
+                               size_t len, err_info *err)
+{
+    json_arena *prev = json_arena_enter(NULL); /* as ctx_add: the sink may run */
+    int rc = add_text_kept(ctx, key, type, text, len, err);
+    json_arena_leave(prev);
+    return rc;
+}
+
+static int add_text_kept(step_ctx *ctx, const char *key, const char *type, const char *text,
+                         size_t len, err_info *err)
+{
+    runner *r = ctx->r;
+    const step_def *d = step_current(ctx);
+    if (!key || strlen(key) < 10) {
+        err_set(err, ERR_INVALID, "relationship _key '%s' is missing or shorter than 10 characters",
+                key ? key : "");
+        return err_hint(err, "JupiterOne requires _key strings of at least 10 characters");
+    }
+    if (!type || strlen(type) < 3 || !text)
+        return err_set(err, ERR_INVALID, "relationship %s: _type or text missing", key);
+    if (!type_declared(d, type, GRAPH_RELATIONSHIPS)) {
+        err_set(err, ERR_INVALID, "step %s added a relationship of undeclared _type %s", d->id, type);
+        return err_hint(err, "declare the type in the step's table entry");
+    }
+    if (graph_store_add_text(r->cfg.store, d->id, GRAPH_RELATIONSHIPS, key, type, text, len, err) !=
+        0) {
+        if (graph_store_sink_failed(r->cfg.store))
+            note_fatal(r, err);
+        return -1;
+    }
+    count_added(r, ctx->idx, GRAPH_RELATIONSHIPS, type);
     return 0;
 }
 

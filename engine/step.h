@@ -141,6 +141,15 @@ bool step_should_stop(const step_ctx *ctx);
 int step_add_entity(step_ctx *ctx, cJSON *obj, err_info *err);
 int step_add_relationship(step_ctx *ctx, cJSON *obj, err_info *err);
 
+/* Adds a relationship written as compact JSON text by the caller (a
+ * builder that never makes a cJSON tree, e.g. relationship_add_direct).
+ * `key` and `type` are its _key and _type.  Checked here: the type is
+ * declared by the step, _key has at least 10 characters and _type at
+ * least 3; the caller guarantees the remaining rules (property names,
+ * class, endpoints).  Errors as step_add_relationship. */
+int step_add_relationship_text(step_ctx *ctx, const char *key, const char *type, const char *text,
+                               size_t len, err_info *err);
+
 /* True when an entity or relationship with this _key exists (any case). */
 bool step_has_key(step_ctx *ctx, const char *key);
 

@@ -338,11 +338,8 @@ static int ad_list_add(ad_list_state *st, const cJSON *item, err_info *err)
         return -1;
     if (!st->rel_class)
         return 0;
-    cJSON *rel = relationship_direct(st->rel_class, st->account_key, "azure_account", id,
-                                     st->spec->type, st->rel_type, NULL);
-    if (!rel)
-        return err_set(err, ERR_NOMEM, "out of memory building a relationship");
-    return gov_add(st->ctx, rel, false, id, err);
+    return gov_add_direct(st->ctx, st->rel_class, st->account_key, "azure_account", id,
+                          st->spec->type, st->rel_type, id, err);
 }
 
 static int run_list(step_ctx *ctx, const char *path, const entity_spec *spec,
@@ -481,6 +478,59 @@ cJSON *ad_group_member_relationship(const char *group_id, const cJSON *member)
     return rel;
 }
 
+/* Writes ,"name":value for member[field] as copy_nullable copies it. */
+static void write_nullable(sbuf *out, const char *name, const cJSON *member, const char *field)
+{
+    const cJSON *v = json_get(member, field);
+    if (!cJSON_IsNull(v) && !cJSON_IsString(v))
+        return;
+    sbuf_puts(out, name);
+    if (cJSON_IsNull(v))
+        sbuf_puts(out, "null");
+    else
+        json_write_string(out, v->valuestring);
+}
+
+int ad_group_member_write(sbuf *out, sbuf *key, const char *group_id, const cJSON *member)
+{
+    sbuf_reset(out);
+    sbuf_reset(key);
+    const char *member_id = json_get_string(member, "id");
+    const char *odata_type = json_get_string(member, "@odata.type");
+    if (!group_id || !member_id)
+        return -1;
+    const char *type, *cls;
+    member_target(odata_type, &type, &cls);
+    sbuf_puts(key, group_id);
+    sbuf_putc(key, '_');
+    sbuf_puts(key, member_id);
+    /* member order of relationship_mapped, then the three properties */
+    sbuf_puts(out, "{\"_class\":\"HAS\",\"_type\":\"azure_group_has_member\",\"_key\":");
+    json_write_string(out, sbuf_str(key));
+    sbuf_puts(out, ",\"displayName\":\"HAS\",\"_mapping\":{\"relationshipDirection\":\"FORWARD\","
+                   "\"sourceEntityKey\":");
+    json_write_string(out, group_id);
+    sbuf_puts(out, ",\"targetFilterKeys\":[[\"_type\",\"_key\"]],\"targetEntity\":{\"_type\":");
+    json_write_string(out, type);
+    sbuf_puts(out, ",\"_class\":");
+    json_write_string(out, cls);
+    sbuf_puts(out, ",\"_key\":");
+    json_write_string(out, member_id);
+    write_nullable(out, ",\"displayName\":", member, "displayName");
+    write_nullable(out, ",\"jobTitle\":", member, "jobTitle");
+    write_nullable(out, ",\"email\":", member, "mail");
+    sbuf_puts(out, "}},\"groupId\":");
+    json_write_string(out, group_id);
+    sbuf_puts(out, ",\"memberId\":");
+    json_write_string(out, member_id);
+    if (odata_type) {
+        sbuf_puts(out, ",\"memberType\":");
+        json_write_string(out, odata_type);
+    }
+    sbuf_putc(out, '}');
+    return sbuf_failed(out) || sbuf_failed(key) ? -1 : 0;
+}
+
 typedef struct member_batch {
     step_ctx *ctx;
     char *ids[AD_MEMBER_BATCH];
@@ -488,6 +538,7 @@ typedef struct member_batch {
     size_t count;
     int64_t groups_failed;
     err_info first_error;
+    sbuf text, key; /* one member relationship (reused) */
 } member_batch;
 
 static void member_batch_clear(member_batch *b)
@@ -505,18 +556,18 @@ static int member_item(void *arg, size_t index, const cJSON *item, err_info *err
     member_batch *b = arg;
     if (step_should_stop(b->ctx))
         return err_set(err, ERR_CANCELLED, "step stopped: the job is cancelled or draining");
-    json_scope scope; /* the relationship is gone once added */
-    json_scope_begin(&scope);
-    int rc = 0;
-    cJSON *rel = ad_group_member_relationship(b->ids[index], item);
-    if (rel)
-        rc = gov_add(b->ctx, rel, false, b->ids[index], err);
-    else if (!json_get_string(item, "id"))
+    if (!json_get_string(item, "id")) {
         log_kv(LOG_WARN, "skipped a group member without id", "groupId", b->ids[index], NULL);
-    else
-        rc = err_set(err, ERR_NOMEM, "out of memory building a group member relationship");
-    json_scope_end(&scope);
-    return rc;
+        return 0;
+    }
+    /* written as text into the batch's buffers: no cJSON tree */
+    if (ad_group_member_write(&b->text, &b->key, b->ids[index], item) != 0) {
+        sbuf_free(&b->text); /* clears the failed state */
+        sbuf_free(&b->key);
+        return err_set(err, ERR_NOMEM, "out of memory building a group member relationship");
+    }
+    return gov_add_text(b->ctx, sbuf_str(&b->key), "azure_group_has_member", &b->text,
+                        b->ids[index], err);
 }
 
 /* Fetches the members of the batch's groups in parallel.  A group whose
@@ -604,8 +655,11 @@ static int run_group_members(step_ctx *ctx, err_info *err)
         rc = -1;
     }
 done:
-    if (b)
+    if (b) {
         member_batch_clear(b);
+        sbuf_free(&b->text);
+        sbuf_free(&b->key);
+    }
     free(b);
     gov_strings_free(&groups);
     return rc;

@@ -8,6 +8,7 @@
 #define AI_STEPS_ACTIVE_DIRECTORY_H
 
 #include "common/error.h"
+#include "common/sbuf.h"
 #include "engine/entity_map.h"
 #include "engine/step.h"
 
@@ -28,5 +29,11 @@ const char *ad_account_key(step_ctx *ctx, err_info *err);
  * key "{groupId}_{memberId}"); NULL when the member has no id or out of
  * memory. */
 cJSON *ad_group_member_relationship(const char *group_id, const cJSON *member);
+
+/* The same relationship written straight as text: *out gets exactly what
+ * json_write prints for ad_group_member_relationship's object and *key its
+ * _key (both reset first).  -1 when the member has no id or memory ran
+ * out. */
+int ad_group_member_write(sbuf *out, sbuf *key, const char *group_id, const cJSON *member);
 
 #endif

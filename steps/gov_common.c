@@ -13,20 +13,46 @@
 #include <stdlib.h>
 #include <string.h>
 
+/* An add's outcome: a duplicate or invalid object is logged and skipped,
+ * anything else fails the step. */
+static int add_outcome(step_ctx *ctx, int rc, const err_info *e, const char *what,
+                       err_info *err)
+{
+    if (rc == 0)
+        return 0;
+    if (e->kind == ERR_CONFLICT || e->kind == ERR_INVALID) {
+        const step_def *def = step_current(ctx);
+        log_kv(LOG_WARN, "skipped one object", "step", def ? def->id : "?", "object",
+               what ? what : "?", "error", e->message, NULL);
+        return 0;
+    }
+    *err = *e;
+    return -1;
+}
+
 int gov_add(step_ctx *ctx, cJSON *obj, bool entity, const char *what, err_info *err)
 {
     err_info e = {0};
     int rc = entity ? step_add_entity(ctx, obj, &e) : step_add_relationship(ctx, obj, &e);
-    if (rc == 0)
-        return 0;
-    if (e.kind == ERR_CONFLICT || e.kind == ERR_INVALID) {
-        const step_def *def = step_current(ctx);
-        log_kv(LOG_WARN, "skipped one object", "step", def ? def->id : "?", "object",
-               what ? what : "?", "error", e.message, NULL);
-        return 0;
-    }
-    *err = e;
-    return -1;
+    return add_outcome(ctx, rc, &e, what, err);
+}
+
+int gov_add_text(step_ctx *ctx, const char *key, const char *type, const sbuf *text,
+                 const char *what, err_info *err)
+{
+    err_info e = {0};
+    int rc = step_add_relationship_text(ctx, key, type, sbuf_str(text), text->len, &e);
+    return add_outcome(ctx, rc, &e, what, err);
+}
+
+int gov_add_direct(step_ctx *ctx, const char *class_name, const char *from_key,
+                   const char *from_type, const char *to_key, const char *to_type,
+                   const char *type, const char *what, err_info *err)
+{
+    err_info e = {0};
+    int rc = relationship_add_direct(ctx, class_name, from_key, from_type, to_key, to_type, type,
+                                     NULL, &e);
+    return add_outcome(ctx, rc, &e, what, err);
 }
 
 char *gov_weblink_string(const char *domain, const char *id)
@@ -120,13 +146,8 @@ bool gov_find(step_ctx *ctx, const char *key, gov_found *out)
 int gov_relate(step_ctx *ctx, const char *class_name, const char *from_key, const char *from_type,
                const char *to_key, const char *to_type, const char *type, err_info *err)
 {
-    json_scope scope; /* the relationship lives until it is added */
-    json_scope_begin(&scope);
-    cJSON *rel = relationship_direct(class_name, from_key, from_type, to_key, to_type, type, NULL);
-    int rc = rel ? gov_add(ctx, rel, false, to_key, err)
-                 : err_set(err, ERR_NOMEM, "out of memory building a relationship");
-    json_scope_end(&scope);
-    return rc;
+    /* written as text: no cJSON tree */
+    return gov_add_direct(ctx, class_name, from_key, from_type, to_key, to_type, type, to_key, err);
 }
 
 static int map_add(step_ctx *ctx, const entity_spec *spec, const cJSON *item, bool *added,

@@ -26,6 +26,7 @@
 
 #include "azure/azure_client.h"
 #include "common/error.h"
+#include "common/sbuf.h"
 #include "engine/entity_map.h"
 #include "engine/step.h"
 
@@ -34,6 +35,16 @@
 #include <stddef.h>
 
 int gov_add(step_ctx *ctx, cJSON *obj, bool entity, const char *what, err_info *err);
+
+/* gov_add of a relationship written as text (step_add_relationship_text). */
+int gov_add_text(step_ctx *ctx, const char *key, const char *type, const sbuf *text,
+                 const char *what, err_info *err);
+
+/* gov_add of relationship_direct(class, from, to, type) without building
+ * it: relationship_add_direct writes its text (same bytes). */
+int gov_add_direct(step_ctx *ctx, const char *class_name, const char *from_key,
+                   const char *from_type, const char *to_key, const char *to_type,
+                   const char *type, const char *what, err_info *err);
 
 int gov_weblink(const cJSON *value, const cJSON *item, const map_ctx *mctx, cJSON **out,
                 err_info *err);

@@ -48,6 +48,47 @@ static void test_direct(void **state)
     cJSON_Delete(r);
 }
 
+/* relationship_write_direct prints what json_write prints for the tree. */
+static void direct_same(const char *cls, const char *fk, const char *ft, const char *tk,
+                        const char *tt, const char *type, const char *key)
+{
+    cJSON *r = relationship_direct(cls, fk, ft, tk, tt, type, key);
+    assert_non_null(r);
+    char *want = json_print(r);
+    sbuf text = SBUF_INIT, k = SBUF_INIT, t = SBUF_INIT;
+    assert_int_equal(relationship_write_direct(&text, &k, &t, cls, fk, ft, tk, tt, type, key), 0);
+    assert_string_equal(sbuf_str(&text), want);
+    assert_string_equal(sbuf_str(&k), json_get_string(r, "_key"));
+    assert_string_equal(sbuf_str(&t), json_get_string(r, "_type"));
+    free(want);
+    cJSON_Delete(r);
+    sbuf_free(&text);
+    sbuf_free(&k);
+    sbuf_free(&t);
+}
+
+static void test_direct_text(void **state)
+{
+    (void)state;
+    direct_same("HAS", "/s/A", "azure_subscription", "/s/A/rg/B", "azure_resource_group", NULL,
+                NULL);
+    direct_same("CONTAINS", "a", NULL, "b", NULL, "my_type", "key-given-1");
+    direct_same("ASSIGNED", "quote\"back\\slash", "azure_user", "ctl\n\t\x01\x1f end",
+                "azure_user_group", NULL, NULL);
+    direct_same("USES", "ünïcödé/ключ", "azure_role_assignment", "x", "azure_role_definition", NULL,
+                NULL);
+    sbuf text = SBUF_INIT, k = SBUF_INIT, t = SBUF_INIT;
+    assert_int_equal(relationship_write_direct(&text, &k, &t, "NOT_A_CLASS", "a", "x_a", "b", "x_b",
+                                               NULL, NULL),
+                     -1);
+    assert_int_equal(relationship_write_direct(&text, &k, &t, "HAS", NULL, "x_a", "b", "x_b", NULL,
+                                               NULL),
+                     -1);
+    sbuf_free(&text);
+    sbuf_free(&k);
+    sbuf_free(&t);
+}
+
 static void test_mapped(void **state)
 {
     (void)state;
@@ -81,6 +122,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_generate_type),
         cmocka_unit_test(test_direct),
+        cmocka_unit_test(test_direct_text),
         cmocka_unit_test(test_mapped),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

@@ -14,6 +14,9 @@
 
 #include "steps_governance/gov_case.h"
 
+#include "common/json.h"
+#include "steps/active_directory.h"
+
 #include <stdlib.h>
 #include <string.h>
 
@@ -171,6 +174,41 @@ static void test_generated_tenant(void **state)
 
 /* One group whose members cannot be read: the other groups' memberships
  * are kept, and the step fails naming how many groups were lost. */
+/* The member relationship written as text is byte for byte the tree's
+ * json_write output: users, groups, other directory objects, nulls,
+ * absent and non-string fields, escapes. */
+static void test_member_text_matches_tree(void **state)
+{
+    (void)state;
+    static const char *const members[] = {
+        "{\"@odata.type\":\"#microsoft.graph.user\",\"id\":\"u-1\",\"displayName\":\"Ann \\\"A\\\"\","
+        "\"jobTitle\":null,\"mail\":\"ann@example.com\"}",
+        "{\"@odata.type\":\"#microsoft.graph.group\",\"id\":\"g-2\",\"displayName\":\"Ops\\nTeam\"}",
+        "{\"@odata.type\":\"#microsoft.graph.servicePrincipal\",\"id\":\"sp-3\",\"displayName\":7,"
+        "\"jobTitle\":[\"x\"],\"mail\":null}",
+        "{\"id\":\"no-type-4\",\"displayName\":\"\\u0001ctl\"}",
+    };
+    sbuf text = SBUF_INIT, key = SBUF_INIT;
+    for (size_t i = 0; i < sizeof members / sizeof *members; i++) {
+        cJSON *m = cJSON_Parse(members[i]);
+        assert_non_null(m);
+        cJSON *rel = ad_group_member_relationship("group-0001", m);
+        assert_non_null(rel);
+        char *want = json_print(rel);
+        assert_int_equal(ad_group_member_write(&text, &key, "group-0001", m), 0);
+        assert_string_equal(sbuf_str(&text), want);
+        assert_string_equal(sbuf_str(&key), json_get_string(rel, "_key"));
+        free(want);
+        cJSON_Delete(rel);
+        cJSON_Delete(m);
+    }
+    cJSON *no_id = cJSON_Parse("{\"displayName\":\"x\"}");
+    assert_int_equal(ad_group_member_write(&text, &key, "group-0001", no_id), -1);
+    cJSON_Delete(no_id);
+    sbuf_free(&text);
+    sbuf_free(&key);
+}
+
 static void test_group_members_one_group_fails(void **state)
 {
     (void)state;
@@ -232,6 +270,7 @@ int main(void)
         cmocka_unit_test(test_users_403_fails_only_that_step),
         cmocka_unit_test(test_generated_tenant),
         cmocka_unit_test(test_group_members_one_group_fails),
+        cmocka_unit_test(test_member_text_matches_tree),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
