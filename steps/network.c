@@ -29,6 +29,7 @@
 #include "steps/network.h"
 
 #include "common/json.h"
+#include "common/json_arena.h"
 #include "common/log.h"
 #include "engine/entity_map.h"
 #include "engine/relationship.h"
@@ -828,9 +829,21 @@ static int rule_relationship(rules_state *st, const char *nsg_key, const cJSON *
     return add_relationship(st->ctx, rel, suffix, err);
 }
 
+static int nsg_rules_add(rules_state *st, const cJSON *nsg_entity, err_info *err);
+
+/* The rules and their relationships are built in a json_scope: gone once
+ * added. */
 static int nsg_rules(void *arg, const cJSON *nsg_entity, err_info *err)
 {
-    rules_state *st = arg;
+    json_scope scope;
+    json_scope_begin(&scope);
+    int rc = nsg_rules_add(arg, nsg_entity, err);
+    json_scope_end(&scope);
+    return rc;
+}
+
+static int nsg_rules_add(rules_state *st, const cJSON *nsg_entity, err_info *err)
+{
     if (step_should_stop(st->ctx))
         return err_set(err, ERR_CANCELLED, "step stopped: the job is cancelled or draining");
     const char *nsg_key = json_get_string(nsg_entity, "_key");
