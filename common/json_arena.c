@@ -4,9 +4,10 @@
  * Layout: one PROT_NONE reservation of REGION_SIZE bytes, carved into
  * BLOCK_SIZE blocks on demand (mprotect to read/write once per block).
  * Released blocks go to a pool (one mutex, touched once per block, not per
- * allocation); beyond POOL_RESIDENT pooled blocks, a released block's pages
- * are given back to the kernel (MADV_DONTNEED) before it is pooled, so a
- * burst does not pin its peak.  Allocations larger than BIG_ALLOC go to
+ * allocation).  The pool keeps up to POOL_RESIDENT blocks warm (pages
+ * resident, reused first); a block released beyond that gives its pages
+ * back to the kernel (MADV_DONTNEED) and waits on a cold list, so a burst
+ * does not pin its peak and steady reuse never faults pages in again.  Allocations larger than BIG_ALLOC go to
  * malloc and are freed by the cJSON_Delete walk like any non-arena memory.
  */
 #include "common/json_arena.h"
@@ -61,8 +62,8 @@ static pthread_once_t g_once = PTHREAD_ONCE_INIT;
 static unsigned char *g_base; /* NULL: no region, arenas fall back to malloc */
 static pthread_mutex_t g_mu = PTHREAD_MUTEX_INITIALIZER;
 static size_t g_carved;       /* bytes of the region made read/write */
-static block *g_pool;
-static size_t g_pooled;
+static block *g_warm, *g_cold; /* pooled blocks: resident / given back */
+static size_t g_warm_count;
 
 static void region_init(void)
 {
@@ -84,10 +85,13 @@ static block *block_get(void)
         return NULL;
     block *b = NULL;
     pthread_mutex_lock(&g_mu);
-    if (g_pool) {
-        b = g_pool;
-        g_pool = b->next;
-        g_pooled--;
+    if (g_warm) {
+        b = g_warm;
+        g_warm = b->next;
+        g_warm_count--;
+    } else if (g_cold) {
+        b = g_cold;
+        g_cold = b->next;
     } else if (g_carved + BLOCK_SIZE <= REGION_SIZE) {
         unsigned char *at = g_base + g_carved;
         if (mprotect(at, BLOCK_SIZE, PROT_READ | PROT_WRITE) == 0) {
@@ -111,7 +115,7 @@ static void blocks_put(block *b)
     while (b) {
         block *next = b->next;
         pthread_mutex_lock(&g_mu);
-        bool drop = g_pooled >= POOL_RESIDENT;
+        bool drop = g_warm_count >= POOL_RESIDENT;
         pthread_mutex_unlock(&g_mu);
         if (drop)
             madvise(b, BLOCK_SIZE, MADV_DONTNEED); /* zero-filled on reuse */
@@ -120,9 +124,14 @@ static void blocks_put(block *b)
          * it and allocate from it at once */
         POISON(b->data, BLOCK_DATA);
         pthread_mutex_lock(&g_mu);
-        b->next = g_pool;
-        g_pool = b;
-        g_pooled++;
+        if (drop) {
+            b->next = g_cold;
+            g_cold = b;
+        } else {
+            b->next = g_warm;
+            g_warm = b;
+            g_warm_count++;
+        }
         pthread_mutex_unlock(&g_mu);
         b = next;
     }
