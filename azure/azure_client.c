@@ -406,21 +406,10 @@ done:
  * reuse one buffer per thread instead of a malloc/realloc/free of up to a
  * megabyte per request (a buffer grown beyond BODY_KEEP is not kept). */
 #define BODY_KEEP (1u << 20)
-static pthread_key_t body_key;
-static pthread_once_t body_once = PTHREAD_ONCE_INIT;
-static bool body_key_ok;
-
-static void body_destroy(void *p) {
-    sbuf_free(p);
-    free(p);
-}
-
-static void body_key_init(void) { body_key_ok = pthread_key_create(&body_key, body_destroy) == 0; }
 
 /* Moves the thread's kept buffer (if any) into an initialised response. */
 static void body_borrow(azure_http_response *resp) {
-    pthread_once(&body_once, body_key_init);
-    sbuf *kept = body_key_ok ? pthread_getspecific(body_key) : NULL;
+    sbuf *kept = sbuf_scratch(SBUF_SLOT_AZURE_BODY);
     if (kept && kept->data) {
         resp->body = *kept;
         sbuf_init(kept);
@@ -430,12 +419,7 @@ static void body_borrow(azure_http_response *resp) {
 
 /* Keeps the response's buffer for the thread's next request. */
 static void body_give_back(azure_http_response *resp) {
-    sbuf *kept = body_key_ok ? pthread_getspecific(body_key) : NULL;
-    if (body_key_ok && !kept && (kept = calloc(1, sizeof *kept)) &&
-        pthread_setspecific(body_key, kept) != 0) {
-        free(kept);
-        kept = NULL;
-    }
+    sbuf *kept = sbuf_scratch(SBUF_SLOT_AZURE_BODY);
     if (kept && !kept->data && !sbuf_failed(&resp->body) && resp->body.cap <= BODY_KEEP) {
         *kept = resp->body;
         sbuf_init(&resp->body);

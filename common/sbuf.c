@@ -3,6 +3,7 @@
  */
 #include "common/sbuf.h"
 
+#include <pthread.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -159,4 +160,36 @@ char *sbuf_take(sbuf *b)
 const char *sbuf_str(const sbuf *b)
 {
     return b->data ? b->data : "";
+}
+
+/* ---- per-thread scratch --------------------------------------------------- */
+
+static pthread_key_t g_scratch_key;
+static pthread_once_t g_scratch_once = PTHREAD_ONCE_INIT;
+static bool g_scratch_ok;
+
+static void scratch_destroy(void *p)
+{
+    sbuf *slots = p;
+    for (unsigned i = 0; i < SBUF_SCRATCH_SLOTS; i++)
+        sbuf_free(&slots[i]);
+    free(slots);
+}
+
+static void scratch_init(void) { g_scratch_ok = pthread_key_create(&g_scratch_key, scratch_destroy) == 0; }
+
+sbuf *sbuf_scratch(unsigned slot)
+{
+    if (slot >= SBUF_SCRATCH_SLOTS)
+        return NULL;
+    pthread_once(&g_scratch_once, scratch_init);
+    if (!g_scratch_ok)
+        return NULL;
+    sbuf *slots = pthread_getspecific(g_scratch_key);
+    if (!slots && (slots = calloc(SBUF_SCRATCH_SLOTS, sizeof *slots)) &&
+        pthread_setspecific(g_scratch_key, slots) != 0) {
+        free(slots);
+        slots = NULL;
+    }
+    return slots ? &slots[slot] : NULL;
 }

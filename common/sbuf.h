@@ -33,6 +33,19 @@ void sbuf_json_string(sbuf *b, const char *s);
 /* Appends s percent-encoded (RFC 3986 unreserved characters kept). */
 void sbuf_urlencode(sbuf *b, const char *s);
 bool sbuf_failed(const sbuf *b);
+
+/* Per-thread scratch buffers, reused by hot paths instead of a malloc per
+ * use: slot `slot` (< SBUF_SCRATCH_SLOTS) of the calling thread, created
+ * empty on first use and freed when the thread exits; NULL when out of
+ * memory.  Each user owns its slots (listed here) so nested users never
+ * share one. */
+#define SBUF_SCRATCH_SLOTS 8
+#define SBUF_SLOT_GRAPH_STORE 0   /* engine/graph_store: object text */
+#define SBUF_SLOT_REL_TEXT 1      /* engine/relationship: text, key, type */
+#define SBUF_SLOT_REL_KEY 2
+#define SBUF_SLOT_REL_TYPE 3
+#define SBUF_SLOT_AZURE_BODY 4    /* azure/azure_client: response body */
+sbuf *sbuf_scratch(unsigned slot);
 /* Returns the data ("" when empty) and gives ownership to the caller. */
 char *sbuf_take(sbuf *b);
 /* Current contents, "" when empty; owned by the buffer. */

@@ -586,36 +586,7 @@ static bool schema_sample(graph_store *s, const char *type)
 
 /* ---- serialization scratch ---------------------------------------------- */
 
-/* One reusable print buffer per thread (freed when the thread exits). */
-static pthread_key_t g_scratch_key;
-static pthread_once_t g_scratch_once = PTHREAD_ONCE_INIT;
-static bool g_scratch_ok;
-
 #define SCRATCH_KEEP (1u << 20) /* a buffer grown past this is not kept */
-
-static void scratch_destroy(void *p)
-{
-    sbuf_free(p);
-    free(p);
-}
-
-static void scratch_init(void)
-{
-    g_scratch_ok = pthread_key_create(&g_scratch_key, scratch_destroy) == 0;
-}
-
-static sbuf *scratch_buffer(void)
-{
-    pthread_once(&g_scratch_once, scratch_init);
-    if (!g_scratch_ok)
-        return NULL;
-    sbuf *b = pthread_getspecific(g_scratch_key);
-    if (!b && (b = calloc(1, sizeof *b)) && pthread_setspecific(g_scratch_key, b) != 0) {
-        free(b);
-        b = NULL;
-    }
-    return b;
-}
 
 /* After use: a failed or oversized buffer gives its memory back. */
 static void scratch_release(sbuf *b)
@@ -750,7 +721,7 @@ int graph_store_add(graph_store *s, const char *step_id, graph_kind kind, cJSON 
     /* printed into the thread's scratch buffer, then copied at its exact
      * size (room for the '\n' spill_append may write after it): one
      * allocation per object, sized like the text, instead of a growing one */
-    sbuf *printed = scratch_buffer();
+    sbuf *printed = sbuf_scratch(SBUF_SLOT_GRAPH_STORE);
     if (printed) {
         sbuf_reset(printed);
         json_write(printed, obj);

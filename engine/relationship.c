@@ -9,7 +9,6 @@
 #include "engine/schema.h"
 
 #include <ctype.h>
-#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -171,52 +170,20 @@ int relationship_write_direct(sbuf *out, sbuf *key_out, sbuf *type_out, const ch
     return sbuf_failed(out) || sbuf_failed(key_out) || sbuf_failed(type_out) ? -1 : 0;
 }
 
-/* Per-thread text, key and type buffers of relationship_add_direct. */
-typedef struct rel_scratch {
-    sbuf text, key, type;
-} rel_scratch;
-
-static pthread_key_t g_scratch_key;
-static pthread_once_t g_scratch_once = PTHREAD_ONCE_INIT;
-static bool g_scratch_ok;
-
-static void scratch_destroy(void *p)
-{
-    rel_scratch *s = p;
-    sbuf_free(&s->text);
-    sbuf_free(&s->key);
-    sbuf_free(&s->type);
-    free(s);
-}
-
-static void scratch_init(void) { g_scratch_ok = pthread_key_create(&g_scratch_key, scratch_destroy) == 0; }
-
-static rel_scratch *scratch(void)
-{
-    pthread_once(&g_scratch_once, scratch_init);
-    if (!g_scratch_ok)
-        return NULL;
-    rel_scratch *s = pthread_getspecific(g_scratch_key);
-    if (!s && (s = calloc(1, sizeof *s)) && pthread_setspecific(g_scratch_key, s) != 0) {
-        free(s);
-        s = NULL;
-    }
-    return s;
-}
-
 int relationship_add_direct(step_ctx *ctx, const char *class_name, const char *from_key,
                             const char *from_type, const char *to_key, const char *to_type,
                             const char *type, const char *key, err_info *err)
 {
-    rel_scratch *s = scratch();
-    if (!s)
+    sbuf *text = sbuf_scratch(SBUF_SLOT_REL_TEXT), *k = sbuf_scratch(SBUF_SLOT_REL_KEY),
+         *t = sbuf_scratch(SBUF_SLOT_REL_TYPE);
+    if (!text || !k || !t)
         return err_set(err, ERR_NOMEM, "out of memory building a relationship");
-    if (relationship_write_direct(&s->text, &s->key, &s->type, class_name, from_key, from_type,
-                                  to_key, to_type, type, key) != 0) {
-        bool nomem = sbuf_failed(&s->text) || sbuf_failed(&s->key) || sbuf_failed(&s->type);
-        sbuf_free(&s->text); /* clears a failed state */
-        sbuf_free(&s->key);
-        sbuf_free(&s->type);
+    if (relationship_write_direct(text, k, t, class_name, from_key, from_type, to_key, to_type,
+                                  type, key) != 0) {
+        bool nomem = sbuf_failed(text) || sbuf_failed(k) || sbuf_failed(t);
+        sbuf_free(text); /* clears a failed state */
+        sbuf_free(k);
+        sbuf_free(t);
         if (nomem)
             return err_set(err, ERR_NOMEM, "out of memory building a relationship");
         return err_set(err, ERR_INVALID,
@@ -224,8 +191,8 @@ int relationship_add_direct(step_ctx *ctx, const char *class_name, const char *f
                        "relationship class",
                        from_key ? from_key : "?", to_key ? to_key : "?", class_name ? class_name : "");
     }
-    return step_add_relationship_text(ctx, sbuf_str(&s->key), sbuf_str(&s->type),
-                                      sbuf_str(&s->text), s->text.len, err);
+    return step_add_relationship_text(ctx, sbuf_str(k), sbuf_str(t), sbuf_str(text), text->len,
+                                      err);
 }
 
 static char *mapped_key(const char *source_key, const char *cls, const cJSON *target,

@@ -1,4 +1,5 @@
 /* Unit tests of common/: error, sbuf, json paths, time parsing, log redaction, metrics. */
+#include <pthread.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -294,6 +295,34 @@ static int cmp_id(const void *a, const void *b)
     return strcmp((const char *)a, (const char *)b);
 }
 
+static void *scratch_on_thread(void *arg)
+{
+    sbuf *b = sbuf_scratch(SBUF_SLOT_GRAPH_STORE);
+    sbuf_puts(b, "other thread"); /* freed when the thread exits (LSan) */
+    *(sbuf **)arg = b;
+    return NULL;
+}
+
+static void test_sbuf_scratch(void **state)
+{
+    (void)state;
+    sbuf *a = sbuf_scratch(SBUF_SLOT_GRAPH_STORE), *b = sbuf_scratch(SBUF_SLOT_REL_TEXT);
+    assert_non_null(a);
+    assert_non_null(b);
+    assert_ptr_not_equal(a, b);
+    assert_ptr_equal(sbuf_scratch(SBUF_SLOT_GRAPH_STORE), a); /* same slot, same buffer */
+    assert_null(sbuf_scratch(SBUF_SCRATCH_SLOTS));
+    sbuf_reset(a);
+    sbuf_puts(a, "mine");
+    sbuf *theirs = NULL;
+    pthread_t th;
+    assert_int_equal(pthread_create(&th, NULL, scratch_on_thread, &theirs), 0);
+    pthread_join(th, NULL);
+    assert_non_null(theirs);
+    assert_ptr_not_equal(theirs, a);
+    assert_string_equal(sbuf_str(a), "mine"); /* untouched by the other thread */
+}
+
 static void test_uuid(void **state)
 {
     (void)state;
@@ -330,6 +359,7 @@ int main(void)
         cmocka_unit_test(test_name_set),
         cmocka_unit_test(test_log_redacts_secrets),   cmocka_unit_test(test_metrics_render),
         cmocka_unit_test(test_uuid),
+        cmocka_unit_test(test_sbuf_scratch),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
