@@ -2,10 +2,13 @@
  * azure_http: one HTTP exchange over libcurl, with connections reused
  * across the calling job's threads.
  *
- * A transport owns a curl share handle (DNS cache, TLS session cache and
- * connection cache, each behind its own mutex) and a pool of easy handles:
- * a request borrows an easy handle, so keep-alive connections and TLS
- * sessions survive from one request to the next whichever thread sends it.
+ * A transport owns a curl share handle (DNS cache and TLS session cache,
+ * each behind its own mutex) and a pool of easy handles, each with its own
+ * keep-alive connections: a request borrows an idle handle, so connections
+ * and TLS sessions survive from one request to the next whichever thread
+ * sends it.  Proxy settings (https_proxy/HTTPS_PROXY, http_proxy,
+ * all_proxy, no_proxy) are read from the environment once, when the
+ * transport is created.
  * HTTP/2 is negotiated over TLS when the server offers it
  * (CURL_HTTP_VERSION_2TLS); TLS peers and host names are always verified;
  * connects time out, and a transfer slower than 1 byte/s for
