@@ -10,6 +10,7 @@
  */
 #include "engine/entity_map.h"
 
+#include "common/hash.h"
 #include "common/json.h"
 #include "common/timefmt.h"
 #include "engine/schema.h"
@@ -33,12 +34,12 @@ static bool is_copyable(const cJSON *v)
 
 /* ---- camelCase (lodash words + camel join) ------------------------------- */
 
-char *entity_map_camel_case(const char *key)
+size_t entity_map_camel_case_into(const char *key, char *out, size_t size)
 {
+    /* the camel-cased key is never longer than the key */
     size_t len = strlen(key);
-    char *out = malloc(len + 1);
-    if (!out)
-        return NULL;
+    if (len >= size)
+        return (size_t)-1;
     size_t n = 0, words = 0;
     const unsigned char *p = (const unsigned char *)key;
     while (*p) {
@@ -67,7 +68,59 @@ char *entity_map_camel_case(const char *key)
         words++;
     }
     out[n] = 0;
+    return n;
+}
+
+char *entity_map_camel_case(const char *key)
+{
+    size_t size = strlen(key) + 1;
+    char *out = malloc(size);
+    if (out)
+        entity_map_camel_case_into(key, out, size);
     return out;
+}
+
+/* ---- the names an object being built has -------------------------------- */
+
+/* A Bloom filter (256 bits, two per name) of the member names added to an
+ * object while it is built: a name it has not seen is appended without
+ * json_set's scan of every member (a linear strcmp walk, which made
+ * building an entity quadratic in its property count).  Only names added
+ * through name_set_member are recorded, so it may answer "maybe" for a
+ * name the object no longer has (a deleted member), never "no" for one it
+ * has: callers add to the object only through it while it is in use. */
+typedef struct name_filter {
+    uint64_t bits[4];
+} name_filter;
+
+static uint64_t name_hash(const char *name)
+{
+    return hash_fnv1a(HASH_FNV1A_INIT, name);
+}
+
+static bool filter_may_have(const name_filter *f, uint64_t h)
+{
+    unsigned a = (unsigned)(h & 255), b = (unsigned)((h >> 8) & 255);
+    return (f->bits[a >> 6] >> (a & 63) & 1) && (f->bits[b >> 6] >> (b & 63) & 1);
+}
+
+static void filter_add(name_filter *f, uint64_t h)
+{
+    unsigned a = (unsigned)(h & 255), b = (unsigned)((h >> 8) & 255);
+    f->bits[a >> 6] |= 1ull << (a & 63);
+    f->bits[b >> 6] |= 1ull << (b & 63);
+}
+
+/* json_set (replace or append) with the filter's shortcut. */
+static bool set_member(cJSON *obj, name_filter *f, const char *name, cJSON *value)
+{
+    if (!value)
+        return false;
+    uint64_t h = name_hash(name);
+    if (filter_may_have(f, h))
+        return json_set(obj, name, value);
+    filter_add(f, h);
+    return cJSON_AddItemToObject(obj, name, value);
 }
 
 /* ---- SDK object ----------------------------------------------------------- */
@@ -77,13 +130,15 @@ cJSON *entity_map_sdk_object(const cJSON *item, const char *const *renames)
     cJSON *o = cJSON_CreateObject();
     if (!o)
         return NULL;
+    name_filter names = {{0}};
     const cJSON *m;
     cJSON_ArrayForEach(m, item)
     {
         if (strcmp(m->string, "properties") == 0 && cJSON_IsObject(m))
             continue;
         cJSON *d = cJSON_Duplicate(m, 1);
-        if (!d || !cJSON_AddItemToObject(o, m->string, d)) {
+        /* json_set: an object may repeat a name, the last one wins */
+        if (!d || !set_member(o, &names, m->string, d)) {
             cJSON_Delete(d);
             goto fail;
         }
@@ -97,7 +152,7 @@ cJSON *entity_map_sdk_object(const cJSON *item, const char *const *renames)
                 if (strcmp(renames[i], name) == 0)
                     name = renames[i + 1];
             cJSON *d = cJSON_Duplicate(m, 1);
-            if (!d || !json_set(o, name, d))
+            if (!d || !set_member(o, &names, name, d))
                 goto fail;
         }
     }
@@ -371,7 +426,8 @@ static cJSON *infer_active(const char *status)
     return NULL;
 }
 
-static int schema_passthrough(const entity_spec *spec, const cJSON *src, cJSON *e, err_info *err)
+static int schema_passthrough(const entity_spec *spec, const cJSON *src, cJSON *e,
+                              name_filter *names, err_info *err)
 {
     const cJSON *m;
     cJSON_ArrayForEach(m, src)
@@ -383,14 +439,15 @@ static int schema_passthrough(const entity_spec *spec, const cJSON *src, cJSON *
             known = schema_class_has_property(spec->classes[i], m->string);
         if (known) {
             cJSON *d = cJSON_Duplicate(m, 1);
-            if (!d || !json_set(e, m->string, d))
+            if (!d || !set_member(e, names, m->string, d))
                 return err_set(err, ERR_NOMEM, "out of memory building %s", spec->type);
         }
     }
     return 0;
 }
 
-static int convert_properties(const entity_spec *spec, const cJSON *src, cJSON *e, err_info *err)
+static int convert_properties(const entity_spec *spec, const cJSON *src, cJSON *e,
+                              name_filter *names, err_info *err)
 {
     const cJSON *m;
     cJSON_ArrayForEach(m, src)
@@ -420,11 +477,18 @@ static int convert_properties(const entity_spec *spec, const cJSON *src, cJSON *
         } else {
             continue;
         }
-        char *ck = entity_map_camel_case(m->string);
-        bool ok = v && ck && json_set(e, ck, v);
-        free(ck);
-        if (!ok)
+        char small[256];
+        char *ck = small;
+        if (entity_map_camel_case_into(m->string, small, sizeof small) == (size_t)-1)
+            ck = entity_map_camel_case(m->string);
+        bool ok = v && ck && set_member(e, names, ck, v);
+        if (ck != small)
+            free(ck);
+        if (!ok) {
+            if (!ck)
+                cJSON_Delete(v); /* not handed over */
             return err_set(err, ERR_NOMEM, "out of memory building %s", spec->type);
+        }
     }
     return 0;
 }
@@ -443,9 +507,14 @@ int entity_map_build(const entity_spec *spec, const cJSON *item, const map_ctx *
         err_set(err, ERR_NOMEM, "out of memory building %s", spec->type);
         goto fail;
     }
-    if ((spec->flags & ENTITY_CONVERT_PROPERTIES) && convert_properties(spec, src, e, err) != 0)
+    /* Members are added through `names` until the rows are done; from
+     * the tags on, json_set. */
+    name_filter names = {{0}};
+    if ((spec->flags & ENTITY_CONVERT_PROPERTIES) &&
+        convert_properties(spec, src, e, &names, err) != 0)
         goto fail;
-    if ((spec->flags & ENTITY_SCHEMA_PASSTHROUGH) && schema_passthrough(spec, src, e, err) != 0)
+    if ((spec->flags & ENTITY_SCHEMA_PASSTHROUGH) &&
+        schema_passthrough(spec, src, e, &names, err) != 0)
         goto fail;
     bool display_name_assigned = false;
     for (const prop_map *r = spec->props; r && r->property; r++) {
@@ -458,7 +527,7 @@ int entity_map_build(const entity_spec *spec, const cJSON *item, const map_ctx *
         if (!o && cJSON_IsNull(v) && (r->flags & MAPF_NULL))
             o = cJSON_CreateNull();
         if (o) {
-            if (!json_set(e, r->property, o)) {
+            if (!set_member(e, &names, r->property, o)) {
                 err_set(err, ERR_NOMEM, "out of memory building %s", spec->type);
                 goto fail;
             }

@@ -123,4 +123,8 @@ int entity_map_assign_tags(cJSON *entity, const cJSON *tags, err_info *err);
 /* lodash.camelCase of a key ("@odata.type" -> "odataType"); caller frees. */
 char *entity_map_camel_case(const char *key);
 
+/* The same into out (size bytes): returns its length, or (size_t)-1 when
+ * out is too small (size must exceed strlen(key)). */
+size_t entity_map_camel_case_into(const char *key, char *out, size_t size);
+
 #endif

@@ -94,6 +94,8 @@ struct graph_store {
     bool sink_failed;
     char *dir;
     uint32_t *index;   /* open addressing: 0 = empty, else slot number + 1 */
+    uint8_t *tags;     /* per cell: 8 bits of the key's hash, so a probe
+                        * reads a slot (a cache miss) only on a likely match */
     size_t cap, used;
     slot **blocks;     /* dense slots, SLOT_BLOCK per block */
     size_t nblocks;
@@ -132,42 +134,61 @@ static slot *slot_at(graph_store *s, uint32_t ref)
     return &s->blocks[i / SLOT_BLOCK][i % SLOT_BLOCK];
 }
 
-/* The table cell for (h1, h2): empty (0) or referencing the match. */
-static uint32_t *probe(graph_store *s, uint64_t h1, uint64_t h2)
+static uint8_t tag_of(uint64_t h2) { return (uint8_t)(h2 >> 56); }
+
+/* The position of the table cell for (h1, h2): empty (0) or referencing
+ * the match. */
+static size_t probe(graph_store *s, uint64_t h1, uint64_t h2)
 {
     size_t mask = s->cap - 1;
+    uint8_t tag = tag_of(h2);
     for (size_t i = (size_t)h1 & mask;; i = (i + 1) & mask) {
-        uint32_t *c = &s->index[i];
-        if (*c == 0)
-            return c;
-        slot *sl = slot_at(s, *c);
+        uint32_t c = s->index[i];
+        if (c == 0)
+            return i;
+        if (s->tags[i] != tag)
+            continue;
+        slot *sl = slot_at(s, c);
         if (sl->h1 == h1 && sl->h2 == h2)
-            return c;
+            return i;
     }
+}
+
+static void cell_set(graph_store *s, size_t at, uint32_t ref, uint64_t h2)
+{
+    s->index[at] = ref;
+    s->tags[at] = tag_of(h2);
 }
 
 static slot *lookup(graph_store *s, uint64_t h1, uint64_t h2)
 {
-    uint32_t *c = probe(s, h1, h2);
-    return *c ? slot_at(s, *c) : NULL;
+    uint32_t c = s->index[probe(s, h1, h2)];
+    return c ? slot_at(s, c) : NULL;
 }
 
 static int grow(graph_store *s)
 {
     size_t ncap = s->cap ? s->cap * 2 : 4096;
     uint32_t *old = s->index;
+    uint8_t *old_tags = s->tags;
     size_t ocap = s->cap;
     uint32_t *n = calloc(ncap, sizeof *n);
-    if (!n)
+    uint8_t *t = malloc(ncap);
+    if (!n || !t) {
+        free(n);
+        free(t);
         return -1;
+    }
     s->index = n;
+    s->tags = t;
     s->cap = ncap;
     for (size_t i = 0; i < ocap; i++)
         if (old[i]) {
             slot *sl = slot_at(s, old[i]);
-            *probe(s, sl->h1, sl->h2) = old[i];
+            cell_set(s, probe(s, sl->h1, sl->h2), old[i], sl->h2);
         }
     free(old);
+    free(old_tags);
     return 0;
 }
 
@@ -264,6 +285,7 @@ void graph_store_free(graph_store *s)
     if (!s)
         return;
     free(s->index);
+    free(s->tags);
     for (size_t i = 0; i < s->nblocks; i++)
         free(s->blocks[i]);
     free(s->blocks);
@@ -612,8 +634,8 @@ static int store_text(graph_store *s, const char *step_id, graph_kind kind, cons
         err_set(err, ERR_NOMEM, "out of memory growing the key index");
         goto fail;
     }
-    uint32_t *cell = probe(s, h1, h2);
-    if (*cell) {
+    size_t cell = probe(s, h1, h2);
+    if (s->index[cell]) {
         s->stats.duplicates++;
         pthread_mutex_unlock(&s->mu);
         err_set(err, ERR_CONFLICT, "Duplicate _key detected (_key=%s)", key);
@@ -657,7 +679,7 @@ static int store_text(graph_store *s, const char *step_id, graph_kind kind, cons
     }
     text = NULL;
     *sl = entry;
-    *cell = ref;
+    cell_set(s, cell, ref, h2);
     s->used++;
     if (kind == GRAPH_ENTITIES)
         s->stats.entities++;

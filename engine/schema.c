@@ -32,7 +32,7 @@ static schema_class *g_classes;
 static size_t g_count;
 static pthread_once_t g_once = PTHREAD_ONCE_INIT;
 
-static const schema_class *find_class(const char *name)
+static const schema_class *search_class(const char *name)
 {
     size_t lo = 0, hi = g_count;
     while (lo < hi) {
@@ -46,6 +46,20 @@ static const schema_class *find_class(const char *name)
             hi = mid;
     }
     return NULL;
+}
+
+/* Callers ask about the same class name (a step table's string) for every
+ * property of every entity: the thread's last answer is checked with one
+ * strcmp instead of a binary search of a few strcmps. */
+static const schema_class *find_class(const char *name)
+{
+    static _Thread_local const schema_class *last;
+    if (last && strcmp(last->name, name) == 0)
+        return last;
+    const schema_class *c = search_class(name);
+    if (c)
+        last = c;
+    return c;
 }
 
 static const cJSON *resolve_ref(const cJSON *schema)

@@ -31,6 +31,7 @@
  */
 #include "fakes/fake_azure_internal.h"
 
+#include <cjson/cJSON.h>
 #include <ctype.h>
 #include <pthread.h>
 #include <stdio.h>
@@ -166,8 +167,38 @@ static long skip_of(const fake_request *r) {
     return s ? atol(s) : 0;
 }
 
+/* Graph's $select on the item written at o[start..]: only the listed
+ * properties stay, and @odata.type, which Graph returns on directory
+ * objects whatever is selected (see the iterateGroupMembersSelect*
+ * recordings). */
+static void apply_select(sbuf *o, size_t start, const char *select) {
+    cJSON *item = cJSON_ParseWithLength(o->data + start, o->len - start);
+    cJSON *kept = cJSON_CreateObject();
+    const cJSON *m;
+    cJSON_ArrayForEach(m, item) {
+        bool keep = strcmp(m->string, "@odata.type") == 0;
+        size_t nl = strlen(m->string);
+        for (const char *p = select; !keep && *p;) {
+            const char *comma = strchr(p, ',');
+            size_t l = comma ? (size_t)(comma - p) : strlen(p);
+            keep = l == nl && strncmp(p, m->string, l) == 0;
+            p += l + (comma ? 1 : 0);
+        }
+        if (keep) cJSON_AddItemToObject(kept, m->string, cJSON_Duplicate(m, 1));
+    }
+    char *text = item ? cJSON_PrintUnformatted(kept) : NULL;
+    if (text) {
+        o->len = start;
+        sbuf_puts(o, text);
+    }
+    cJSON_free(text);
+    cJSON_Delete(kept);
+    cJSON_Delete(item);
+}
+
 static void page(fake_gen *g, const fake_request *r, fake_answer *a, bool graph, long total,
                  item_fn fn, const void *ctx, const char *path_for_next) {
+    const char *select = graph ? fake_request_param(r, "$select") : NULL;
     long size = graph ? GRAPH_PAGE_DEFAULT : ARM_PAGE;
     const char *top = fake_request_param(r, "$top");
     if (graph && top && atol(top) > 0) size = atol(top) > GRAPH_PAGE_MAX ? GRAPH_PAGE_MAX : atol(top);
@@ -178,7 +209,9 @@ static void page(fake_gen *g, const fake_request *r, fake_answer *a, bool graph,
     sbuf_puts(o, graph ? "{\"@odata.context\":\"fake\",\"value\":[" : "{\"value\":[");
     for (long i = from; i < to; i++) {
         if (i > from) sbuf_putc(o, ',');
+        size_t start = o->len;
         fn(g, o, i, ctx);
+        if (select && *select) apply_select(o, start, select);
     }
     sbuf_putc(o, ']');
     if (to < total) {
