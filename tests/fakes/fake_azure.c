@@ -667,18 +667,27 @@ static enum MHD_Result answer(fake_azure *f, struct MHD_Connection *conn, const 
     pthread_mutex_lock(&f->mu);
     route *r = route_of(f, sbuf_str(&key), false);
     if ((!r || r->count == 0) && !token) {
-        /* A recording made without the $select sent now answers it: the
+        /* A recording made without the $top or $select sent now answers
+         * it: a page may hold fewer items than $top asks for, and the
          * recorded objects have every property, a superset of any
-         * selection (the client must cope with extra members). */
-        fake_param kept[64];
-        size_t nk = 0;
-        for (size_t i = 0; i < args.n && nk < 64; i++)
-            if (strcmp(args.ps[i].key, "$select") != 0) kept[nk++] = args.ps[i];
-        if (nk < args.n) {
-            sbuf k2 = SBUF_INIT;
-            key_of(&k2, method, path, kept, nk);
-            r = route_of(f, sbuf_str(&k2), false);
-            sbuf_free(&k2);
+         * selection (the client must cope with extra members).  Tried
+         * without $top, then without $select, then without both. */
+        static const unsigned drops[] = {1u, 2u, 3u}; /* bit 0 $top, bit 1 $select */
+        for (size_t d = 0; d < sizeof drops / sizeof *drops && (!r || r->count == 0); d++) {
+            fake_param kept[64];
+            size_t nk = 0;
+            for (size_t i = 0; i < args.n && nk < 64; i++) {
+                bool top = strcmp(args.ps[i].key, "$top") == 0;
+                bool select = strcmp(args.ps[i].key, "$select") == 0;
+                if (!((top && (drops[d] & 1u)) || (select && (drops[d] & 2u))))
+                    kept[nk++] = args.ps[i];
+            }
+            if (nk < args.n) {
+                sbuf k2 = SBUF_INIT;
+                key_of(&k2, method, path, kept, nk);
+                r = route_of(f, sbuf_str(&k2), false);
+                sbuf_free(&k2);
+            }
         }
     }
     if (r && r->count > 0) {
