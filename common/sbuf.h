@@ -45,7 +45,6 @@ bool sbuf_failed(const sbuf *b);
 #define SBUF_SLOT_REL_KEY 2
 #define SBUF_SLOT_REL_TYPE 3
 #define SBUF_SLOT_AZURE_BODY 4    /* azure/azure_client: response body */
-#define SBUF_SLOT_J1_BODY 5       /* j1/j1_uploader: upload body */
 sbuf *sbuf_scratch(unsigned slot);
 /* Returns the data ("" when empty) and gives ownership to the caller. */
 char *sbuf_take(sbuf *b);

@@ -189,9 +189,33 @@ static size_t on_header(char *p, size_t size, size_t n, void *arg)
     return len;
 }
 
+/* A contiguous body as a source. */
+typedef struct flat_body {
+    const char *data;
+    size_t len, at;
+} flat_body;
+
+static void flat_rewind(void *ctx) { ((flat_body *)ctx)->at = 0; }
+
+static size_t flat_read(void *ctx, char *buf, size_t size)
+{
+    flat_body *f = ctx;
+    size_t n = f->len - f->at < size ? f->len - f->at : size;
+    memcpy(buf, f->data + f->at, n);
+    f->at += n;
+    return n;
+}
+
+static size_t on_read(char *buf, size_t size, size_t n, void *arg)
+{
+    const j1_body_source *src = arg;
+    return src->read(src->ctx, buf, size * n);
+}
+
 /* One attempt.  Returns the CURLcode; fills *status on an answer. */
-static CURLcode attempt(j1_sync_client *c, const char *method, const char *url, const char *body,
-                        size_t body_len, const char *correlation_id, long *status, attempt_out *o)
+static CURLcode attempt(j1_sync_client *c, const char *method, const char *url,
+                        const j1_body_source *body, const char *correlation_id, long *status,
+                        attempt_out *o)
 {
     CURL *h = borrow(c);
     if (!h)
@@ -228,9 +252,12 @@ static CURLcode attempt(j1_sync_client *c, const char *method, const char *url, 
     curl_easy_setopt(h, CURLOPT_HEADERDATA, o);
     curl_easy_setopt(h, CURLOPT_USERAGENT, "azure-integration");
     if (strcmp(method, "GET") != 0) {
+        /* the body is read as it is sent (64 KiB at a time) */
+        body->rewind(body->ctx);
         curl_easy_setopt(h, CURLOPT_POST, 1L);
-        curl_easy_setopt(h, CURLOPT_POSTFIELDS, body ? body : "");
-        curl_easy_setopt(h, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)(body ? body_len : 0));
+        curl_easy_setopt(h, CURLOPT_READFUNCTION, on_read);
+        curl_easy_setopt(h, CURLOPT_READDATA, (void *)body);
+        curl_easy_setopt(h, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)body->length);
     }
     rc = curl_easy_perform(h);
     if (rc == CURLE_OK)
@@ -251,10 +278,32 @@ static void sleep_ms_cancellable(long ms, atomic_bool *cancel)
     }
 }
 
+static int call(j1_sync_client *c, const char *method, const char *path,
+                const j1_body_source *body, const char *correlation_id,
+                const j1_retry_policy *policy, atomic_bool *cancel, j1_response *resp,
+                err_info *err);
+
 int j1_sync_call(j1_sync_client *c, const char *method, const char *path,
                  const char *body, size_t body_len, const char *correlation_id,
                  const j1_retry_policy *policy, atomic_bool *cancel,
                  j1_response *resp, err_info *err)
+{
+    flat_body f = {.data = body ? body : "", .len = body ? body_len : 0};
+    j1_body_source src = {.length = f.len, .ctx = &f, .rewind = flat_rewind, .read = flat_read};
+    return call(c, method, path, &src, correlation_id, policy, cancel, resp, err);
+}
+
+int j1_sync_call_source(j1_sync_client *c, const char *path, const j1_body_source *source,
+                        const char *correlation_id, const j1_retry_policy *policy,
+                        atomic_bool *cancel, j1_response *resp, err_info *err)
+{
+    return call(c, "POST", path, source, correlation_id, policy, cancel, resp, err);
+}
+
+static int call(j1_sync_client *c, const char *method, const char *path,
+                const j1_body_source *body, const char *correlation_id,
+                const j1_retry_policy *policy, atomic_bool *cancel, j1_response *resp,
+                err_info *err)
 {
     resp->status = 0;
     resp->retries = 0;
@@ -277,7 +326,7 @@ int j1_sync_call(j1_sync_client *c, const char *method, const char *path,
         sbuf_reset(&resp->body);
         attempt_out o = {&resp->body, -1};
         long status = 0;
-        rc = attempt(c, method, sbuf_str(&url), body, body_len, correlation_id, &status, &o);
+        rc = attempt(c, method, sbuf_str(&url), body, correlation_id, &status, &o);
         bool transient = rc != CURLE_OK || status >= 500 || status == 429;
         if (!transient) {
             resp->status = status;

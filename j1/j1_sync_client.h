@@ -50,6 +50,22 @@ int j1_sync_call(j1_sync_client *c, const char *method, const char *path,
                  const j1_retry_policy *policy, atomic_bool *cancel,
                  j1_response *resp, err_info *err);
 
+/* A POST body produced as it is sent, never joined in memory (an upload of
+ * many objects is read from the objects themselves).  rewind() is called
+ * before every attempt; read() fills up to size bytes of buf and returns
+ * how many (0 at the end); the bytes read add up to `length`. */
+typedef struct j1_body_source {
+    size_t length;
+    void *ctx;
+    void (*rewind)(void *ctx);
+    size_t (*read)(void *ctx, char *buf, size_t size);
+} j1_body_source;
+
+/* j1_sync_call with a POST body from `source`. */
+int j1_sync_call_source(j1_sync_client *c, const char *path, const j1_body_source *source,
+                        const char *correlation_id, const j1_retry_policy *policy,
+                        atomic_bool *cancel, j1_response *resp, err_info *err);
+
 void j1_response_free(j1_response *r);
 
 /* Error code of a {"error":{"code":...}} body, copied into buf ("" if none). */

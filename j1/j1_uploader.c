@@ -238,32 +238,74 @@ done:
 
 static int upload_range(j1_uploader *u, graph_kind kind, obj *objs, size_t count, err_info *err);
 
-static int build_body(graph_kind kind, const obj *objs, size_t count, sbuf *body)
+/* The body {"<kind>":[object,object,...]} read straight from the batch's
+ * objects as curl sends it: no 5 MB copy per batch (whose fresh pages were
+ * faulted in and zeroed one by one) and no such buffer per upload in
+ * flight.  Segment 0 is the head; object i is segments 2i+1 (its leading
+ * comma, empty for the first) and 2i+2; the last segment is the tail. */
+typedef struct body_reader {
+    char head[32];
+    size_t head_len;
+    const obj *objs;
+    size_t count;
+    size_t seg, off; /* position: segment, bytes of it already read */
+} body_reader;
+
+static void segment_at(const body_reader *r, size_t seg, const char **p, size_t *len)
 {
-    size_t total = 32;
-    for (size_t i = 0; i < count; i++)
-        total += objs[i].len + 1;
-    sbuf_reserve(body, total); /* one allocation for the whole body */
-    sbuf_printf(body, "{\"%s\":[", kind_name(kind));
-    for (size_t i = 0; i < count; i++) {
-        if (i)
-            sbuf_putc(body, ',');
-        sbuf_append(body, objs[i].json, objs[i].len);
+    if (seg == 0) {
+        *p = r->head;
+        *len = r->head_len;
+    } else if (seg == 2 * r->count + 1) {
+        *p = "]}";
+        *len = 2;
+    } else if (seg % 2 == 1) {
+        *p = ",";
+        *len = seg == 1 ? 0 : 1;
+    } else {
+        *p = r->objs[seg / 2 - 1].json;
+        *len = r->objs[seg / 2 - 1].len;
     }
-    sbuf_puts(body, "]}");
-    return sbuf_failed(body) ? -1 : 0;
 }
 
-/* Empties the thread's body buffer; one grown past a batch's usual size
- * (a single oversized object) is given back. */
-static void body_release(sbuf *body)
+static void body_rewind(void *ctx)
 {
-    if (!body)
-        return;
-    if (sbuf_failed(body) || body->cap > 2 * (size_t)J1_DEFAULT_LIMIT)
-        sbuf_free(body);
-    else
-        sbuf_reset(body);
+    body_reader *r = ctx;
+    r->seg = 0;
+    r->off = 0;
+}
+
+static size_t body_read(void *ctx, char *buf, size_t size)
+{
+    body_reader *r = ctx;
+    size_t n = 0;
+    while (n < size && r->seg <= 2 * r->count + 1) {
+        const char *p;
+        size_t len;
+        segment_at(r, r->seg, &p, &len);
+        size_t take = len - r->off < size - n ? len - r->off : size - n;
+        memcpy(buf + n, p + r->off, take);
+        n += take;
+        r->off += take;
+        if (r->off == len) {
+            r->seg++;
+            r->off = 0;
+        }
+    }
+    return n;
+}
+
+/* Returns the body's length. */
+static size_t body_reader_init(body_reader *r, graph_kind kind, const obj *objs, size_t count)
+{
+    memset(r, 0, sizeof *r);
+    r->head_len = (size_t)snprintf(r->head, sizeof r->head, "{\"%s\":[", kind_name(kind));
+    r->objs = objs;
+    r->count = count;
+    size_t total = r->head_len + 2 + (count ? count - 1 : 0);
+    for (size_t i = 0; i < count; i++)
+        total += objs[i].len;
+    return total;
 }
 
 static int upload_range(j1_uploader *u, graph_kind kind, obj *objs, size_t count, err_info *err)
@@ -276,21 +318,13 @@ static int upload_range(j1_uploader *u, graph_kind kind, obj *objs, size_t count
     random_uuid(corr);
     snprintf(path, sizeof path, "/persister/synchronization/jobs/%s/%s", u->job_id, kind_name(kind));
     for (int shrink_round = 0;; shrink_round++) {
-        /* the thread's body buffer, kept from one upload to the next: a
-         * fresh 5 MB allocation per batch is mapped, faulted in and zeroed
-         * page by page (over half of building a body) */
-        sbuf *body = sbuf_scratch(SBUF_SLOT_J1_BODY);
-        if (body)
-            sbuf_reset(body);
-        if (!body || build_body(kind, objs, count, body) < 0) {
-            body_release(body);
-            return err_set(err, ERR_NOMEM, "out of memory building a JupiterOne upload");
-        }
+        body_reader reader;
+        size_t body_len = body_reader_init(&reader, kind, objs, count);
+        j1_body_source source = {
+            .length = body_len, .ctx = &reader, .rewind = body_rewind, .read = body_read};
         j1_response r;
-        int rc = j1_sync_call(u->client, "POST", path, sbuf_str(body), body->len, corr, &u->policy,
-                              &u->cancel, &r, err);
-        size_t body_len = body->len;
-        body_release(body);
+        int rc = j1_sync_call_source(u->client, path, &source, corr, &u->policy, &u->cancel, &r,
+                                     err);
         pthread_mutex_lock(&u->mu);
         u->stats.retries += (size_t)r.retries;
         pthread_mutex_unlock(&u->mu);
