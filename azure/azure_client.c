@@ -583,21 +583,35 @@ typedef struct page_node {
     err_info err;
 } page_node;
 
+/* The pages of every list go through one bounded queue and are handed to
+ * the callback one at a time, in order per list.  Whoever finds the queue
+ * not being drained drains it: usually the worker that has just fetched a
+ * page, which goes on to fetch once the queue is empty, so a page costs no
+ * wake-up of another thread; the calling thread drains too while it waits
+ * for the end. */
 typedef struct many_ctx {
     azure_client *c;
     azure_api api;
     const char *const *paths;
     size_t count;
     bool paging;
+    azure_indexed_item_fn fn;
+    void *arg;
+    err_info *errs;          /* per list, may be NULL */
     pthread_mutex_t mu;
-    pthread_cond_t cv_data;
+    pthread_cond_t cv_done;  /* every list ended */
     pthread_cond_t cv_space;
     size_t next_index;       /* position in order */
     size_t *order;           /* dispatch order (azure_interleave), NULL = as given */
     page_node *head, *tail;
     size_t queued, max_queued;
+    bool draining;           /* a thread is handing pages to the callback */
+    size_t ended;            /* lists whose end marker was handled */
+    int rc;                  /* the first failure (written by the drainer) */
+    err_info first;
     atomic_bool *aborted;    /* per list: the consumer failed, stop fetching */
     page_node *ends;         /* per list: its end marker */
+    char job[80];            /* the caller's log context, for the workers */
 } many_ctx;
 
 typedef struct worker_page_arg {
@@ -605,14 +619,70 @@ typedef struct worker_page_arg {
     size_t index;
 } worker_page_arg;
 
+/* Hands one page (or end marker) to the callback; outside the lock. */
+static void consume(many_ctx *m, page_node *n) {
+    err_info e;
+    err_clear(&e);
+    int r = 0;
+    if (n->end) {
+        r = n->rc;
+        e = n->err;
+    } else if (!atomic_load(&m->aborted[n->index])) {
+        if (m->paging) {
+            const cJSON *value = cJSON_GetObjectItemCaseSensitive(n->page, "value");
+            const cJSON *item;
+            cJSON_ArrayForEach(item, value) {
+                if ((r = m->fn(m->arg, n->index, item, &e)) != 0) break;
+            }
+        } else {
+            r = m->fn(m->arg, n->index, n->page, &e);
+        }
+        if (r != 0) atomic_store(&m->aborted[n->index], true);
+    }
+    if (r != 0) {
+        if (m->errs && m->errs[n->index].kind == ERR_NONE) m->errs[n->index] = e;
+        if (m->rc == 0) {
+            m->first = e;
+            m->rc = -1;
+        }
+    }
+    page_release(n->page, n->arena);
+    if (!n->end) free(n); /* end markers belong to m->ends */
+}
+
+/* Under mu, with the queue not being drained: hands every queued page to
+ * the callback, releasing mu around each call. */
+static void drain_locked(many_ctx *m) {
+    m->draining = true;
+    while (m->head) {
+        page_node *n = m->head;
+        m->head = n->next;
+        if (!m->head) m->tail = NULL;
+        m->queued--;
+        pthread_cond_signal(&m->cv_space);
+        bool end = n->end;
+        pthread_mutex_unlock(&m->mu);
+        consume(m, n);
+        pthread_mutex_lock(&m->mu);
+        if (end) m->ended++;
+    }
+    m->draining = false;
+    if (m->ended == m->count) pthread_cond_broadcast(&m->cv_done);
+    /* a producer waiting for room while nobody drained becomes the drainer */
+    pthread_cond_broadcast(&m->cv_space);
+}
+
 static void enqueue(many_ctx *m, page_node *n) {
     pthread_mutex_lock(&m->mu);
-    while (m->queued >= m->max_queued && !n->end) pthread_cond_wait(&m->cv_space, &m->mu);
+    while (m->queued >= m->max_queued && !n->end) {
+        if (!m->draining) drain_locked(m);
+        else pthread_cond_wait(&m->cv_space, &m->mu);
+    }
     if (m->tail) m->tail->next = n;
     else m->head = n;
     m->tail = n;
     m->queued++;
-    pthread_cond_signal(&m->cv_data);
+    if (!m->draining) drain_locked(m);
     pthread_mutex_unlock(&m->mu);
 }
 
@@ -632,6 +702,7 @@ static int worker_page(void *arg, cJSON *page, json_arena *arena, err_info *err)
 
 static void *many_worker(void *arg) {
     many_ctx *m = arg;
+    log_set_job(m->job);
     for (;;) {
         pthread_mutex_lock(&m->mu);
         size_t i = m->next_index < m->count ? m->next_index++ : m->count;
@@ -668,7 +739,10 @@ static int run_many(azure_client *c, azure_api api, const char *const *paths, si
     if (count == 0) return 0;
     if ((int)api < 0 || api >= AZURE_API_COUNT)
         return err_set(err, ERR_INVALID, "unknown Azure API %d", (int)api);
-    many_ctx m = {.c = c, .api = api, .paths = paths, .count = count, .paging = paging};
+    many_ctx m = {.c = c, .api = api, .paths = paths, .count = count, .paging = paging,
+                  .fn = fn, .arg = arg, .errs = errs};
+    snprintf(m.job, sizeof m.job, "%s", log_job());
+    err_clear(&m.first);
     size_t workers = (size_t)c->opts.max_concurrency_per_api;
     if (workers > count) workers = count;
     m.max_queued = workers * MANY_QUEUE_PER_WORKER;
@@ -690,71 +764,34 @@ static int run_many(azure_client *c, azure_api api, const char *const *paths, si
     if (errs)
         for (size_t i = 0; i < count; i++) err_clear(&errs[i]);
     pthread_mutex_init(&m.mu, NULL);
-    pthread_cond_init(&m.cv_data, NULL);
+    pthread_cond_init(&m.cv_done, NULL);
     pthread_cond_init(&m.cv_space, NULL);
     size_t started = 0;
     for (; started < workers; started++)
         if (pthread_create(&threads[started], NULL, many_worker, &m) != 0) break;
-    int rc = 0;
-    err_info first;
-    err_clear(&first);
     if (started == 0) {
-        rc = err_set(&first, ERR_INTERNAL, "cannot start worker threads");
+        m.rc = err_set(&m.first, ERR_INTERNAL, "cannot start worker threads");
         /* Mark every list as failed. */
         for (size_t i = 0; i < count; i++)
-            if (errs) errs[i] = first;
+            if (errs) errs[i] = m.first;
     } else {
-        size_t ended = 0;
-        while (ended < count) {
-            pthread_mutex_lock(&m.mu);
-            while (!m.head) pthread_cond_wait(&m.cv_data, &m.mu);
-            page_node *n = m.head;
-            m.head = n->next;
-            if (!m.head) m.tail = NULL;
-            m.queued--;
-            pthread_cond_signal(&m.cv_space);
-            pthread_mutex_unlock(&m.mu);
-
-            err_info e;
-            err_clear(&e);
-            int r = 0;
-            if (n->end) {
-                ended++;
-                r = n->rc;
-                e = n->err;
-            } else if (!atomic_load(&m.aborted[n->index])) {
-                if (paging) {
-                    const cJSON *value = cJSON_GetObjectItemCaseSensitive(n->page, "value");
-                    const cJSON *item;
-                    cJSON_ArrayForEach(item, value) {
-                        if ((r = fn(arg, n->index, item, &e)) != 0) break;
-                    }
-                } else {
-                    r = fn(arg, n->index, n->page, &e);
-                }
-                if (r != 0) atomic_store(&m.aborted[n->index], true);
-            }
-            if (r != 0) {
-                if (errs && errs[n->index].kind == ERR_NONE) errs[n->index] = e;
-                if (rc == 0) {
-                    first = e;
-                    rc = -1;
-                }
-            }
-            page_release(n->page, n->arena);
-            if (!n->end) free(n); /* end markers belong to m.ends */
+        pthread_mutex_lock(&m.mu);
+        while (m.ended < count) {
+            if (m.head && !m.draining) drain_locked(&m);
+            else pthread_cond_wait(&m.cv_done, &m.mu);
         }
+        pthread_mutex_unlock(&m.mu);
     }
     for (size_t i = 0; i < started; i++) pthread_join(threads[i], NULL);
     pthread_cond_destroy(&m.cv_space);
-    pthread_cond_destroy(&m.cv_data);
+    pthread_cond_destroy(&m.cv_done);
     pthread_mutex_destroy(&m.mu);
     free(threads);
     free(m.aborted);
     free(m.ends);
     free(m.order);
-    if (rc != 0 && err) *err = first;
-    return rc;
+    if (m.rc != 0 && err) *err = m.first;
+    return m.rc;
 }
 
 int azure_list_many(azure_client *c, azure_api api, const char *const *paths, size_t count,

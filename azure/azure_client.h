@@ -104,8 +104,12 @@ int azure_list(azure_client *client, azure_api api, const char *path, azure_item
 
 /* Many lists at once (e.g. containers of every storage account), all pages
  * of each followed, up to the client's concurrency bound.  fn is called
- * from the calling thread only, never concurrently, with the index of the
- * list the item came from.  A list that fails does not stop the others: its
+ * one item at a time, never concurrently, the pages of a list in order, with
+ * the index of the list the item came from; it may run on the calling
+ * thread or on one of the client's request threads (whichever hands the
+ * queued pages over: a page then costs no thread wake-up), so it must not
+ * depend on thread-local state of the caller (the log's job context is
+ * carried over).  A list that fails does not stop the others: its
  * error goes to errs[index] (errs may be NULL) and the call returns -1 after
  * all lists ended, with err describing the first failure. */
 typedef int (*azure_indexed_item_fn)(void *arg, size_t index, const cJSON *item, err_info *err);

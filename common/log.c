@@ -76,6 +76,8 @@ void log_set_job(const char *job_id)
     copy_context(t_job, sizeof t_job, job_id);
 }
 
+const char *log_job(void) { return t_job; }
+
 void log_set_request(const char *request_id)
 {
     copy_context(t_request, sizeof t_request, request_id);

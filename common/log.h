@@ -28,6 +28,8 @@ void log_set_fd(int fd);
 
 /* Per-thread context; NULL clears.  Values are copied. */
 void log_set_job(const char *job_id);
+/* The calling thread's job context ("" when none), for threads it starts. */
+const char *log_job(void);
 void log_set_request(const char *request_id);
 
 /* printf-style message. */
