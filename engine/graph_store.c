@@ -114,18 +114,50 @@ struct graph_store {
 
 /* ---- hashing ------------------------------------------------------------ */
 
+/* ASCII upper-case letters of the 8 bytes of w lowered, all at once: a
+ * byte gets 0x20 when it is in 'A'..'Z' (no byte carries into the next:
+ * each sum stays below 0x100). */
+static uint64_t fold8(uint64_t w)
+{
+    const uint64_t low7 = 0x7f7f7f7f7f7f7f7fULL, high = 0x8080808080808080ULL;
+    uint64_t b = w & low7;
+    uint64_t at_least_a = b + 0x3f3f3f3f3f3f3f3fULL;   /* high bit: b >= 'A' */
+    uint64_t above_z = b + 0x2525252525252525ULL;      /* high bit: b > 'Z' */
+    uint64_t upper = at_least_a & ~above_z & ~w & high;
+    return w | (upper >> 2);
+}
+
+static uint64_t mix64(uint64_t x)
+{
+    x ^= x >> 33;
+    x *= 0xFF51AFD7ED558CCDULL;
+    x ^= x >> 33;
+    x *= 0xC4CEB9FE1A85EC53ULL;
+    x ^= x >> 33;
+    return x;
+}
+
+/* Two independent 64-bit hashes of the key, ASCII case folded (no locale
+ * call), 8 bytes per step: the pair identifies a key in the index. */
 static void hash_key(const char *key, uint64_t *h1, uint64_t *h2)
 {
-    uint64_t a = HASH_FNV1A_INIT, b = 0x9E3779B97F4A7C15ULL;
-    for (const unsigned char *p = (const unsigned char *)key; *p; p++) {
-        uint64_t c = *p >= 'A' && *p <= 'Z' ? (uint64_t)*p + 32u : (uint64_t)*p; /* ASCII fold, no locale call */
-        a = (a ^ c) * 1099511628211ULL;
-        b = (b ^ c) * 0xBF58476D1CE4E5B9ULL;
-        b ^= b >> 29;
+    size_t len = strlen(key);
+    uint64_t a = 0x9E3779B97F4A7C15ULL ^ len, b = 0xC2B2AE3D27D4EB4FULL + len;
+    const char *p = key;
+    for (size_t left = len; left > 0;) {
+        uint64_t w = 0;
+        size_t n = left < 8 ? left : 8;
+        memcpy(&w, p, n);
+        w = fold8(w);
+        a = (a ^ w) * 0x9FB21C651E98DF25ULL;
+        a ^= a >> 29;
+        b = (b + w) * 0xBF58476D1CE4E5B9ULL;
+        b ^= b >> 31;
+        p += n;
+        left -= n;
     }
-    b ^= b >> 32;
-    *h1 = a;
-    *h2 = b;
+    *h1 = mix64(a);
+    *h2 = mix64(b ^ 0x94D049BB133111EBULL);
 }
 
 static slot *slot_at(graph_store *s, uint32_t ref)

@@ -137,6 +137,43 @@ static void test_duplicates_and_case(void **state)
     graph_store_free(s);
 }
 
+/* Case folding is ASCII letters only, at every byte position of the
+ * 8-byte steps: '@' '[' '`' '{' and bytes above 0x7f keep their case. */
+static void test_case_fold_bytes(void **state)
+{
+    (void)state;
+    err_info err = {0};
+    graph_store *s = graph_store_new(NULL, NULL, &err);
+    assert_non_null(s);
+    /* keys of at least 10 characters (a graph rule); \u00c1 and \u00e1
+     * in UTF-8 differ only in bit 5 of their second byte */
+    static const char *const distinct[] = {"key-k@[x-1", "key-k`{x-1", "key-\xc3\x81-z1-long",
+                                           "key-\xc3\xa1-z1-long", "AZ@[-key-1", "az`{-key-1",
+                                           "0123456789abcdefg", "0123456789abcdefh"};
+    for (size_t i = 0; i < sizeof distinct / sizeof *distinct; i++) {
+        int rc = graph_store_add(s, "st", GRAPH_ENTITIES, entity(distinct[i], "t_x"), &err);
+        if (rc != 0)
+            fprintf(stderr, "%s: %s\n", distinct[i], err.message);
+        assert_int_equal(rc, 0);
+    }
+    /* upper and lower case at each of the positions 0..16 */
+    char lower[18] = "abcdefghijklmnopq", upper[18];
+    assert_int_equal(graph_store_add(s, "st", GRAPH_ENTITIES, entity(lower, "t_x"), &err), 0);
+    for (size_t i = 0; i < 17; i++) {
+        memcpy(upper, lower, sizeof upper);
+        upper[i] = (char)(upper[i] - 32);
+        assert_true(graph_store_has_key(s, upper));
+    }
+    assert_true(graph_store_has_key(s, "ABCDEFGHIJKLMNOPQ"));
+    assert_true(graph_store_has_key(s, "Az@[-KEY-1") && graph_store_has_key(s, "aZ`{-kEy-1"));
+    assert_false(graph_store_has_key(s, "abcdefghijklmnop"));
+    graph_store_stats st;
+    graph_store_get_stats(s, &st);
+    assert_int_equal(st.entities, 9);
+    assert_int_equal(st.duplicates, 0);
+    graph_store_free(s);
+}
+
 typedef struct it_state { size_t n; long sum; } it_state;
 
 static int count_fn(void *arg, const cJSON *e, err_info *err)
@@ -258,6 +295,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_rules),
         cmocka_unit_test(test_duplicates_and_case),
+        cmocka_unit_test(test_case_fold_bytes),
         cmocka_unit_test(test_spill_iterate_and_chunks),
         cmocka_unit_test(test_sink_failure),
         cmocka_unit_test(test_concurrent_adds),
