@@ -12,6 +12,7 @@
 
 #define HTTP_MAX_BODY (64u * 1024u * 1024u)
 #define HTTP_MAX_IDLE_CONNECTIONS 8
+#define HTTP_MAX_HEADERS 16
 
 struct azure_http {
     azure_http_options opts;
@@ -263,14 +264,22 @@ int azure_http_perform(azure_http *http, const azure_http_request *req,
 
     CURL *h = borrow(http);
     if (!h) return err_set(err, ERR_NOMEM, "cannot create an HTTP handle");
+    /* The header list points at the caller's strings, which outlive the
+     * transfer: libcurl only reads the list, so it is built here rather
+     * than copied node by node with curl_slist_append. */
+    struct curl_slist nodes[HTTP_MAX_HEADERS];
+    size_t nh = 0;
     for (const char *const *p = req->headers; p && *p; p++) {
-        struct curl_slist *n = curl_slist_append(hdrs, *p);
-        if (!n) {
-            err_set(err, ERR_NOMEM, "out of memory building HTTP headers");
+        if (nh == HTTP_MAX_HEADERS) {
+            err_set(err, ERR_INTERNAL, "more than %d request headers", HTTP_MAX_HEADERS);
             goto done;
         }
-        hdrs = n;
+        nodes[nh].data = (char *)*p;
+        nodes[nh].next = NULL;
+        if (nh > 0) nodes[nh - 1].next = &nodes[nh];
+        nh++;
     }
+    hdrs = nh ? nodes : NULL;
     /* per request; the rest was set once (configure) */
     curl_easy_setopt(h, CURLOPT_URL, req->url);
     curl_easy_setopt(h, CURLOPT_PROXY,
@@ -312,7 +321,6 @@ done:
     curl_easy_setopt(h, CURLOPT_WRITEDATA, NULL);
     curl_easy_setopt(h, CURLOPT_HEADERDATA, NULL);
     curl_easy_setopt(h, CURLOPT_XFERINFODATA, NULL);
-    curl_slist_free_all(hdrs);
     give_back(http, h);
     return rc;
 }
