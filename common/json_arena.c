@@ -7,8 +7,9 @@
  * allocation).  The pool keeps up to POOL_RESIDENT blocks warm (pages
  * resident, reused first); a block released beyond that gives its pages
  * back to the kernel (MADV_DONTNEED) and waits on a cold list, so a burst
- * does not pin its peak and steady reuse never faults pages in again.  Allocations larger than BIG_ALLOC go to
- * malloc and are freed by the cJSON_Delete walk like any non-arena memory.
+ * does not pin its peak and steady reuse never faults pages in again.
+ * Allocations larger than BIG_ALLOC go to malloc and are freed by the
+ * cJSON_Delete walk like any non-arena memory.
  */
 #include "common/json_arena.h"
 
@@ -226,6 +227,16 @@ void json_scope_end(json_scope *s)
 {
     json_arena_leave(s->prev);
     json_arena_rewind(s->arena, s->mark);
+}
+
+int json_scoped_item(void *scoped, const struct cJSON *item, err_info *err)
+{
+    const json_scoped *js = scoped;
+    json_scope scope;
+    json_scope_begin(&scope);
+    int rc = js->fn(js->arg, item, err);
+    json_scope_end(&scope);
+    return rc;
 }
 
 static void *arena_alloc(json_arena *a, size_t size)

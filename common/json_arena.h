@@ -28,6 +28,8 @@
 #ifndef AI_COMMON_JSON_ARENA_H
 #define AI_COMMON_JSON_ARENA_H
 
+#include "common/error.h"
+
 #include <stdbool.h>
 #include <stddef.h>
 
@@ -76,6 +78,16 @@ typedef struct json_scope {
 } json_scope;
 void json_scope_begin(json_scope *s);
 void json_scope_end(json_scope *s);
+
+/* An item callback (the azure_list / step_iterate_entities shape) run in a
+ * json_scope of its own per item: pass json_scoped_item as the callback
+ * and a json_scoped naming the real one as its argument. */
+struct cJSON;
+typedef struct json_scoped {
+    int (*fn)(void *arg, const struct cJSON *item, err_info *err);
+    void *arg;
+} json_scoped;
+int json_scoped_item(void *scoped, const struct cJSON *item, err_info *err);
 
 /* A tree that is safe to keep after the current scope ends: `tree` itself
  * when no node of it is arena memory, else a malloc-built copy (the

@@ -86,7 +86,7 @@ char *entity_map_camel_case(const char *key)
  * object while it is built: a name it has not seen is appended without
  * json_set's scan of every member (a linear strcmp walk, which made
  * building an entity quadratic in its property count).  Only names added
- * through name_set_member are recorded, so it may answer "maybe" for a
+ * through set_member are recorded, so it may answer "maybe" for a
  * name the object no longer has (a deleted member), never "no" for one it
  * has: callers add to the object only through it while it is in use. */
 typedef struct name_filter {

@@ -35,8 +35,12 @@ static int check_common(const cJSON *obj, const char *what, err_info *err)
 {
     if (!cJSON_IsObject(obj))
         return err_set(err, ERR_INVALID, "%s is not a JSON object", what);
-    const char *key = json_get_string(obj, "_key");
-    const char *type = json_get_string(obj, "_type");
+    return graph_rules_check_key_type(what, json_get_string(obj, "_key"),
+                                      json_get_string(obj, "_type"), err);
+}
+
+int graph_rules_check_key_type(const char *what, const char *key, const char *type, err_info *err)
+{
     if (!key || strlen(key) < 10) {
         err_set(err, ERR_INVALID, "%s _key '%s' is missing or shorter than 10 characters", what,
                 key ? key : "");

@@ -11,6 +11,10 @@
 
 #include <cjson/cJSON.h>
 
+/* The rules every object's _key and _type follow (_key at least 10
+ * characters, _type at least 3); `what` names the object in the message. */
+int graph_rules_check_key_type(const char *what, const char *key, const char *type, err_info *err);
+
 int graph_rules_check_entity(const cJSON *obj, err_info *err);
 int graph_rules_check_relationship(const cJSON *obj, err_info *err);
 

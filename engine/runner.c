@@ -11,6 +11,8 @@
  */
 #include "engine/runner.h"
 
+#include "engine/graph_rules.h"
+
 #include "common/json.h"
 #include "common/json_arena.h"
 #include "common/log.h"
@@ -366,13 +368,10 @@ static int add_text_kept(step_ctx *ctx, const char *key, const char *type, const
 {
     runner *r = ctx->r;
     const step_def *d = step_current(ctx);
-    if (!key || strlen(key) < 10) {
-        err_set(err, ERR_INVALID, "relationship _key '%s' is missing or shorter than 10 characters",
-                key ? key : "");
-        return err_hint(err, "JupiterOne requires _key strings of at least 10 characters");
-    }
-    if (!type || strlen(type) < 3 || !text)
-        return err_set(err, ERR_INVALID, "relationship %s: _type or text missing", key);
+    if (graph_rules_check_key_type("relationship", key, type, err) != 0)
+        return -1;
+    if (!text)
+        return err_set(err, ERR_INVALID, "relationship %s: text missing", key);
     if (!type_declared(d, type, GRAPH_RELATIONSHIPS)) {
         err_set(err, ERR_INVALID, "step %s added a relationship of undeclared _type %s", d->id, type);
         return err_hint(err, "declare the type in the step's table entry");

@@ -310,20 +310,11 @@ typedef struct ad_list_state {
     const char *rel_type;    /* explicit _type, or NULL = generated */
 } ad_list_state;
 
-static int ad_list_add(ad_list_state *st, const cJSON *item, err_info *err);
-
-/* Entity and relationship are built in a json_scope (gone once added). */
-static int ad_list_item(void *arg, const cJSON *item, err_info *err)
+/* Run per item in a json_scope (json_scoped_item): entity and
+ * relationship are gone once added. */
+static int ad_list_add(void *arg, const cJSON *item, err_info *err)
 {
-    json_scope scope;
-    json_scope_begin(&scope);
-    int rc = ad_list_add(arg, item, err);
-    json_scope_end(&scope);
-    return rc;
-}
-
-static int ad_list_add(ad_list_state *st, const cJSON *item, err_info *err)
-{
+    ad_list_state *st = arg;
     if (step_should_stop(st->ctx))
         return err_set(err, ERR_CANCELLED, "step stopped: the job is cancelled or draining");
     const char *id = json_get_string(item, "id");
@@ -358,7 +349,9 @@ static int run_list(step_ctx *ctx, const char *path, const entity_spec *spec,
                         .rel_class = rel_class, .rel_type = rel_type};
     if (rel_class && !(st.account_key = ad_account_key(ctx, err)))
         return -1;
-    return azure_list(azure_job_client(job), AZURE_API_GRAPH, path, ad_list_item, &st, err);
+    json_scoped scoped = {ad_list_add, &st};
+    return azure_list(azure_job_client(job), AZURE_API_GRAPH, path, json_scoped_item, &scoped,
+                      err);
 }
 
 static int run_users(step_ctx *ctx, err_info *err)
@@ -596,12 +589,12 @@ static int member_item(void *arg, size_t index, const cJSON *item, err_info *err
     member_batch *b = arg;
     if (step_should_stop(b->ctx))
         return err_set(err, ERR_CANCELLED, "step stopped: the job is cancelled or draining");
-    if (!json_get_string(item, "id")) {
-        log_kv(LOG_WARN, "skipped a group member without id", "groupId", b->ids[index], NULL);
-        return 0;
-    }
     /* written as text into the batch's buffers: no cJSON tree */
     if (ad_group_member_write(&b->text, &b->key, b->ids[index], item) != 0) {
+        if (!sbuf_failed(&b->text) && !sbuf_failed(&b->key)) { /* not memory: no id */
+            log_kv(LOG_WARN, "skipped a group member without id", "groupId", b->ids[index], NULL);
+            return 0;
+        }
         sbuf_free(&b->text); /* clears the failed state */
         sbuf_free(&b->key);
         return err_set(err, ERR_NOMEM, "out of memory building a group member relationship");

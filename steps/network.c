@@ -829,21 +829,11 @@ static int rule_relationship(rules_state *st, const char *nsg_key, const cJSON *
     return add_relationship(st->ctx, rel, suffix, err);
 }
 
-static int nsg_rules_add(rules_state *st, const cJSON *nsg_entity, err_info *err);
-
-/* The rules and their relationships are built in a json_scope: gone once
- * added. */
+/* Run per security group in a json_scope (json_scoped_item): the rules and
+ * their relationships are gone once added. */
 static int nsg_rules(void *arg, const cJSON *nsg_entity, err_info *err)
 {
-    json_scope scope;
-    json_scope_begin(&scope);
-    int rc = nsg_rules_add(arg, nsg_entity, err);
-    json_scope_end(&scope);
-    return rc;
-}
-
-static int nsg_rules_add(rules_state *st, const cJSON *nsg_entity, err_info *err)
-{
+    rules_state *st = arg;
     if (step_should_stop(st->ctx))
         return err_set(err, ERR_CANCELLED, "step stopped: the job is cancelled or draining");
     const char *nsg_key = json_get_string(nsg_entity, "_key");
@@ -877,7 +867,8 @@ static int run_security_group_rules(step_ctx *ctx, err_info *err)
     rules_state st = {.ctx = ctx};
     int rc = step_iterate_entities(ctx, "azure_subnet", subnet_index_one, &st.subnets, err);
     if (rc == 0)
-        rc = step_iterate_entities(ctx, "azure_security_group", nsg_rules, &st, err);
+        rc = step_iterate_entities(ctx, "azure_security_group", json_scoped_item,
+                                   &(json_scoped){nsg_rules, &st}, err);
     subnet_index_free(&st.subnets);
     return rc;
 }
