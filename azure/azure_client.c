@@ -47,6 +47,9 @@
 
 #define ARM_READ_BURST 250.0
 #define ARM_READ_REFILL_PER_S 25.0
+/* Paced reads leave in bursts on a 200 ms grid (azure_pacing.h): one
+ * wake-up per burst instead of per read, at most 200 ms later. */
+#define ARM_READ_RELEASE_MS 200
 #define STORAGE_RESOURCE "https://storage.azure.com"
 #define MANY_QUEUE_PER_WORKER 2
 
@@ -164,7 +167,7 @@ int azure_client_new(const azure_endpoints *endpoints, const azure_credentials *
      * budgets. */
     c->pacing = azure_pacing_shared(credentials->directory_id, credentials->client_id,
                                     c->ep.resource_manager, ARM_READ_BURST,
-                                    ARM_READ_REFILL_PER_S);
+                                    ARM_READ_REFILL_PER_S, ARM_READ_RELEASE_MS);
     if (!c->http || !c->tokens || !c->pacing) {
         azure_client_free(c);
         return err_set(err, ERR_NOMEM, "cannot initialise the Azure client (libcurl)");

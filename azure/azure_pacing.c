@@ -27,16 +27,18 @@ struct azure_pacing {
     struct azure_pacing *next;
     double burst;
     double rate_per_ms;
+    int64_t release_ms;   /* the send grid, 0 = none */
     bucket *rows;
     size_t count, cap;
 };
 
-azure_pacing *azure_pacing_new(double burst, double refill_per_s) {
+azure_pacing *azure_pacing_new(double burst, double refill_per_s, int release_ms) {
     azure_pacing *p = calloc(1, sizeof *p);
     if (!p) return NULL;
     pthread_mutex_init(&p->mu, NULL);
     p->burst = burst > 1 ? burst : 1;
     p->rate_per_ms = (refill_per_s > 0 ? refill_per_s : 1) / 1000.0;
+    p->release_ms = release_ms > 0 ? release_ms : 0;
     return p;
 }
 
@@ -103,6 +105,13 @@ int64_t azure_pacing_acquire(azure_pacing *p, const char *scope, int64_t now_ms)
          * late costs nothing, a hair early costs a 429. */
         if (b->tokens < 0) wait = (int64_t)(-b->tokens / p->rate_per_ms) + 2;
     }
+    if (wait > 0 && p->release_ms > 0) {
+        /* the next grid point at or after the token's time */
+        int64_t at = now_ms + wait;
+        int64_t off = at % p->release_ms;
+        if (off < 0) off += p->release_ms;
+        if (off) wait += p->release_ms - off;
+    }
     pthread_mutex_unlock(&p->mu);
     return wait;
 }
@@ -124,7 +133,8 @@ static pthread_mutex_t g_registry_mu = PTHREAD_MUTEX_INITIALIZER;
 static azure_pacing *g_registry;
 
 azure_pacing *azure_pacing_shared(const char *directory_id, const char *client_id,
-                                  const char *endpoint, double burst, double refill_per_s) {
+                                  const char *endpoint, double burst, double refill_per_s,
+                                  int release_ms) {
     const char *d = directory_id ? directory_id : "", *c = client_id ? client_id : "",
                *e = endpoint ? endpoint : "";
     size_t n = strlen(d) + strlen(c) + strlen(e) + 3;
@@ -138,7 +148,7 @@ azure_pacing *azure_pacing_shared(const char *directory_id, const char *client_i
     if (p) {
         p->refs++;
         free(key);
-    } else if ((p = azure_pacing_new(burst, refill_per_s))) {
+    } else if ((p = azure_pacing_new(burst, refill_per_s, release_ms))) {
         p->shared_key = key;
         p->refs = 1;
         p->next = g_registry;

@@ -64,17 +64,19 @@ static void test_backoff_bounds(void **state) {
     }
 }
 
+#define ARM_URL "https://management.azure.com"
+
 /* Clients of one principal (tenant + client id) and endpoint share one pacing (one budget per
  * subscription at Azure); another tenant or endpoint has its own; the
  * shared pacing lives until its last user releases it. */
 static void test_pacing_shared(void **state) {
     (void)state;
-    azure_pacing *a = azure_pacing_shared("Tenant-1", "app", "https://management.azure.com", 2, 1);
-    azure_pacing *b = azure_pacing_shared("tenant-1", "APP", "https://management.azure.com", 2, 1);
-    azure_pacing *c = azure_pacing_shared("tenant-2", "app", "https://management.azure.com", 2, 1);
+    azure_pacing *a = azure_pacing_shared("Tenant-1", "app", ARM_URL, 2, 1, 0);
+    azure_pacing *b = azure_pacing_shared("tenant-1", "APP", ARM_URL, 2, 1, 0);
+    azure_pacing *c = azure_pacing_shared("tenant-2", "app", ARM_URL, 2, 1, 0);
     azure_pacing *d =
-        azure_pacing_shared("tenant-1", "app", "https://management.usgovcloudapi.net", 2, 1);
-    azure_pacing *f = azure_pacing_shared("tenant-1", "app-2", "https://management.azure.com", 2, 1);
+        azure_pacing_shared("tenant-1", "app", "https://management.usgovcloudapi.net", 2, 1, 0);
+    azure_pacing *f = azure_pacing_shared("tenant-1", "app-2", ARM_URL, 2, 1, 0);
     assert_ptr_not_equal(a, f);
     azure_pacing_release(f);
     assert_non_null(a);
@@ -89,7 +91,7 @@ static void test_pacing_shared(void **state) {
     azure_pacing_release(a);
     assert_true(azure_pacing_acquire(b, "sub", t) > 0);   /* still alive for b */
     azure_pacing_release(b);
-    azure_pacing *e = azure_pacing_shared("tenant-1", "app", "https://management.azure.com", 2, 1);
+    azure_pacing *e = azure_pacing_shared("tenant-1", "app", ARM_URL, 2, 1, 0);
     assert_int_equal(azure_pacing_acquire(e, "sub", t), 0);   /* a fresh one */
     azure_pacing_release(e);
     azure_pacing_release(c);
@@ -98,7 +100,7 @@ static void test_pacing_shared(void **state) {
 
 static void test_pacing_bucket(void **state) {
     (void)state;
-    azure_pacing *p = azure_pacing_new(250, 25);
+    azure_pacing *p = azure_pacing_new(250, 25, 0);
     assert_non_null(p);
     int64_t t = 1000000;
     for (int i = 0; i < 250; i++) assert_int_equal(azure_pacing_acquire(p, "sub-a", t), 0);
@@ -124,6 +126,34 @@ static void test_pacing_bucket(void **state) {
     assert_string_equal(scope, "abc-1");
     azure_pacing_scope_of("/subscriptions?api-version=2016-06-01", scope, sizeof scope);
     assert_string_equal(scope, "");
+}
+
+/* With a release grid every paced read waits until the first grid point at
+ * or after its token's time: never earlier (no 429), less than a slot later,
+ * and a slot releases only the tokens that came due in it. */
+static void test_pacing_release_grid(void **state) {
+    (void)state;
+    azure_pacing *p = azure_pacing_new(250, 25, 200);
+    assert_non_null(p);
+    const int64_t t = 1000007; /* not on the grid */
+    for (int i = 0; i < 250; i++) assert_int_equal(azure_pacing_acquire(p, "sub-a", t), 0);
+    int64_t last = 0;
+    int per_slot = 0;
+    for (int i = 1; i <= 100; i++) {
+        int64_t w = azure_pacing_acquire(p, "sub-a", t);
+        int64_t exact = (int64_t)i * 40; /* the i-th refill after t */
+        assert_int_equal((t + w) % 200, 0);
+        assert_true(w >= exact);
+        assert_true(w < exact + 2 + 200);
+        assert_true(w >= last);
+        per_slot = w == last ? per_slot + 1 : 1;
+        /* 25 reads/s: at most 5 tokens come due in a 200 ms slot */
+        assert_true(per_slot <= 5);
+        last = w;
+    }
+    /* A read with a token at hand is not delayed. */
+    assert_int_equal(azure_pacing_acquire(p, "sub-b", t), 0);
+    azure_pacing_free(p);
 }
 
 /* Requests grouped by subscription are sent round-robin, each
@@ -243,6 +273,7 @@ int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_classify),      cmocka_unit_test(test_retry_after),
         cmocka_unit_test(test_backoff_bounds), cmocka_unit_test(test_pacing_bucket),
+        cmocka_unit_test(test_pacing_release_grid),
         cmocka_unit_test(test_pacing_shared), cmocka_unit_test(test_interleave),
         cmocka_unit_test(test_link_guard),    cmocka_unit_test(test_resource_type),
         cmocka_unit_test(test_endpoints_env),
