@@ -8,6 +8,9 @@
  *    1000 per page with nextLink, memberships spread over groups;
  *  - throttling: without pacing a burst above 250 reads gets 429s; the
  *    client's pacing keeps a 320-read run free of 429s.
+ *  - Graph JSON batching (POST /v1.0/$batch): each inner request answered
+ *    and counted as the same GET on its own (generated, recorded, throttle,
+ *    fault rules), malformed batches refused whole, latency once per batch.
  */
 #include "azure/azure_client.h"
 #include "azure/azure_endpoints.h"
@@ -24,6 +27,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <time.h>
 
 #define RECORDINGS AI_SOURCE_DIR "/tests/fixtures/azure-recordings"
 
@@ -419,6 +423,435 @@ static void test_storage_data_plane(void **state) {
     fake_azure_stop(f);
 }
 
+/* ---- Graph JSON batching ---- */
+
+#define GROUP(n) "00000002-0000-4000-8000-00000000000" #n
+
+typedef struct http_text {
+    char *p;
+    size_t n;
+} http_text;
+
+static size_t keep(char *p, size_t s, size_t n, void *u) {
+    http_text *t = u;
+    char *q = realloc(t->p, t->n + s * n + 1);
+    if (!q) return 0;
+    memcpy(q + t->n, p, s * n);
+    t->p = q;
+    t->n += s * n;
+    t->p[t->n] = '\0';
+    return s * n;
+}
+
+/* GET (json NULL) or POST json to <fake>path with a bearer token of
+ * `principal` ("c" when NULL); returns the status (-1 when the connection
+ * failed), the body in *body (parsed when JSON, else NULL) and the
+ * Content-Type in ctype. */
+static long http_json(fake_azure *f, const char *path, const char *json, const char *principal,
+                      cJSON **body, char *ctype, size_t ctype_size) {
+    CURL *h = curl_easy_init();
+    assert_non_null(h);
+    char url[2048], auth[256];
+    snprintf(url, sizeof url, "%s%s", fake_azure_url(f), path);
+    snprintf(auth, sizeof auth, "Authorization: Bearer fake-access-token-1.%s",
+             principal ? principal : "c");
+    struct curl_slist *hdrs = curl_slist_append(NULL, auth);
+    if (json) {
+        hdrs = curl_slist_append(hdrs, "Content-Type: application/json");
+        curl_easy_setopt(h, CURLOPT_POSTFIELDS, json);
+    }
+    http_text t = {0};
+    curl_easy_setopt(h, CURLOPT_URL, url);
+    curl_easy_setopt(h, CURLOPT_HTTPHEADER, hdrs);
+    curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, keep);
+    curl_easy_setopt(h, CURLOPT_WRITEDATA, &t);
+    long status = -1;
+    if (ctype) ctype[0] = '\0';
+    if (curl_easy_perform(h) == CURLE_OK) {
+        curl_easy_getinfo(h, CURLINFO_RESPONSE_CODE, &status);
+        char *ct = NULL;
+        curl_easy_getinfo(h, CURLINFO_CONTENT_TYPE, &ct);
+        if (ctype) snprintf(ctype, ctype_size, "%s", ct ? ct : "");
+    }
+    if (body) *body = t.p ? cJSON_Parse(t.p) : NULL;
+    free(t.p);
+    curl_slist_free_all(hdrs);
+    curl_easy_cleanup(h);
+    return status;
+}
+
+/* {"requests":[{"id":ids[i],"method":"GET","url":urls[i]},...]} */
+static char *batch_of(size_t n, const char *const *ids, const char *const *urls) {
+    cJSON *doc = cJSON_CreateObject();
+    cJSON *reqs = cJSON_AddArrayToObject(doc, "requests");
+    for (size_t i = 0; i < n; i++) {
+        cJSON *r = cJSON_CreateObject();
+        cJSON_AddStringToObject(r, "id", ids[i]);
+        cJSON_AddStringToObject(r, "method", "GET");
+        cJSON_AddStringToObject(r, "url", urls[i]);
+        cJSON_AddItemToArray(reqs, r);
+    }
+    char *text = cJSON_PrintUnformatted(doc);
+    cJSON_Delete(doc);
+    assert_non_null(text);
+    return text;
+}
+
+/* The response of request `id` in a batch answer (each id exactly once). */
+static const cJSON *batch_response(const cJSON *answer, const char *id) {
+    const cJSON *found = NULL, *r;
+    cJSON_ArrayForEach(r, cJSON_GetObjectItem(answer, "responses")) {
+        const cJSON *rid = cJSON_GetObjectItem(r, "id");
+        if (cJSON_IsString(rid) && strcmp(rid->valuestring, id) == 0) {
+            assert_null(found);
+            found = r;
+        }
+    }
+    assert_non_null(found);
+    return found;
+}
+
+static int batch_status(const cJSON *answer, const char *id) {
+    return cJSON_GetObjectItem(batch_response(answer, id), "status")->valueint;
+}
+
+static const char *batch_header(const cJSON *answer, const char *id, const char *name) {
+    const cJSON *v =
+        cJSON_GetObjectItem(cJSON_GetObjectItem(batch_response(answer, id), "headers"), name);
+    return cJSON_IsString(v) ? v->valuestring : NULL;
+}
+
+/* Sends a batch; asserts the HTTP status; returns the parsed answer. */
+static cJSON *send_batch(fake_azure *f, const char *principal, size_t n, const char *const *ids,
+                         const char *const *urls, long want) {
+    char *text = batch_of(n, ids, urls);
+    cJSON *answer = NULL;
+    char ct[128];
+    long status = http_json(f, "/v1.0/$batch", text, principal, &answer, ct, sizeof ct);
+    free(text);
+    if (status != want) fail_msg("batch answered %ld, want %ld", status, want);
+    if (want > 0) {
+        assert_string_equal(ct, "application/json");
+        assert_non_null(answer);
+    }
+    return answer;
+}
+
+/* Generated mode: each request of a batch is answered with the body, status
+ * and Content-Type of the same GET on its own, and counted as it. */
+static void test_batch_generated(void **state) {
+    (void)state;
+    fake_azure *f = fake_azure_start(NULL);
+    fake_azure_tenant t = {.users = 50, .groups = 7, .members = 700, .service_principals = 10};
+    assert_int_equal(fake_azure_generate(f, &t), 0);
+    static const char *const ids[] = {"0", "1", "two", "3"};
+    /* plain, percent-encoded with a nextLink page, no leading slash, and
+     * '+' / %2B in a query (decoded as MHD decodes a request line). */
+    static const char *const urls[] = {
+        "/groups/" GROUP(0) "/members?$select=id,displayName&$top=999",
+        "/groups/" GROUP(1) "/members?%24select=id%2CdisplayName&%24top=40",
+        "groups/" GROUP(2) "/members",
+        "/users?$top=2&x=a+b%2Bc",
+    };
+    enum { N = 4 };
+    cJSON *alone[N];
+    char ct[N][128], seen[N][512];
+    for (size_t i = 0; i < N; i++) {
+        char path[512];
+        snprintf(path, sizeof path, "/v1.0%s%s", urls[i][0] == '/' ? "" : "/", urls[i]);
+        fake_azure_reset_counts(f);
+        assert_int_equal(http_json(f, path, NULL, NULL, &alone[i], ct[i], sizeof ct[i]), 200);
+        assert_non_null(alone[i]);
+        assert_true(fake_azure_seen(f, 0, seen[i], sizeof seen[i]));
+    }
+    assert_non_null(cJSON_GetObjectItem(alone[1], "@odata.nextLink"));
+    assert_string_equal(seen[3], "/v1.0/users?$top=2&x=a b+c");
+
+    fake_azure_reset_counts(f);
+    cJSON *answer = send_batch(f, NULL, N, ids, urls, 200);
+    assert_int_equal(cJSON_GetArraySize(cJSON_GetObjectItem(answer, "responses")), N);
+    for (size_t i = 0; i < N; i++) {
+        const cJSON *r = batch_response(answer, ids[i]);
+        assert_int_equal(cJSON_GetObjectItem(r, "status")->valueint, 200);
+        assert_string_equal(batch_header(answer, ids[i], "Content-Type"), ct[i]);
+        assert_null(batch_header(answer, ids[i], "Retry-After"));
+        assert_true(cJSON_Compare(cJSON_GetObjectItem(r, "body"), alone[i], true));
+        char s[512];
+        assert_true(fake_azure_seen(f, i + 1, s, sizeof s));
+        assert_string_equal(s, seen[i]);
+        cJSON_Delete(alone[i]);
+    }
+    cJSON_Delete(answer);
+    char s[512];
+    assert_true(fake_azure_seen(f, 0, s, sizeof s));
+    assert_string_equal(s, "/v1.0/$batch");
+    assert_false(fake_azure_seen(f, N + 1, s, sizeof s));
+    fake_azure_counts c;
+    fake_azure_get_counts(f, &c);
+    assert_int_equal(c.requests, 1);
+    assert_int_equal(c.batch_requests, 1);
+    assert_int_equal(c.batched, N);
+    assert_int_equal(c.max_in_flight, 1);
+    assert_int_equal(c.token_requests, 0);
+    assert_int_equal(c.faults, 0);
+    assert_int_equal(c.throttled, 0);
+    assert_int_equal(fake_azure_count_path(f, "/v1.0/groups/" GROUP(0) "/members"), 1);
+    assert_int_equal(fake_azure_count_path(f, "/v1.0/groups/"), 3);
+    assert_int_equal(fake_azure_count_path(f, "/v1.0/$batch"), 1);
+    assert_int_equal(fake_azure_unmatched_count(f), 0);
+    fake_azure_stop(f);
+}
+
+/* The Graph throttle applies per inner read, to the batch POST's principal:
+ * a bucket of 2 answers the third request of a batch 429 + Retry-After. */
+static void test_batch_throttle(void **state) {
+    (void)state;
+    fake_azure_options fo = {.throttle = true, .graph_burst = 2, .graph_refill_per_s = 1};
+    fake_azure *f = fake_azure_start(&fo);
+    fake_azure_tenant t = {.users = 10, .groups = 3, .members = 30};
+    assert_int_equal(fake_azure_generate(f, &t), 0);
+    static const char *const ids[] = {"a", "b", "c"};
+    static const char *const urls[] = {"/groups/" GROUP(0) "/members",
+                                       "/groups/" GROUP(1) "/members",
+                                       "/groups/" GROUP(2) "/members"};
+    cJSON *answer = send_batch(f, "c", 3, ids, urls, 200);
+    assert_int_equal(batch_status(answer, "a"), 200);
+    assert_int_equal(batch_status(answer, "b"), 200);
+    assert_int_equal(batch_status(answer, "c"), 429);
+    const char *ra = batch_header(answer, "c", "Retry-After");
+    assert_non_null(ra);
+    assert_true(atoi(ra) >= 1);
+    const cJSON *err = cJSON_GetObjectItem(
+        cJSON_GetObjectItem(batch_response(answer, "c"), "body"), "error");
+    assert_string_equal(cJSON_GetObjectItem(err, "code")->valuestring, "TooManyRequests");
+    cJSON_Delete(answer);
+    fake_azure_counts c;
+    fake_azure_get_counts(f, &c);
+    assert_int_equal(c.throttled, 1);
+    assert_int_equal(c.batched, 3);
+    /* Another principal's bucket is full. */
+    answer = send_batch(f, "other", 2, ids, urls, 200);
+    assert_int_equal(batch_status(answer, "a"), 200);
+    assert_int_equal(batch_status(answer, "b"), 200);
+    cJSON_Delete(answer);
+    int64_t arm_max = -1, graph_max = -1;
+    fake_azure_bucket_max(f, &arm_max, &graph_max);
+    assert_int_equal(graph_max, 2);
+    fake_azure_stop(f);
+}
+
+/* Fault rules match each inner request as "GET /v1.0/<url>" (query sorted
+ * and decoded), or the batch POST itself as "POST /v1.0/$batch". */
+static void test_batch_faults(void **state) {
+    (void)state;
+    fake_azure *f = fake_azure_start(NULL);
+    fake_azure_tenant t = {.users = 10, .groups = 3, .members = 30};
+    assert_int_equal(fake_azure_generate(f, &t), 0);
+    static const char *const ids[] = {"0", "1", "2"};
+    static const char *const urls[] = {
+        "/groups/" GROUP(0) "/members?$top=999&$select=id,displayName",
+        "/groups/" GROUP(1) "/members?$top=999&$select=id,displayName",
+        "/groups/" GROUP(2) "/members?%24top=999&%24select=id%2CdisplayName"};
+    fake_azure_fault throttle = {.match = "/groups/" GROUP(1) "/members", .method = "GET",
+                                 .kind = FAKE_FAULT_STATUS, .status = 429, .retry_after = "7",
+                                 .times = 1};
+    fake_azure_fault unavailable = {
+        .match = "^/v1.0/groups/" GROUP(2) "/members?$select=id,displayName&$top=999",
+        .kind = FAKE_FAULT_STATUS, .status = 503, .times = 1};
+    fake_azure_fault post_only = {.match = "/members", .method = "POST",
+                                  .kind = FAKE_FAULT_STATUS, .status = 500};
+    assert_int_equal(fake_azure_add_fault(f, &post_only), 0);
+    assert_int_equal(fake_azure_add_fault(f, &throttle), 0);
+    assert_int_equal(fake_azure_add_fault(f, &unavailable), 0);
+    cJSON *answer = send_batch(f, NULL, 3, ids, urls, 200);
+    assert_int_equal(batch_status(answer, "0"), 200);
+    assert_int_equal(batch_status(answer, "1"), 429);
+    assert_string_equal(batch_header(answer, "1", "Retry-After"), "7");
+    assert_int_equal(batch_status(answer, "2"), 503);
+    assert_null(batch_header(answer, "2", "Retry-After"));
+    const cJSON *err = cJSON_GetObjectItem(
+        cJSON_GetObjectItem(batch_response(answer, "1"), "body"), "error");
+    assert_string_equal(cJSON_GetObjectItem(err, "code")->valuestring, "TooManyRequests");
+    cJSON_Delete(answer);
+    fake_azure_counts c;
+    fake_azure_get_counts(f, &c);
+    assert_int_equal(c.faults, 2);
+    assert_int_equal(c.throttled, 0);
+    /* Rules used up: all 200. */
+    answer = send_batch(f, NULL, 3, ids, urls, 200);
+    for (size_t i = 0; i < 3; i++) assert_int_equal(batch_status(answer, ids[i]), 200);
+    cJSON_Delete(answer);
+
+    /* A rule on the POST answers the batch itself. */
+    fake_azure_clear_faults(f);
+    fake_azure_fault post = {.match = "^/v1.0/$batch", .method = "POST",
+                             .kind = FAKE_FAULT_STATUS, .status = 503, .retry_after = "2",
+                             .times = 1};
+    assert_int_equal(fake_azure_add_fault(f, &post), 0);
+    fake_azure_reset_counts(f);
+    answer = send_batch(f, NULL, 3, ids, urls, 503);
+    cJSON_Delete(answer);
+    fake_azure_get_counts(f, &c);
+    assert_int_equal(c.requests, 1);
+    assert_int_equal(c.faults, 1);
+    assert_int_equal(c.batch_requests, 0);
+    assert_int_equal(c.batched, 0);
+
+    /* A dropped inner request drops the batch connection. */
+    fake_azure_fault drop = {.match = "/groups/" GROUP(2) "/", .kind = FAKE_FAULT_DROP,
+                             .times = 1};
+    assert_int_equal(fake_azure_add_fault(f, &drop), 0);
+    answer = send_batch(f, NULL, 3, ids, urls, -1);
+    assert_null(answer);
+    answer = send_batch(f, NULL, 3, ids, urls, 200);
+    cJSON_Delete(answer);
+    assert_int_equal(fake_azure_unmatched_count(f), 0);
+    fake_azure_stop(f);
+}
+
+/* Malformed batches are refused whole (400, Graph error body); 20 requests
+ * are accepted, 21 are not. */
+static void test_batch_refused(void **state) {
+    (void)state;
+    fake_azure *f = fake_azure_start(NULL);
+    fake_azure_tenant t = {.users = 10, .groups = 3, .members = 30};
+    assert_int_equal(fake_azure_generate(f, &t), 0);
+    const char *ids[21], *urls[21];
+    char idbuf[21][8];
+    for (size_t i = 0; i < 21; i++) {
+        snprintf(idbuf[i], sizeof idbuf[i], "%zu", i);
+        ids[i] = idbuf[i];
+        urls[i] = "/users?$top=1";
+    }
+    cJSON *answer = send_batch(f, NULL, 20, ids, urls, 200);
+    assert_int_equal(cJSON_GetArraySize(cJSON_GetObjectItem(answer, "responses")), 20);
+    cJSON_Delete(answer);
+    fake_azure_reset_counts(f);
+
+    const char *bad[] = {
+        NULL, /* 21 requests, filled below */
+        "not json",
+        "{}",
+        "{\"requests\":{}}",
+        "{\"requests\":[]}",
+        "{\"requests\":[{\"method\":\"GET\",\"url\":\"/users\"}]}",
+        "{\"requests\":[{\"id\":\"1\",\"url\":\"/users\"}]}",
+        "{\"requests\":[{\"id\":\"1\",\"method\":\"GET\"}]}",
+        "{\"requests\":[{\"id\":1,\"method\":\"GET\",\"url\":\"/users\"}]}",
+        "{\"requests\":[{\"id\":\"1\",\"method\":\"GET\",\"url\":\"/users\"},"
+        "{\"id\":\"1\",\"method\":\"GET\",\"url\":\"/groups\"}]}",
+        "{\"requests\":[{\"id\":\"1\",\"method\":\"GET\",\"url\":\"/v1.0/users\"}]}",
+        "{\"requests\":[{\"id\":\"1\",\"method\":\"GET\",\"url\":\"v1.0/users\"}]}",
+        "{\"requests\":[{\"id\":\"1\",\"method\":\"GET\","
+        "\"url\":\"https://graph.microsoft.com/v1.0/users\"}]}",
+        "{\"requests\":[{\"id\":\"1\",\"method\":\"FETCH\",\"url\":\"/users\"}]}",
+    };
+    char *many = batch_of(21, ids, urls);
+    bad[0] = many;
+    size_t nbad = sizeof bad / sizeof *bad;
+    for (size_t i = 0; i < nbad; i++) {
+        cJSON *e = NULL;
+        long status = http_json(f, "/v1.0/$batch", bad[i], NULL, &e, NULL, 0);
+        if (status != 400) fail_msg("case %zu answered %ld", i, status);
+        const cJSON *err = cJSON_GetObjectItem(e, "error");
+        assert_string_equal(cJSON_GetObjectItem(err, "code")->valuestring, "BadRequest");
+        assert_true(cJSON_IsString(cJSON_GetObjectItem(err, "message")));
+        cJSON_Delete(e);
+    }
+    free(many);
+    /* Not sent as JSON. */
+    CURL *h = curl_easy_init();
+    char url[256];
+    snprintf(url, sizeof url, "%s/v1.0/$batch", fake_azure_url(f));
+    curl_easy_setopt(h, CURLOPT_URL, url);
+    curl_easy_setopt(h, CURLOPT_POSTFIELDS,
+                     "{\"requests\":[{\"id\":\"1\",\"method\":\"GET\",\"url\":\"/users\"}]}");
+    curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, discard);
+    long status = -1;
+    assert_int_equal(curl_easy_perform(h), CURLE_OK);
+    curl_easy_getinfo(h, CURLINFO_RESPONSE_CODE, &status);
+    curl_easy_cleanup(h);
+    assert_int_equal(status, 400);
+
+    fake_azure_counts c;
+    fake_azure_get_counts(f, &c);
+    assert_int_equal(c.requests, (int64_t)nbad + 1);
+    assert_int_equal(c.batch_requests, (int64_t)nbad + 1);
+    assert_int_equal(c.batched, 0);
+    assert_int_equal(fake_azure_count_path(f, "/v1.0/users"), 0);
+    assert_int_equal(fake_azure_unmatched_count(f), 0);
+    fake_azure_stop(f);
+}
+
+/* Recorded mode: group member lists from the recordings (through the
+ * fallback that drops $top and $select), an unrecorded one 404 and listed
+ * as unmatched. */
+static void test_batch_recorded(void **state) {
+    (void)state;
+    fake_azure *f = fake_azure_start(NULL);
+    const char *dirs[] = {"iterateGroupMembersSelectProperties_431024926",
+                          "iterateGroupMembers_3927565863"};
+    for (size_t i = 0; i < 2; i++) {
+        char dir[512];
+        snprintf(dir, sizeof dir, "%s/steps/active-directory/__recordings__/%s", RECORDINGS,
+                 dirs[i]);
+        assert_int_equal(fake_azure_load_dir(f, dir), 2);
+    }
+    static const char *const ids[] = {"sel", "all", "none"};
+    static const char *const urls[] = {
+        "/groups/1c417feb-b04f-46c9-a747-614d6d03f348/members?$select=id,displayName&$top=999",
+        "/groups/58e48aba-cd45-440f-a851-2bf9715fadc1/members?$select=id,displayName&$top=999",
+        "/groups/00000000-0000-0000-0000-000000000000/members?$top=999"};
+    cJSON *alone[2];
+    char ct[2][128];
+    for (size_t i = 0; i < 2; i++) {
+        char path[512];
+        snprintf(path, sizeof path, "/v1.0%s", urls[i]);
+        assert_int_equal(http_json(f, path, NULL, NULL, &alone[i], ct[i], sizeof ct[i]), 200);
+        assert_non_null(cJSON_GetObjectItem(alone[i], "value"));
+    }
+    fake_azure_reset_counts(f);
+    cJSON *answer = send_batch(f, NULL, 3, ids, urls, 200);
+    for (size_t i = 0; i < 2; i++) {
+        assert_int_equal(batch_status(answer, ids[i]), 200);
+        assert_string_equal(batch_header(answer, ids[i], "Content-Type"), ct[i]);
+        assert_true(
+            cJSON_Compare(cJSON_GetObjectItem(batch_response(answer, ids[i]), "body"), alone[i],
+                          true));
+        cJSON_Delete(alone[i]);
+    }
+    assert_int_equal(batch_status(answer, "none"), 404);
+    cJSON_Delete(answer);
+    assert_int_equal(fake_azure_unmatched_count(f), 1);
+    char u[512];
+    assert_true(fake_azure_unmatched(f, 0, u, sizeof u));
+    assert_string_equal(u, "GET /v1.0/groups/00000000-0000-0000-0000-000000000000/members"
+                           "?$top=999");
+    assert_int_equal(fake_azure_count_path(f, "/v1.0/groups/1c417feb"), 1);
+    fake_azure_stop(f);
+}
+
+/* Injected latency applies once per batch, not per request. */
+static void test_batch_latency(void **state) {
+    (void)state;
+    fake_azure_options fo = {.latency_ms = 300};
+    fake_azure *f = fake_azure_start(&fo);
+    fake_azure_tenant t = {.users = 10, .groups = 3, .members = 30};
+    assert_int_equal(fake_azure_generate(f, &t), 0);
+    static const char *const ids[] = {"0", "1", "2"};
+    static const char *const urls[] = {"/groups/" GROUP(0) "/members",
+                                       "/groups/" GROUP(1) "/members",
+                                       "/groups/" GROUP(2) "/members"};
+    struct timespec a, b;
+    clock_gettime(CLOCK_MONOTONIC, &a);
+    cJSON *answer = send_batch(f, NULL, 3, ids, urls, 200);
+    clock_gettime(CLOCK_MONOTONIC, &b);
+    cJSON_Delete(answer);
+    long ms = (long)(b.tv_sec - a.tv_sec) * 1000 + (b.tv_nsec - a.tv_nsec) / 1000000;
+    if (ms < 300 || ms >= 900) fail_msg("batch took %ld ms", ms);
+    fake_azure_stop(f);
+}
+
 int main(void) {
     curl_global_init(CURL_GLOBAL_DEFAULT);
     const struct CMUnitTest tests[] = {
@@ -430,6 +863,12 @@ int main(void) {
         cmocka_unit_test(test_recorded_graph_paging),
         cmocka_unit_test(test_graph_throttle),
         cmocka_unit_test(test_storage_data_plane),
+        cmocka_unit_test(test_batch_generated),
+        cmocka_unit_test(test_batch_throttle),
+        cmocka_unit_test(test_batch_faults),
+        cmocka_unit_test(test_batch_refused),
+        cmocka_unit_test(test_batch_recorded),
+        cmocka_unit_test(test_batch_latency),
     };
     int rc = cmocka_run_group_tests(tests, NULL, NULL);
     curl_global_cleanup();

@@ -4,8 +4,9 @@
  * One libmicrohttpd daemon, a thread per connection (so injected latency
  * and slow answers block only their own connection, like a real server).
  * A request is answered by the first of: a fault rule, a recorded or canned
- * answer, a token endpoint answer, the generated tenant, else 404 (listed as
- * unmatched).  Recordings are indexed by a normalized key
+ * answer, a Graph JSON batch (each of its requests answered by this same
+ * sequence), a token endpoint answer, the generated tenant, else 404 (listed
+ * as unmatched).  Recordings are indexed by a normalized key
  * "METHOD path?k=v&k=v": path percent-decoded, lower-cased (ARM paths are
  * case-insensitive), repeated slashes collapsed; query parameters decoded
  * and sorted.  Storage data-plane hosts keep their host in the key
@@ -591,40 +592,244 @@ static void sleep_ms(int ms) {
     nanosleep(&ts, NULL);
 }
 
-static enum MHD_Result answer(fake_azure *f, struct MHD_Connection *conn, const char *method,
-                              const char *url, const char *body, size_t body_len) {
-    enum MHD_Result result = MHD_NO;
-    arg_collect args = {0};
-    MHD_get_connection_values(conn, MHD_GET_ARGUMENT_KIND, collect_arg, &args);
-    if (args.ps) qsort(args.ps, args.n, sizeof *args.ps, param_cmp);
-    char *path = strdup(url);
+/* One request as the fake answers it: an HTTP request, or one request of a
+ * Graph JSON batch (`inner`: no token endpoint, no batch, no latency, not
+ * counted in requests or in flight). */
+typedef struct call {
+    const char *method;
+    const char *url;           /* path, percent-decoded (as MHD gives it) */
+    const fake_param *ps;      /* query parameters, decoded and sorted */
+    size_t nps;
+    const char *body;          /* request body ("" when none) */
+    size_t body_len;
+    const char *content_type;  /* request Content-Type, or NULL */
+    const char *principal;     /* token_principal() of the HTTP request */
+    bool inner;
+} call;
+
+/* An answer before it is sent (strings owned, NULL = no such header). */
+typedef struct reply {
+    bool drop;                 /* close the connection without an answer */
+    int status;
+    char *content_type;        /* NULL = application/json */
+    char *retry_after;
+    char *xname, *xvalue;      /* one optional extra header */
+    sbuf body;
+} reply;
+
+static void reply_init(reply *r) {
+    memset(r, 0, sizeof *r);
+    sbuf_init(&r->body);
+}
+
+static void reply_free(reply *r) {
+    free(r->content_type);
+    free(r->retry_after);
+    free(r->xname);
+    free(r->xvalue);
+    sbuf_free(&r->body);
+}
+
+static void reply_set(reply *r, int status, const char *ctype, const char *retry_after,
+                      const char *xname, const char *xvalue, const char *body, size_t len) {
+    r->status = status;
+    r->content_type = ctype ? strdup(ctype) : NULL;
+    r->retry_after = retry_after ? strdup(retry_after) : NULL;
+    r->xname = xname ? strdup(xname) : NULL;
+    r->xvalue = xvalue ? strdup(xvalue) : NULL;
+    sbuf_append(&r->body, body, len);
+    if (sbuf_failed(&r->body)) r->drop = true;
+}
+
+static void compute(fake_azure *f, const call *c, reply *out);
+
+/* ---- Graph JSON batching (POST /v1.0/$batch) ---- */
+
+#define FAKE_BATCH_MAX 20
+
+/* A batch request's method in canonical case, or NULL when not one Graph
+ * accepts in a batch. */
+static const char *batch_method(const char *m) {
+    static const char *const methods[] = {"GET", "POST", "PUT", "PATCH", "DELETE"};
+    for (size_t i = 0; i < sizeof methods / sizeof *methods; i++)
+        if (strcasecmp(m, methods[i]) == 0) return methods[i];
+    return NULL;
+}
+
+static const char *batch_str(const cJSON *o, const char *name) {
+    const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, name);
+    return cJSON_IsString(v) && v->valuestring[0] ? v->valuestring : NULL;
+}
+
+/* Why Graph refuses the whole batch (400), or NULL when it is well formed:
+ * 1..20 requests, each with a string id (unique), method and url, the url
+ * relative to the version ("/groups/..." or "groups/..."). */
+static const char *batch_refusal(const cJSON *reqs) {
+    if (!cJSON_IsArray(reqs)) return "Invalid batch payload format: no requests array.";
+    int n = cJSON_GetArraySize(reqs);
+    if (n == 0) return "Invalid batch payload format: the requests array is empty.";
+    if (n > FAKE_BATCH_MAX) return "Number of batch requests exceeds the limit of 20.";
+    const cJSON *rq;
+    cJSON_ArrayForEach(rq, reqs) {
+        const char *id = batch_str(rq, "id"), *m = batch_str(rq, "method");
+        const char *u = batch_str(rq, "url");
+        if (!id || !m || !u) return "Invalid batch payload format: a request lacks id/method/url.";
+        if (!batch_method(m)) return "Invalid batch payload format: unsupported method.";
+        const char *q = strchr(u, '?');
+        size_t plen = q ? (size_t)(q - u) : strlen(u);
+        const char *sep = strstr(u, "://");
+        if (sep && (size_t)(sep - u) < plen) return "Invalid request URL: must be relative.";
+        const char *v = u[0] == '/' ? u + 1 : u;
+        if (strncasecmp(v, "v1.0", 4) == 0 && (v[4] == '/' || v[4] == '?' || v[4] == '\0'))
+            return "Invalid request URL: relative to the version, without /v1.0.";
+        for (const cJSON *o = reqs->child; o != rq; o = o->next)
+            if (strcmp(batch_str(o, "id"), id) == 0)
+                return "Invalid batch payload format: duplicate request id.";
+    }
+    return NULL;
+}
+
+/* Answers one request of a batch as the same GET of "/v1.0" + url would be
+ * answered (its url parsed as MHD parses a request line). */
+static void batch_one(fake_azure *f, const call *outer, const cJSON *rq, reply *out) {
+    const char *u = batch_str(rq, "url");
+    size_t plen = strcspn(u, "?");
+    sbuf p = SBUF_INIT;
+    char *path = NULL;
+    size_t n = 0;
+    fake_param *ps = u[plen] == '?' ? parse_query(u + plen + 1, &n) : NULL;
+    bool ok = true;
+    for (size_t i = 0; i < n; i++) ok = ok && ps[i].key && ps[i].value;
+    sbuf_puts(&p, u[0] == '/' ? "/v1.0" : "/v1.0/");
+    sbuf_append(&p, u, plen);
+    if (!ok || sbuf_failed(&p) || !(path = pct_decode(sbuf_str(&p), p.len, false))) {
+        out->drop = true;
+        goto done;
+    }
+    call c = {.method = batch_method(batch_str(rq, "method")), .url = path, .ps = ps,
+              .nps = n, .body = "", .principal = outer->principal, .inner = true};
+    compute(f, &c, out);
+done:
+    free(path);
+    params_free(ps, n);
+    sbuf_free(&p);
+}
+
+/* Appends one entry of "responses". */
+static void batch_response(sbuf *o, const char *id, const reply *r) {
+    sbuf_puts(o, "{\"id\":");
+    sbuf_json_string(o, id);
+    sbuf_printf(o, ",\"status\":%d,\"headers\":{\"Content-Type\":", r->status);
+    sbuf_json_string(o, r->content_type ? r->content_type : "application/json");
+    if (r->retry_after) {
+        sbuf_puts(o, ",\"Retry-After\":");
+        sbuf_json_string(o, r->retry_after);
+    }
+    if (r->xname && r->xvalue) {
+        sbuf_putc(o, ',');
+        sbuf_json_string(o, r->xname);
+        sbuf_putc(o, ':');
+        sbuf_json_string(o, r->xvalue);
+    }
+    sbuf_putc(o, '}');
+    if (r->body.len > 0) {
+        /* JSON as JSON; anything else as a string. */
+        const char *text = sbuf_str(&r->body);
+        cJSON *j = strlen(text) == r->body.len ? cJSON_ParseWithOpts(text, NULL, true) : NULL;
+        sbuf_puts(o, ",\"body\":");
+        if (j) sbuf_append(o, text, r->body.len);
+        else sbuf_json_string(o, text);
+        cJSON_Delete(j);
+    }
+    sbuf_putc(o, '}');
+}
+
+/* POST /v1.0/$batch: 400 for a malformed batch, else 200 with one response
+ * per request, in request order.  An inner request that a fault rule drops
+ * drops the whole batch connection. */
+static void batch(fake_azure *f, const call *c, reply *out) {
+    const char *why = NULL;
+    cJSON *doc = NULL;
+    pthread_mutex_lock(&f->mu);
+    f->counts.batch_requests++;
+    pthread_mutex_unlock(&f->mu);
+    if (!c->content_type || strncasecmp(c->content_type, "application/json", 16) != 0) {
+        why = "Invalid batch payload format: Content-Type must be application/json.";
+        goto done;
+    }
+    doc = cJSON_ParseWithLength(c->body, c->body_len);
+    if (!doc) {
+        why = "Invalid batch payload format: the body is not JSON.";
+        goto done;
+    }
+    const cJSON *reqs = cJSON_GetObjectItemCaseSensitive(doc, "requests");
+    if ((why = batch_refusal(reqs))) goto done;
+    sbuf_puts(&out->body, "{\"responses\":[");
+    const cJSON *rq;
+    cJSON_ArrayForEach(rq, reqs) {
+        reply r;
+        reply_init(&r);
+        batch_one(f, c, rq, &r);
+        if (!r.drop) {
+            if (rq != reqs->child) sbuf_putc(&out->body, ',');
+            batch_response(&out->body, batch_str(rq, "id"), &r);
+        }
+        out->drop = out->drop || r.drop;
+        reply_free(&r);
+        if (out->drop) goto done;
+    }
+    sbuf_puts(&out->body, "]}");
+    out->status = 200;
+done:
+    if (why) {
+        out->status = 400;
+        sbuf_reset(&out->body);
+        sbuf_puts(&out->body, "{\"error\":{\"code\":\"BadRequest\",\"message\":");
+        sbuf_json_string(&out->body, why);
+        sbuf_puts(&out->body, "}}");
+    }
+    if (sbuf_failed(&out->body)) out->drop = true;
+    cJSON_Delete(doc);
+}
+
+/* ---- answering ---- */
+
+/* The answer to one request: the first of a fault rule, a recorded or
+ * canned answer, a batch, a token, the generated tenant, else 404. */
+static void compute(fake_azure *f, const call *c, reply *out) {
+    char *path = strdup(c->url);
     sbuf key = SBUF_INIT, raw = SBUF_INIT;
     fake_answer gen;
     memset(&gen, 0, sizeof gen);
     sbuf_init(&gen.body);
     gen.remaining_reads = -1;
-    if (!path) goto done;
+    bool in_flight = false;
+    if (!path) {
+        out->drop = true;
+        goto done;
+    }
     norm_path(path);
-    bool token = strcmp(method, "POST") == 0 && is_token_path(path);
-    key_of(&key, method, path, token ? NULL : args.ps, token ? 0 : args.n);
+    bool token = !c->inner && strcmp(c->method, "POST") == 0 && is_token_path(path);
+    key_of(&key, c->method, path, token ? NULL : c->ps, token ? 0 : c->nps);
     /* raw (for faults and counts): path?query in the client's order is not
      * available from MHD; the normalized form is used. */
-    sbuf_puts(&raw, url);
-    for (size_t i = 0; i < args.n; i++) {
+    sbuf_puts(&raw, c->url);
+    for (size_t i = 0; i < c->nps; i++) {
         sbuf_putc(&raw, i ? '&' : '?');
-        sbuf_puts(&raw, args.ps[i].key);
+        sbuf_puts(&raw, c->ps[i].key);
         sbuf_putc(&raw, '=');
-        sbuf_puts(&raw, args.ps[i].value);
+        sbuf_puts(&raw, c->ps[i].value);
     }
 
     fault_rule fault;
     bool faulted;
     pthread_mutex_lock(&f->mu);
-    f->counts.requests++;
+    if (c->inner) f->counts.batched++;
+    else f->counts.requests++;
     if (token) {
         f->counts.token_requests++;
-        size_t n = body_len < sizeof f->last_form - 1 ? body_len : sizeof f->last_form - 1;
-        memcpy(f->last_form, body, n);
+        size_t n = c->body_len < sizeof f->last_form - 1 ? c->body_len : sizeof f->last_form - 1;
+        memcpy(f->last_form, c->body, n);
         f->last_form[n] = '\0';
     }
     if (f->nseen < FAKE_MAX_SEEN) {
@@ -634,18 +839,21 @@ static enum MHD_Result answer(fake_azure *f, struct MHD_Connection *conn, const 
             f->seen_paths[f->nseen++] = strdup(sbuf_str(&raw));
         }
     }
-    f->in_flight++;
-    if (f->in_flight > f->counts.max_in_flight) f->counts.max_in_flight = f->in_flight;
-    faulted = take_fault(f, method, sbuf_str(&raw), &fault);
+    if (!c->inner) {
+        in_flight = true;
+        f->in_flight++;
+        if (f->in_flight > f->counts.max_in_flight) f->counts.max_in_flight = f->in_flight;
+    }
+    faulted = take_fault(f, c->method, sbuf_str(&raw), &fault);
     if (faulted) f->counts.faults++;
     pthread_mutex_unlock(&f->mu);
 
-    sleep_ms(f->opts.latency_ms);
+    if (!c->inner) sleep_ms(f->opts.latency_ms);
     if (faulted) {
         sleep_ms(fault.f.delay_ms);
         if (fault.f.kind == FAKE_FAULT_DROP) {
-            result = MHD_NO;
-            goto leave;
+            out->drop = true;
+            goto done;
         }
         if (fault.f.kind == FAKE_FAULT_STATUS) {
             char dflt[160];
@@ -657,9 +865,9 @@ static enum MHD_Result answer(fake_azure *f, struct MHD_Connection *conn, const 
                                              : "InternalServerError",
                      fault.f.status);
             const char *b = fault.body ? fault.body : dflt;
-            result = send_answer(conn, fault.f.status, "application/json", fault.retry_after,
-                                 NULL, NULL, b, strlen(b));
-            goto leave;
+            reply_set(out, fault.f.status, "application/json", fault.retry_after, NULL, NULL, b,
+                      strlen(b));
+            goto done;
         }
     }
 
@@ -676,15 +884,15 @@ static enum MHD_Result answer(fake_azure *f, struct MHD_Connection *conn, const 
         for (size_t d = 0; d < sizeof drops / sizeof *drops && (!r || r->count == 0); d++) {
             fake_param kept[64];
             size_t nk = 0;
-            for (size_t i = 0; i < args.n && nk < 64; i++) {
-                bool top = strcmp(args.ps[i].key, "$top") == 0;
-                bool select = strcmp(args.ps[i].key, "$select") == 0;
+            for (size_t i = 0; i < c->nps && nk < 64; i++) {
+                bool top = strcmp(c->ps[i].key, "$top") == 0;
+                bool select = strcmp(c->ps[i].key, "$select") == 0;
                 if (!((top && (drops[d] & 1u)) || (select && (drops[d] & 2u))))
-                    kept[nk++] = args.ps[i];
+                    kept[nk++] = c->ps[i];
             }
-            if (nk < args.n) {
+            if (nk < c->nps) {
                 sbuf k2 = SBUF_INIT;
-                key_of(&k2, method, path, kept, nk);
+                key_of(&k2, c->method, path, kept, nk);
                 r = route_of(f, sbuf_str(&k2), false);
                 sbuf_free(&k2);
             }
@@ -699,44 +907,37 @@ static enum MHD_Result answer(fake_azure *f, struct MHD_Connection *conn, const 
              * test wanting a token error injects a fault. */
             size_t ok = 0;
             for (size_t i = 0; i < r->count; i++) ok += r->answers[i].status < 300;
-            for (size_t i = 0, k = 0, want = r->served < ok ? r->served : ok - 1; ok && i < r->count;
-                 i++)
+            size_t want = r->served < ok ? r->served : ok - 1;
+            for (size_t i = 0, k = 0; ok && i < r->count; i++)
                 if (r->answers[i].status < 300 && k++ == want) a = &r->answers[i];
         }
         r->served++;
         /* Copy out under the lock (answers are immutable, routes may grow). */
-        canned c = *a;
-        char *b = malloc(c.body_len + 1);
-        char *ct = c.content_type ? strdup(c.content_type) : NULL;
-        char *ra = c.retry_after ? strdup(c.retry_after) : NULL;
-        char *xn = c.extra_header ? strdup(c.extra_header) : NULL;
-        char *xv = c.extra_value ? strdup(c.extra_value) : NULL;
-        if (b) memcpy(b, c.body, c.body_len + 1);
+        reply_set(out, a->status, a->content_type, a->retry_after, a->extra_header,
+                  a->extra_value, a->body, a->body_len);
         pthread_mutex_unlock(&f->mu);
-        result = b ? send_answer(conn, c.status, ct, ra, xn, xv, b, c.body_len) : MHD_NO;
-        free(b);
-        free(ct);
-        free(ra);
-        free(xn);
-        free(xv);
-        goto leave;
+        goto done;
     }
     long serial = token ? ++f->token_serial : 0; /* distinct tokens, numbered */
     pthread_mutex_unlock(&f->mu);
 
+    if (!c->inner && strcmp(c->method, "POST") == 0 && strcmp(path, "/v1.0/$batch") == 0) {
+        batch(f, c, out);
+        goto done;
+    }
     if (token) {
         char tok[512], client[128];
-        form_client_id(body ? body : "", body ? body_len : 0, client, sizeof client);
+        form_client_id(c->body, c->body_len, client, sizeof client);
         snprintf(tok, sizeof tok,
                  "{\"token_type\":\"Bearer\",\"expires_in\":%d,\"ext_expires_in\":%d,"
                  "\"access_token\":\"fake-access-token-%ld.%s\"}",
                  f->opts.token_expires_in, f->opts.token_expires_in, serial, client);
-        result = send_answer(conn, 200, "application/json", NULL, NULL, NULL, tok, strlen(tok));
-        goto leave;
+        reply_set(out, 200, "application/json", NULL, NULL, NULL, tok, strlen(tok));
+        goto done;
     }
     if (f->gen) {
-        fake_request fr = {.method = method, .path = url, .params = args.ps, .nparams = args.n,
-                           .principal = token_principal(conn)};
+        fake_request fr = {.method = c->method, .path = c->url, .params = c->ps,
+                           .nparams = c->nps, .principal = c->principal};
         bool throttled = false;
         if (fake_gen_answer(f->gen, &fr, &gen, &throttled)) {
             if (throttled) {
@@ -744,14 +945,13 @@ static enum MHD_Result answer(fake_azure *f, struct MHD_Connection *conn, const 
                 f->counts.throttled++;
                 pthread_mutex_unlock(&f->mu);
             }
-            result = send_answer(conn, gen.status,
-                                 gen.content_type[0] ? gen.content_type : "application/json",
-                                 gen.retry_after[0] ? gen.retry_after : NULL,
-                                 gen.remaining_reads >= 0
-                                     ? "x-ms-ratelimit-remaining-subscription-reads"
-                                     : NULL,
-                                 gen.remaining_reads_text, sbuf_str(&gen.body), gen.body.len);
-            goto leave;
+            reply_set(out, gen.status, gen.content_type[0] ? gen.content_type : "application/json",
+                      gen.retry_after[0] ? gen.retry_after : NULL,
+                      gen.remaining_reads >= 0 ? "x-ms-ratelimit-remaining-subscription-reads"
+                                               : NULL,
+                      gen.remaining_reads >= 0 ? gen.remaining_reads_text : NULL,
+                      sbuf_str(&gen.body), gen.body.len);
+            goto done;
         }
     }
     pthread_mutex_lock(&f->mu);
@@ -759,24 +959,45 @@ static enum MHD_Result answer(fake_azure *f, struct MHD_Connection *conn, const 
     if (nu) {
         f->unmatched = nu;
         sbuf u = SBUF_INIT;
-        sbuf_printf(&u, "%s %s", method, sbuf_str(&raw));
+        sbuf_printf(&u, "%s %s", c->method, sbuf_str(&raw));
         f->unmatched[f->nunmatched++] = sbuf_take(&u);
     }
     pthread_mutex_unlock(&f->mu);
     {
         static const char nf[] =
             "{\"error\":{\"code\":\"NotFound\",\"message\":\"fake_azure: no recording\"}}";
-        result = send_answer(conn, 404, "application/json", NULL, NULL, NULL, nf, sizeof nf - 1);
+        reply_set(out, 404, "application/json", NULL, NULL, NULL, nf, sizeof nf - 1);
     }
-leave:
-    pthread_mutex_lock(&f->mu);
-    f->in_flight--;
-    pthread_mutex_unlock(&f->mu);
 done:
+    if (in_flight) {
+        pthread_mutex_lock(&f->mu);
+        f->in_flight--;
+        pthread_mutex_unlock(&f->mu);
+    }
     sbuf_free(&gen.body);
     sbuf_free(&key);
     sbuf_free(&raw);
     free(path);
+}
+
+static enum MHD_Result answer(fake_azure *f, struct MHD_Connection *conn, const char *method,
+                              const char *url, const char *body, size_t body_len) {
+    arg_collect args = {0};
+    MHD_get_connection_values(conn, MHD_GET_ARGUMENT_KIND, collect_arg, &args);
+    if (args.ps) qsort(args.ps, args.n, sizeof *args.ps, param_cmp);
+    call c = {.method = method, .url = url, .ps = args.ps, .nps = args.n, .body = body,
+              .body_len = body_len,
+              .content_type =
+                  MHD_lookup_connection_value(conn, MHD_HEADER_KIND, "Content-Type"),
+              .principal = token_principal(conn)};
+    reply r;
+    reply_init(&r);
+    compute(f, &c, &r);
+    enum MHD_Result result =
+        r.drop ? MHD_NO
+               : send_answer(conn, r.status, r.content_type, r.retry_after, r.xname, r.xvalue,
+                             sbuf_str(&r.body), r.body.len);
+    reply_free(&r);
     params_free(args.ps, args.n);
     return result;
 }

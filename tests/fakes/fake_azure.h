@@ -32,6 +32,23 @@
  * Retry-After for 429/503), delay, or drop the connection, a given number of
  * times (or forever).
  *
+ * Graph JSON batching: POST /v1.0/$batch (Content-Type application/json)
+ * {"requests":[{"id","method","url"},...]} answers 200
+ * {"responses":[{"id","status","headers":{"Content-Type",["Retry-After"]},
+ * ["body"]},...]} in request order.  Each request's url is relative to the
+ * version ("/groups/..." or "groups/...") and is answered exactly as
+ * "METHOD /v1.0" + url would be on its own (fault rules, recordings,
+ * generated tenant with its throttle, 404), counted in seen paths,
+ * count_path, throttled and faults as that request (not in requests or
+ * max_in_flight; latency once per batch).  A JSON body is inlined as JSON,
+ * another non-empty one as a JSON string, an empty one omitted.  A fault
+ * rule that drops an inner request drops the whole batch connection.
+ * 400 {"error":{"code":"BadRequest",...}} for a body that is not JSON or
+ * not application/json, no "requests" array, 0 or more than 20 requests,
+ * a request without string id/method/url, duplicate ids, an unknown method
+ * or a url that is absolute or starts with /v1.0.  A fault rule or a
+ * canned/recorded answer for "POST /v1.0/$batch" applies to the POST itself.
+ *
  * Thread-safety: the server runs its own threads; every function here may
  * be called from the test thread while requests are in flight.
  */
@@ -107,10 +124,12 @@ void fake_azure_clear_faults(fake_azure *fake);
 
 /* Counters. */
 typedef struct fake_azure_counts {
-    int64_t requests;        /* every request, token POSTs included */
+    int64_t requests;        /* every HTTP request, token POSTs included (a batch = 1) */
     int64_t token_requests;
-    int64_t throttled;       /* 429s answered by the throttle model */
-    int64_t faults;          /* requests answered by a fault rule */
+    int64_t throttled;       /* 429s answered by the throttle model (inner ones too) */
+    int64_t faults;          /* requests answered by a fault rule (inner ones too) */
+    int64_t batch_requests;  /* POSTs to /v1.0/$batch answered as a batch (400s too) */
+    int64_t batched;         /* requests inside batches answered */
     int max_in_flight;       /* highest number of concurrent requests seen */
 } fake_azure_counts;
 void fake_azure_get_counts(fake_azure *fake, fake_azure_counts *out);
