@@ -16,9 +16,11 @@
  * Token requests do not take a slot (they would deadlock a full gate).
  *
  * azure_list_many / azure_get_many run up to `bound` worker threads that
- * fetch and parse pages; finished pages go through a bounded queue to the
- * calling thread, which alone calls the step's callback.  Memory stays
- * bounded by (workers + queue) pages whatever the number of lists.
+ * fetch and parse pages (Graph lists: first pages 20 to a $batch request);
+ * finished pages go through a bounded queue and are handed to the step's
+ * callback one at a time by whichever thread finds the queue idle.  Memory
+ * stays bounded by (workers + queue) pages (a batch answer counts as one)
+ * whatever the number of lists.
  */
 #include "azure/azure_client.h"
 
@@ -52,6 +54,8 @@
 #define ARM_READ_RELEASE_MS 200
 #define STORAGE_RESOURCE "https://storage.azure.com"
 #define MANY_QUEUE_PER_WORKER 2
+/* Graph JSON batching: at most 20 requests per $batch */
+#define GRAPH_BATCH_MAX 20
 
 typedef struct api_gate {
     pthread_mutex_t mu;
@@ -132,6 +136,8 @@ int azure_client_new(const azure_endpoints *endpoints, const azure_credentials *
     if (opts) c->opts = *opts;
     if (c->opts.max_concurrency_per_api <= 0) c->opts.max_concurrency_per_api = 8;
     if (c->opts.max_attempts <= 0) c->opts.max_attempts = 5;
+    if (c->opts.graph_batch_max <= 0 || c->opts.graph_batch_max > GRAPH_BATCH_MAX)
+        c->opts.graph_batch_max = GRAPH_BATCH_MAX;
     if (c->opts.connect_timeout_ms <= 0) c->opts.connect_timeout_ms = 10000;
     if (c->opts.low_speed_timeout_s <= 0) c->opts.low_speed_timeout_s = 60;
     if (c->opts.max_retry_wait_ms <= 0) c->opts.max_retry_wait_ms = 60000;
@@ -292,10 +298,10 @@ static void count_request(azure_client *c, azure_api api, int status) {
     }
 }
 
-/* One GET with tokens, pacing, the gate and retries.  On success resp holds
- * a 2xx answer. */
-static int do_get(azure_client *c, azure_api api, const char *path, azure_http_response *resp,
-                  bool *subscription_missing, err_info *err) {
+/* One GET (or, with post_body, a POST of that JSON) with tokens, pacing,
+ * the gate and retries.  On success resp holds a 2xx answer. */
+static int do_request(azure_client *c, azure_api api, const char *path, const char *post_body,
+                      azure_http_response *resp, bool *subscription_missing, err_info *err) {
     if (subscription_missing) *subscription_missing = false;
     if ((int)api < 0 || api >= AZURE_API_COUNT)
         return err_set(err, ERR_INVALID, "unknown Azure API %d", (int)api);
@@ -329,6 +335,7 @@ static int do_get(azure_client *c, azure_api api, const char *path, azure_http_r
         } else {
             headers[2] = "Accept: application/json";
             if (api == AZURE_API_ARM) headers[3] = "Accept-Language: en-US";
+            else if (post_body) headers[3] = "Content-Type: application/json";
         }
         if (sbuf_failed(&auth)) {
             err_set(err, ERR_NOMEM, "out of memory building a request");
@@ -338,7 +345,10 @@ static int do_get(azure_client *c, azure_api api, const char *path, azure_http_r
             int64_t wait = azure_pacing_acquire(c->pacing, scope, azure_pacing_now_ms());
             if (wait > 0) sleep_ms(c, wait);
         }
-        azure_http_request req = {.method = "GET", .url = sbuf_str(&url), .headers = headers};
+        azure_http_request req = {.method = post_body ? "POST" : "GET",
+                                  .url = sbuf_str(&url),
+                                  .headers = headers,
+                                  .body = post_body};
         gate_enter(c, api);
         int r = azure_http_perform(c->http, &req, resp, err);
         gate_leave(c, api);
@@ -432,14 +442,14 @@ static void body_give_back(azure_http_response *resp) {
 /* With `arena` (may be NULL) the page's tree is built in a new json_arena
  * handed to the caller, who frees it once the tree is deleted: a page's
  * nodes then cost no malloc and no free (see common/json_arena.h). */
-static int get_page(azure_client *c, azure_api api, const char *path, cJSON **out,
-                    json_arena **arena, bool *subscription_missing, err_info *err) {
+static int get_page(azure_client *c, azure_api api, const char *path, const char *post_body,
+                    cJSON **out, json_arena **arena, bool *subscription_missing, err_info *err) {
     *out = NULL;
     if (arena) *arena = NULL;
     azure_http_response resp;
     azure_http_response_init(&resp);
     body_borrow(&resp);
-    int rc = do_get(c, api, path, &resp, subscription_missing, err);
+    int rc = do_request(c, api, path, post_body, &resp, subscription_missing, err);
     if (rc == 0) {
         json_arena *a = arena ? json_arena_new() : NULL;
         json_arena *prev = json_arena_enter(a);
@@ -460,7 +470,7 @@ static int get_page(azure_client *c, azure_api api, const char *path, cJSON **ou
 
 int azure_get_json(azure_client *c, azure_api api, const char *path, cJSON **out,
                    err_info *err) {
-    return get_page(c, api, path, out, NULL, NULL, err);
+    return get_page(c, api, path, NULL, out, NULL, NULL, err);
 }
 
 int azure_get_text(azure_client *c, azure_api api, const char *path, char **body, size_t *len,
@@ -469,7 +479,7 @@ int azure_get_text(azure_client *c, azure_api api, const char *path, char **body
     if (len) *len = 0;
     azure_http_response resp;
     azure_http_response_init(&resp);
-    int rc = do_get(c, api, path, &resp, NULL, err);
+    int rc = do_request(c, api, path, NULL, &resp, NULL, err);
     if (rc == 0) {
         size_t n = resp.body.len;
         *body = sbuf_take(&resp.body);
@@ -489,9 +499,11 @@ static void page_release(cJSON *page, json_arena *arena) {
 /* Receives one page and its arena (ownership of both transferred). */
 typedef int (*page_fn)(void *arg, cJSON *page, json_arena *arena, err_info *err);
 
-/* Walks every page of a list.  `stop` (may be NULL) ends the walk early. */
-static int walk_pages(azure_client *c, azure_api api, const char *path, page_fn fn, void *arg,
-                      const atomic_bool *stop, err_info *err) {
+/* Walks every page of a list, from its first page or, with `continuation`,
+ * from a next link (a 404 there is an error, not an empty list).  `stop`
+ * (may be NULL) ends the walk early. */
+static int walk_pages(azure_client *c, azure_api api, const char *path, bool continuation,
+                      page_fn fn, void *arg, const atomic_bool *stop, err_info *err) {
     int rc = -1;
     azure_link_guard guard;
     azure_link_guard_init(&guard);
@@ -500,12 +512,12 @@ static int walk_pages(azure_client *c, azure_api api, const char *path, page_fn 
         err_set(err, ERR_NOMEM, "out of memory");
         goto done;
     }
-    for (bool first = true; url; first = false) {
+    for (bool first = !continuation; url; first = false) {
         if (stop && atomic_load(stop)) break;
         cJSON *page = NULL;
         json_arena *arena = NULL;
         bool subscription_missing = false;
-        if (get_page(c, api, url, &page, &arena, &subscription_missing, err) != 0) {
+        if (get_page(c, api, url, NULL, &page, &arena, &subscription_missing, err) != 0) {
             if (first && err->kind == ERR_NOT_FOUND && !subscription_missing) {
                 log_warn("%s: resources not found (%s); treating the list as empty",
                          azure_api_name(api), err->message);
@@ -571,16 +583,24 @@ static int list_page(void *arg, cJSON *page, json_arena *arena, err_info *err) {
 int azure_list(azure_client *c, azure_api api, const char *path, azure_item_fn fn, void *arg,
                err_info *err) {
     list_arg la = {fn, arg};
-    return walk_pages(c, api, path, list_page, &la, NULL, err);
+    return walk_pages(c, api, path, false, list_page, &la, NULL, err);
 }
 
 /* ---- many lists / GETs at once ---- */
 
+/* The first page of one list inside a Graph batch answer. */
+typedef struct batch_part {
+    size_t index;       /* the list */
+    const cJSON *page;  /* inside the batch answer's tree */
+} batch_part;
+
 typedef struct page_node {
     struct page_node *next;
     size_t index;
-    cJSON *page;      /* NULL for the end marker */
+    cJSON *page;       /* NULL for the end marker; a batch answer when parts */
     json_arena *arena; /* the page's */
+    batch_part *parts; /* a batch answer: the first pages it holds, in order */
+    size_t nparts;
     bool end;
     int rc;
     err_info err;
@@ -605,6 +625,7 @@ typedef struct many_ctx {
     pthread_cond_t cv_done;  /* every list ended */
     pthread_cond_t cv_space;
     size_t next_index;       /* position in order */
+    size_t batch;            /* lists per request: > 1 sends Graph $batch requests */
     size_t *order;           /* dispatch order (azure_interleave), NULL = as given */
     page_node *head, *tail;
     size_t queued, max_queued;
@@ -622,35 +643,52 @@ typedef struct worker_page_arg {
     size_t index;
 } worker_page_arg;
 
-/* Hands one page (or end marker) to the callback; outside the lock. */
-static void consume(many_ctx *m, page_node *n) {
+/* Records the failure of list `index` (drainer only). */
+static void list_failed(many_ctx *m, size_t index, const err_info *e) {
+    if (m->errs && m->errs[index].kind == ERR_NONE) m->errs[index] = *e;
+    if (m->rc == 0) {
+        m->first = *e;
+        m->rc = -1;
+    }
+}
+
+/* Hands one page of list `index` to the callback, unless the list was
+ * given up. */
+static void deliver(many_ctx *m, size_t index, const cJSON *page) {
+    if (atomic_load(&m->aborted[index])) return;
     err_info e;
     err_clear(&e);
     int r = 0;
-    if (n->end) {
-        r = n->rc;
-        e = n->err;
-    } else if (!atomic_load(&m->aborted[n->index])) {
-        if (m->paging) {
-            const cJSON *value = cJSON_GetObjectItemCaseSensitive(n->page, "value");
-            const cJSON *item;
-            cJSON_ArrayForEach(item, value) {
-                if ((r = m->fn(m->arg, n->index, item, &e)) != 0) break;
-            }
-        } else {
-            r = m->fn(m->arg, n->index, n->page, &e);
+    if (m->paging) {
+        const cJSON *value = cJSON_GetObjectItemCaseSensitive(page, "value");
+        const cJSON *item;
+        cJSON_ArrayForEach(item, value) {
+            if ((r = m->fn(m->arg, index, item, &e)) != 0) break;
         }
-        if (r != 0) atomic_store(&m->aborted[n->index], true);
+    } else {
+        r = m->fn(m->arg, index, page, &e);
     }
     if (r != 0) {
-        if (m->errs && m->errs[n->index].kind == ERR_NONE) m->errs[n->index] = e;
-        if (m->rc == 0) {
-            m->first = e;
-            m->rc = -1;
-        }
+        atomic_store(&m->aborted[index], true);
+        list_failed(m, index, &e);
+    }
+}
+
+/* Hands one queued node (a page, a batch answer or an end marker) to the
+ * callback; outside the lock. */
+static void consume(many_ctx *m, page_node *n) {
+    if (n->end) {
+        if (n->rc != 0) list_failed(m, n->index, &n->err);
+    } else if (n->parts) {
+        for (size_t i = 0; i < n->nparts; i++) deliver(m, n->parts[i].index, n->parts[i].page);
+    } else {
+        deliver(m, n->index, n->page);
     }
     page_release(n->page, n->arena);
-    if (!n->end) free(n); /* end markers belong to m->ends */
+    if (!n->end) { /* end markers belong to m->ends */
+        free(n->parts);
+        free(n);
+    }
 }
 
 /* Under mu, with the queue not being drained: hands every queued page to
@@ -703,35 +741,175 @@ static int worker_page(void *arg, cJSON *page, json_arena *arena, err_info *err)
     return 0;
 }
 
+/* Queues the end marker of list i.  End markers are preallocated (one per
+ * list) so that reporting the end of a list can never fail for want of
+ * memory. */
+static void end_list(many_ctx *m, size_t i, int rc, const err_info *e) {
+    page_node *end = &m->ends[i];
+    end->index = i;
+    end->end = true;
+    end->rc = rc;
+    if (e) end->err = *e;
+    else err_clear(&end->err);
+    enqueue(m, end);
+}
+
+/* Fetches list i, all of it or, when its first page came in a batch, from
+ * `next` on, then ends it. */
+static void fetch_list(many_ctx *m, size_t i, const char *next) {
+    err_info e;
+    err_clear(&e);
+    int rc;
+    worker_page_arg wa = {m, i};
+    if (m->paging) {
+        rc = walk_pages(m->c, m->api, next ? next : m->paths[i], next != NULL, worker_page, &wa,
+                        &m->aborted[i], &e);
+    } else {
+        cJSON *page = NULL;
+        json_arena *arena = NULL;
+        rc = get_page(m->c, m->api, m->paths[i], NULL, &page, &arena, NULL, &e);
+        if (rc == 0) rc = worker_page(&wa, page, arena, &e);
+    }
+    end_list(m, i, rc, &e);
+}
+
+/* The batch request for lists idx[0..k): {"requests":[{"id":"0",...}]}, the
+ * id being the position in idx. */
+static void batch_body(const many_ctx *m, const size_t *idx, size_t k, sbuf *out) {
+    sbuf_puts(out, "{\"requests\":[");
+    for (size_t j = 0; j < k; j++) {
+        sbuf_printf(out, "%s{\"id\":\"%zu\",\"method\":\"GET\",\"url\":", j ? "," : "", j);
+        sbuf_json_string(out, m->paths[idx[j]]);
+        sbuf_putc(out, '}');
+    }
+    sbuf_puts(out, "]}");
+}
+
+/* The position an inner answer's "id" names, or k when it names none. */
+static size_t batch_id(const cJSON *response, size_t k) {
+    const char *id = json_get_string(response, "id");
+    if (!id || !*id || strlen(id) > 2 || strspn(id, "0123456789") != strlen(id)) return k;
+    size_t j = (size_t)strtoul(id, NULL, 10);
+    return j < k ? j : k;
+}
+
+/* How a list of a batch goes on once the batch answer is in. */
+typedef enum batch_via {
+    VIA_ALONE = 0, /* read on its own (its answer was not usable) */
+    VIA_PAGE,      /* its first page is in the batch answer */
+    VIA_ERROR      /* its answer was a final error (403, 404, 400, ...) */
+} batch_via;
+
+/* Inner answer `response` of list i: a first page goes to parts, a final
+ * error to *e; anything else (throttled, 5xx, 401, no body) is left to a
+ * request of its own, which retries as usual. */
+static batch_via batch_answer(many_ctx *m, size_t i, const cJSON *response, char **next,
+                              err_info *e) {
+    const cJSON *status = cJSON_GetObjectItemCaseSensitive(response, "status");
+    const cJSON *page = cJSON_GetObjectItemCaseSensitive(response, "body");
+    int code = cJSON_IsNumber(status) ? (int)status->valuedouble : 0;
+    if (code < 100 || code > 599) return VIA_ALONE;
+    azure_retry_action act = azure_retry_classify(code);
+    if (act == AZURE_RETRY_FAIL) {
+        char *text = page ? cJSON_PrintUnformatted(page) : NULL;
+        azure_error_from_response(m->api, code, m->paths[i], text ? text : "",
+                                  text ? strlen(text) : 0, e);
+        cJSON_free(text);
+        return VIA_ERROR;
+    }
+    if (act != AZURE_RETRY_DONE || !cJSON_IsObject(page)) return VIA_ALONE;
+    const char *link = azure_paging_next_link(page);
+    if (link && !(*next = strdup(link))) return VIA_ALONE;
+    return VIA_PAGE;
+}
+
+/* Lists idx[0..k) of a Graph list_many: their first pages in one $batch
+ * request (Graph JSON batching, at most GRAPH_BATCH_MAX requests), handed
+ * over as one queued node; a list whose next link is set goes on with
+ * plain GETs.  An inner final error ends its list as a single request's
+ * would (a 404 is an empty list); a list whose inner answer is throttled,
+ * a 5xx, a 401 or no page is read on its own, with the usual retries and
+ * Retry-After; so are all k when the batch request itself fails. */
+static void fetch_batch(many_ctx *m, const size_t *idx, size_t k) {
+    sbuf body = SBUF_INIT;
+    cJSON *tree = NULL;
+    json_arena *arena = NULL;
+    batch_part *parts = calloc(k, sizeof *parts);
+    err_info *inner = calloc(k, sizeof *inner);
+    char *next[GRAPH_BATCH_MAX] = {0};
+    batch_via via[GRAPH_BATCH_MAX] = {0};
+    size_t np = 0;
+    err_info e;
+    err_clear(&e);
+    batch_body(m, idx, k, &body);
+    if (!parts || !inner || sbuf_failed(&body)) goto release; /* each list on its own */
+    if (get_page(m->c, m->api, "/$batch", sbuf_str(&body), &tree, &arena, NULL, &e) != 0) {
+        log_debug("a Graph batch request failed (%s); its %zu lists are read one by one",
+                  e.message, k);
+        goto release;
+    }
+    const cJSON *response;
+    cJSON_ArrayForEach(response, cJSON_GetObjectItemCaseSensitive(tree, "responses")) {
+        size_t j = batch_id(response, k);
+        if (j == k || via[j] != VIA_ALONE) continue;
+        via[j] = batch_answer(m, idx[j], response, &next[j], &inner[j]);
+        if (via[j] != VIA_PAGE) continue;
+        parts[np].index = idx[j];
+        parts[np].page = cJSON_GetObjectItemCaseSensitive(response, "body");
+        np++;
+    }
+    if (np > 0) {
+        page_node *n = calloc(1, sizeof *n);
+        if (!n) {
+            for (size_t j = 0; j < k; j++)
+                if (via[j] == VIA_PAGE) via[j] = VIA_ALONE;
+            goto release;
+        }
+        n->page = tree;
+        n->arena = arena;
+        n->parts = parts;
+        n->nparts = np;
+        tree = NULL;
+        arena = NULL;
+        parts = NULL;
+        enqueue(m, n);
+    }
+release:
+    page_release(tree, arena);
+    free(parts);
+    sbuf_free(&body);
+    for (size_t j = 0; j < k; j++) {
+        if (via[j] == VIA_ALONE) {
+            fetch_list(m, idx[j], NULL);
+        } else if (via[j] == VIA_PAGE) {
+            if (next[j]) fetch_list(m, idx[j], next[j]);
+            else end_list(m, idx[j], 0, NULL);
+        } else if (inner[j].kind == ERR_NOT_FOUND) {
+            log_warn("%s: resources not found (%s); treating the list as empty",
+                     azure_api_name(m->api), inner[j].message);
+            end_list(m, idx[j], 0, NULL);
+        } else {
+            end_list(m, idx[j], -1, &inner[j]);
+        }
+        free(next[j]);
+    }
+    free(inner);
+}
+
 static void *many_worker(void *arg) {
     many_ctx *m = arg;
     log_set_job(m->job);
     for (;;) {
         pthread_mutex_lock(&m->mu);
-        size_t i = m->next_index < m->count ? m->next_index++ : m->count;
+        size_t from = m->next_index;
+        size_t k = m->count - from < m->batch ? m->count - from : m->batch;
+        m->next_index += k;
         pthread_mutex_unlock(&m->mu);
-        if (i >= m->count) break;
-        if (m->order) i = m->order[i];
-        /* End markers are preallocated (one per list) so that reporting the
-         * end of a list can never fail for want of memory. */
-        page_node *end = &m->ends[i];
-        err_info e;
-        err_clear(&e);
-        int rc;
-        worker_page_arg wa = {m, i};
-        if (m->paging) {
-            rc = walk_pages(m->c, m->api, m->paths[i], worker_page, &wa, &m->aborted[i], &e);
-        } else {
-            cJSON *page = NULL;
-            json_arena *arena = NULL;
-            rc = get_page(m->c, m->api, m->paths[i], &page, &arena, NULL, &e);
-            if (rc == 0) rc = worker_page(&wa, page, arena, &e);
-        }
-        end->index = i;
-        end->end = true;
-        end->rc = rc;
-        end->err = e;
-        enqueue(m, end);
+        if (k == 0) break;
+        size_t idx[GRAPH_BATCH_MAX];
+        for (size_t j = 0; j < k; j++) idx[j] = m->order ? m->order[from + j] : from + j;
+        if (k > 1) fetch_batch(m, idx, k);
+        else fetch_list(m, idx[0], NULL);
     }
     return NULL;
 }
@@ -746,8 +924,11 @@ static int run_many(azure_client *c, azure_api api, const char *const *paths, si
                   .fn = fn, .arg = arg, .errs = errs};
     snprintf(m.job, sizeof m.job, "%s", log_job());
     err_clear(&m.first);
+    /* Graph lists: first pages GRAPH_BATCH_MAX to a $batch request */
+    m.batch = api == AZURE_API_GRAPH && paging ? (size_t)c->opts.graph_batch_max : 1;
+    size_t units = (count + m.batch - 1) / m.batch;
     size_t workers = (size_t)c->opts.max_concurrency_per_api;
-    if (workers > count) workers = count;
+    if (workers > units) workers = units;
     m.max_queued = workers * MANY_QUEUE_PER_WORKER;
     m.aborted = calloc(count, sizeof *m.aborted);
     m.ends = calloc(count, sizeof *m.ends);

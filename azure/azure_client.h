@@ -67,6 +67,8 @@ typedef struct azure_client_options {
     int connect_timeout_ms;       /* default 10000 */
     int low_speed_timeout_s;      /* abort a transfer stalled this long (default 60) */
     int max_retry_wait_ms;        /* cap for one backoff / Retry-After wait (default 60000) */
+    int graph_batch_max;          /* Graph lists per $batch request in azure_list_many
+                                     (default and most 20, Graph's limit; 1 = no batching) */
 } azure_client_options;
 
 typedef struct azure_client azure_client;
@@ -103,7 +105,11 @@ int azure_list(azure_client *client, azure_api api, const char *path, azure_item
                void *arg, err_info *err);
 
 /* Many lists at once (e.g. containers of every storage account), all pages
- * of each followed, up to the client's concurrency bound.  fn is called
+ * of each followed, up to the client's concurrency bound.  Graph lists ask
+ * for their first pages up to 20 at a time in one JSON batch request
+ * (POST /$batch) and follow their next links one by one; a list whose
+ * answer in the batch is not a page (throttled, an error) is read on its
+ * own, so its retries and errors are those of azure_list.  fn is called
  * one item at a time, never concurrently, the pages of a list in order, with
  * the index of the list the item came from; it may run on the calling
  * thread or on one of the client's request threads (whichever hands the

@@ -12,7 +12,8 @@
  * for many groups at once with azure_list_many() over batches of 256 group
  * ids (the ids are collected first, ~40 bytes per group, so no Azure call
  * runs inside the store's iteration), within the client's per-API
- * concurrency bound; relationships are added as each member arrives.
+ * concurrency bound (the client asks for their first pages 20 to a Graph
+ * $batch request); relationships are added as each member arrives.
  *
  * Per-item problems (an invalid or duplicate object) are logged and counted
  * and the step goes on, as the reference's Graph iteration does; Azure

@@ -8,6 +8,7 @@
  * error or log line.
  */
 #include "azure/azure_client.h"
+#include "common/json.h"
 #include "common/log.h"
 #include "common/metrics.h"
 #include "common/sbuf.h"
@@ -509,7 +510,9 @@ static void test_arm_batch_interleaved(void **state) {
 static void test_concurrency_bound(void **state) {
     (void)state;
     fake_azure_options fo = {.latency_ms = 60};
-    azure_client_options co = {.max_concurrency_per_api = 4, .max_retry_wait_ms = 40};
+    /* one GET per list: the bound is about plain requests */
+    azure_client_options co = {.max_concurrency_per_api = 4, .max_retry_wait_ms = 40,
+                               .graph_batch_max = 1};
     fixture *fx = fixture_new(&fo, &co);
     char *paths[40];
     for (int i = 0; i < 40; i++) {
@@ -552,6 +555,137 @@ static void test_concurrency_bound(void **state) {
     assert_int_equal(errs[1].kind, ERR_FORBIDDEN);
     assert_int_equal(err.kind, ERR_FORBIDDEN);
     for (int i = 0; i < 40; i++) free(paths[i]);
+    fixture_free(fx);
+}
+
+/* Items of each list in the order the list's pages hold them. */
+typedef struct ordered {
+    collect col;
+    char seen[45][8]; /* item ids of list i, one letter each */
+    int fail_index;   /* the callback fails on this list's first item (-1: never) */
+} ordered;
+
+static int ordered_item(void *arg, size_t index, const cJSON *item, err_info *err) {
+    ordered *o = arg;
+    if ((int)index == o->fail_index) return err_set(err, ERR_INVALID, "list %zu refused", index);
+    const char *id = json_get_string(item, "id");
+    size_t n = strlen(o->seen[index]);
+    if (id && n + 1 < sizeof o->seen[index]) o->seen[index][n] = id[0];
+    return many_item(&o->col, index, item, err);
+}
+
+/* Graph lists in list_many: first pages 20 to a $batch request; a list
+ * with a next link goes on with GETs, in order; a throttled inner answer
+ * is read again on its own (with Retry-After), a final one (404: an empty
+ * list; 403: the list's error) is not; a failing batch request falls back
+ * to one GET per list. */
+static void test_graph_batch(void **state) {
+    (void)state;
+    azure_client_options co = {.max_concurrency_per_api = 3, .max_retry_wait_ms = 40,
+                               .max_attempts = 2};
+    fixture *fx = fixture_new(NULL, &co);
+    char *paths[45];
+    for (int i = 0; i < 45; i++) {
+        char p[64], next[128], body[256];
+        snprintf(p, sizeof p, "/v1.0/groups/g%d/members", i);
+        snprintf(next, sizeof next, "/v1.0/groups/g%d/members?$skiptoken=1", i);
+        if (i == 9) {
+            fake_azure_add_response(fx->fake, "GET", p, 404, NULL,
+                                    "{\"error\":{\"code\":\"Request_ResourceNotFound\"}}");
+        } else if (i % 5 == 0) {
+            snprintf(body, sizeof body,
+                     "{\"value\":[{\"id\":\"a\"},{\"id\":\"b\"}],\"@odata.nextLink\":"
+                     "\"https://graph.microsoft.com%s\"}",
+                     next);
+            fake_azure_add_response(fx->fake, "GET", p, 200, NULL, body);
+            fake_azure_add_response(fx->fake, "GET", next, 200, NULL,
+                                    "{\"value\":[{\"id\":\"c\"}]}");
+        } else {
+            fake_azure_add_response(fx->fake, "GET", p, 200, NULL,
+                                    "{\"value\":[{\"id\":\"a\"},{\"id\":\"b\"}]}");
+        }
+        paths[i] = strdup(p + 5);
+    }
+    /* g7's first answer is a 429 (inside the batch) */
+    fake_azure_fault thr = {.match = "/v1.0/groups/g7/members", .method = "GET",
+                            .kind = FAKE_FAULT_STATUS, .status = 429, .retry_after = "0",
+                            .times = 1};
+    fake_azure_add_fault(fx->fake, &thr);
+    err_info err, errs[45];
+    assert_int_equal(azure_client_authenticate(fx->client, AZURE_API_GRAPH, &err), 0);
+    fake_azure_reset_counts(fx->fake);
+    ordered *o = calloc(1, sizeof *o);
+    assert_non_null(o);
+    o->fail_index = -1;
+    assert_int_equal(azure_list_many(fx->client, AZURE_API_GRAPH, (const char *const *)paths, 45,
+                                     ordered_item, o, errs, &err),
+                     0);
+    assert_false(o->col.concurrent);
+    for (int i = 0; i < 45; i++) {
+        const char *want = i == 9 ? "" : i % 5 == 0 ? "abc" : "ab";
+        assert_string_equal(o->seen[i], want);
+        assert_int_equal(errs[i].kind, ERR_NONE);
+    }
+    fake_azure_counts c;
+    fake_azure_get_counts(fx->fake, &c);
+    assert_int_equal(c.batch_requests, 3); /* 20 + 20 + 5 */
+    assert_int_equal(c.batched, 45);
+    /* 3 batches, 9 next pages (g0, g5, ... g40), throttled g7 again on its
+     * own; g9's 404 in the batch is final (an empty list) */
+    assert_int_equal(c.requests, 3 + 9 + 1);
+    assert_int_equal(fake_azure_count_path(fx->fake, "/v1.0/groups/g7/members"), 2);
+    assert_int_equal(fake_azure_count_path(fx->fake, "/v1.0/groups/g9/members"), 1);
+    assert_int_equal(fake_azure_count_path(fx->fake, "/v1.0/groups/g1/members"), 1);
+
+    /* The batch endpoint fails: every list is read with its own GETs. */
+    fake_azure_fault down = {.match = "/v1.0/$batch", .kind = FAKE_FAULT_STATUS, .status = 500};
+    fake_azure_add_fault(fx->fake, &down);
+    fake_azure_reset_counts(fx->fake);
+    memset(o, 0, sizeof *o);
+    o->fail_index = -1;
+    assert_int_equal(azure_list_many(fx->client, AZURE_API_GRAPH, (const char *const *)paths, 45,
+                                     ordered_item, o, errs, &err),
+                     0);
+    for (int i = 0; i < 45; i++)
+        assert_string_equal(o->seen[i], i == 9 ? "" : i % 5 == 0 ? "abc" : "ab");
+    fake_azure_get_counts(fx->fake, &c);
+    assert_int_equal(c.batched, 0);
+    assert_int_equal(fake_azure_count_path(fx->fake, "/v1.0/groups/g1/members"), 1);
+
+    /* A 403 inside the batch is that list's error, not read again. */
+    fake_azure_clear_faults(fx->fake);
+    fake_azure_fault denied = {.match = "/v1.0/groups/g11/members", .method = "GET",
+                               .kind = FAKE_FAULT_STATUS, .status = 403, .times = 1};
+    fake_azure_add_fault(fx->fake, &denied);
+    fake_azure_reset_counts(fx->fake);
+    memset(o, 0, sizeof *o);
+    o->fail_index = -1;
+    assert_int_equal(azure_list_many(fx->client, AZURE_API_GRAPH, (const char *const *)paths, 45,
+                                     ordered_item, o, errs, &err),
+                     -1);
+    assert_int_equal(errs[11].kind, ERR_FORBIDDEN);
+    assert_int_equal(err.kind, ERR_FORBIDDEN);
+    assert_int_equal(fake_azure_count_path(fx->fake, "/v1.0/groups/g11/members"), 1);
+    assert_string_equal(o->seen[12], "ab");
+    assert_int_equal(errs[12].kind, ERR_NONE);
+
+    /* A callback failure in one list of a batch ends that list only. */
+    fake_azure_clear_faults(fx->fake);
+    memset(o, 0, sizeof *o);
+    o->fail_index = 5;
+    assert_int_equal(azure_list_many(fx->client, AZURE_API_GRAPH, (const char *const *)paths, 45,
+                                     ordered_item, o, errs, &err),
+                     -1);
+    assert_int_equal(err.kind, ERR_INVALID);
+    assert_int_equal(errs[5].kind, ERR_INVALID);
+    assert_string_equal(o->seen[5], "");
+    for (int i = 0; i < 45; i++) {
+        if (i == 5) continue;
+        assert_int_equal(errs[i].kind, ERR_NONE);
+        assert_string_equal(o->seen[i], i == 9 ? "" : i % 5 == 0 ? "abc" : "ab");
+    }
+    free(o);
+    for (int i = 0; i < 45; i++) free(paths[i]);
     fixture_free(fx);
 }
 
@@ -715,6 +849,7 @@ int main(void) {
         cmocka_unit_test(test_401_refreshes_once),
         cmocka_unit_test(test_error_messages),
         cmocka_unit_test(test_concurrency_bound),
+        cmocka_unit_test(test_graph_batch),
         cmocka_unit_test(test_ten_thousand_pages),
         cmocka_unit_test(test_no_secret_in_logs),
         cmocka_unit_test(test_cancel),

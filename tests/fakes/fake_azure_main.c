@@ -142,9 +142,10 @@ int main(int argc, char **argv) {
     fake_azure_counts c;
     fake_azure_get_counts(f, &c);
     fprintf(stderr,
-            "fake-azure: %lld requests (%lld token), %lld throttled, %lld faults, max in flight "
-            "%d, %zu unmatched\n",
-            (long long)c.requests, (long long)c.token_requests, (long long)c.throttled,
+            "fake-azure: %lld requests (%lld token, %lld Graph $batch holding %lld), %lld "
+            "throttled, %lld faults, max in flight %d, %zu unmatched\n",
+            (long long)c.requests, (long long)c.token_requests, (long long)c.batch_requests,
+            (long long)c.batched, (long long)c.throttled,
             (long long)c.faults, c.max_in_flight, fake_azure_unmatched_count(f));
     for (size_t i = 0; i < fake_azure_unmatched_count(f) && i < 20; i++) {
         char u[1024];
