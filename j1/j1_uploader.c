@@ -4,9 +4,14 @@
  * Design: the store's thread appends objects to one open batch per kind
  * (entities, relationships), closing a batch when the next object would
  * reach the byte limit (SDK batchGraphObjectsBySizeInBytes).  Closed batches
- * go into a bounded FIFO (2 x concurrency) consumed by `concurrency` upload
- * threads; a full FIFO blocks write_chunk, so at most
- * (queue + in flight + 2 open) batches exist at once.  A batch keeps its
+ * go into a bounded FIFO (J1_QUEUED_BATCHES) consumed by `concurrency`
+ * upload threads; a full FIFO blocks write_chunk, so at most
+ * (queue + in flight + 2 open) batches exist at once: 10 x 5 MB per job.
+ * The FIFO only has to cover the gap between an upload ending and the next
+ * batch being closed; a longer one just holds more of a tenant in memory
+ * when collection outruns the uploads (two top-size jobs at once went from
+ * 231 to 343 MB peak RSS with 2 x concurrency once Graph lists were
+ * batched).  A batch keeps its
  * objects separately (not one body) so a 413 can split it in halves without
  * re-parsing; the request body is built just before sending.  The first
  * fatal error is kept under the lock; afterwards workers drop work,
@@ -31,6 +36,7 @@
 
 #define J1_DEFAULT_LIMIT 5000000u
 #define J1_MAX_CONCURRENCY 6
+#define J1_QUEUED_BATCHES 2
 
 typedef struct obj {
     char *json;
@@ -824,7 +830,7 @@ int j1_uploader_new(const j1_uploader_settings *s, j1_uploader **out, err_info *
     u->cfg = *s;
     u->limit = s->batch_limit_bytes ? s->batch_limit_bytes : J1_DEFAULT_LIMIT;
     u->concurrency = s->concurrency > 0 && s->concurrency <= J1_MAX_CONCURRENCY ? s->concurrency : J1_MAX_CONCURRENCY;
-    u->max_queued = (size_t)u->concurrency * 2;
+    u->max_queued = J1_QUEUED_BATCHES;
     u->policy = (j1_retry_policy){s->max_attempts > 0 ? s->max_attempts : 5,
                                   s->backoff_initial_ms > 0 ? s->backoff_initial_ms : 200,
                                   s->backoff_max_ms > 0 ? s->backoff_max_ms : 10000};

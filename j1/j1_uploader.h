@@ -7,7 +7,7 @@
  * (jupiterone.md 1.5: <= 5,000,000 bytes, _rawData dropped from an object
  * alone over the limit, an object still over it skipped and counted), and
  * hands batches to a small pool of upload threads (at most 6 requests in
- * flight).  write_chunk blocks while the bounded queue is full, so memory
+ * flight, 2 more queued).  write_chunk blocks while the queue is full, so memory
  * stays bounded whatever the tenant size.
  *
  * Retries: 5xx, 429 (Retry-After honoured, capped) and connection errors are

@@ -29,6 +29,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#define SERVE_UPLOAD_BATCH_BYTES 2000000u
+
 struct job_engine {
     job_engine_settings s;
     char *j1_base, *j1_key, *spill_dir;
@@ -198,10 +200,15 @@ static int engine_run(void *ctx, const job_request *req, const job_progress *pro
         out->result = result_for_error(out->error.kind);
         goto done;
     }
+    /* 2 MB upload batches (the API takes up to 5 MB): a job then holds at
+     * most (2 queued + 6 in flight + 2 open) x 2 MB of upload batches when
+     * collection outruns the uploads, which kept two top-size jobs under
+     * 256 MB (5 MB batches: 276 MB). */
     j1_uploader_settings us = {.base_url = e->s.j1_api_base_url, .api_key = e->s.j1_api_key,
                                .account_id = req->account_id, .instance_id = req->instance_id,
                                .integration_job_id = req->j1_job_id,
-                               .on_state = on_upload_state, .on_state_arg = (void *)progress};
+                               .on_state = on_upload_state, .on_state_arg = (void *)progress,
+                               .batch_limit_bytes = SERVE_UPLOAD_BATCH_BYTES};
     if (req->previous_sync_job_id && *req->previous_sync_job_id) {
         /* An earlier attempt died mid-upload: close its sync job so that
          * only this attempt's upload is ever finalized (exactly once). */
