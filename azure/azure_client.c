@@ -499,6 +499,17 @@ static void page_release(cJSON *page, json_arena *arena) {
 /* Receives one page and its arena (ownership of both transferred). */
 typedef int (*page_fn)(void *arg, cJSON *page, json_arena *arena, err_info *err);
 
+/* A list's first page answered 404 (and ARM did not say the subscription
+ * itself is missing): the list is empty.  Logs it and clears err; false
+ * when err is another failure, which stands. */
+static bool first_page_absent(azure_api api, bool subscription_missing, err_info *err) {
+    if (err->kind != ERR_NOT_FOUND || subscription_missing) return false;
+    log_warn("%s: resources not found (%s); treating the list as empty", azure_api_name(api),
+             err->message);
+    err_clear(err);
+    return true;
+}
+
 /* Walks every page of a list, from its first page or, with `continuation`,
  * from a next link (a 404 there is an error, not an empty list).  `stop`
  * (may be NULL) ends the walk early. */
@@ -518,12 +529,7 @@ static int walk_pages(azure_client *c, azure_api api, const char *path, bool con
         json_arena *arena = NULL;
         bool subscription_missing = false;
         if (get_page(c, api, url, NULL, &page, &arena, &subscription_missing, err) != 0) {
-            if (first && err->kind == ERR_NOT_FOUND && !subscription_missing) {
-                log_warn("%s: resources not found (%s); treating the list as empty",
-                         azure_api_name(api), err->message);
-                err_clear(err);
-                break;
-            }
+            if (first && first_page_absent(api, subscription_missing, err)) break;
             goto done;
         }
         const char *next = azure_paging_next_link(page);
@@ -884,9 +890,7 @@ release:
         } else if (via[j] == VIA_PAGE) {
             if (next[j]) fetch_list(m, idx[j], next[j]);
             else end_list(m, idx[j], 0, NULL);
-        } else if (inner[j].kind == ERR_NOT_FOUND) {
-            log_warn("%s: resources not found (%s); treating the list as empty",
-                     azure_api_name(m->api), inner[j].message);
+        } else if (first_page_absent(m->api, false, &inner[j])) {
             end_list(m, idx[j], 0, NULL);
         } else {
             end_list(m, idx[j], -1, &inner[j]);
