@@ -15,12 +15,15 @@
  * whichever thread or helper sends it, so the bound holds for the whole job.
  * Token requests do not take a slot (they would deadlock a full gate).
  *
- * azure_list_many / azure_get_many run up to `bound` worker threads that
- * fetch and parse pages (Graph lists: first pages 20 to a $batch request);
- * finished pages go through a bounded queue and are handed to the step's
- * callback one at a time by whichever thread finds the queue idle.  Memory
- * stays bounded by (workers + queue) pages (a batch answer counts as one)
- * whatever the number of lists.
+ * azure_list_many / azure_get_many keep up to `bound` requests in flight.
+ * Resource Manager (and unbatched Graph) lists are read by an event loop in
+ * the calling thread over one libcurl multi handle (run_loop): a paced
+ * burst of reads costs one wake-up of one thread, and pages go straight to
+ * the step's callback.  Batched Graph lists (first pages 20 to a $batch
+ * request) use up to `bound` worker threads; their pages go through a
+ * bounded queue and are handed to the callback one at a time by whichever
+ * thread finds the queue idle.  Memory stays bounded by (workers + queue)
+ * pages (a batch answer counts as one) whatever the number of lists.
  */
 #include "azure/azure_client.h"
 
@@ -275,6 +278,16 @@ static void gate_enter(azure_client *c, azure_api api) {
     pthread_mutex_unlock(&g->mu);
 }
 
+/* gate_enter without waiting: false when the API's bound is reached. */
+static bool gate_try_enter(azure_client *c, azure_api api) {
+    api_gate *g = &c->gates[api];
+    pthread_mutex_lock(&g->mu);
+    bool ok = g->in_flight < g->limit;
+    if (ok) g->in_flight++;
+    pthread_mutex_unlock(&g->mu);
+    return ok;
+}
+
 static void gate_leave(azure_client *c, azure_api api) {
     api_gate *g = &c->gates[api];
     pthread_mutex_lock(&g->mu);
@@ -298,118 +311,183 @@ static void count_request(azure_client *c, azure_api api, int status) {
     }
 }
 
+/* One request's attempts: its URL, token and headers, and how many times
+ * it was sent.  Shared by do_request (one thread, blocking) and the event
+ * loop of run_loop (many requests, one thread). */
+typedef struct req_state {
+    azure_api api;
+    const char *post_body;
+    sbuf url;
+    sbuf auth;
+    char *token;
+    char scope[64];                 /* ARM pacing scope */
+    char request_id[37 + 24];
+    const char *headers[6];
+    int attempt;
+    bool refreshed;                 /* the token was refreshed after a 401 */
+} req_state;
+
+static int req_init(azure_client *c, azure_api api, const char *path, const char *post_body,
+                    req_state *rs, err_info *err) {
+    memset(rs, 0, sizeof *rs);
+    rs->api = api;
+    rs->post_body = post_body;
+    rs->attempt = 1;
+    sbuf_init(&rs->url);
+    sbuf_init(&rs->auth);
+    if ((int)api < 0 || api >= AZURE_API_COUNT)
+        return err_set(err, ERR_INVALID, "unknown Azure API %d", (int)api);
+    if (build_url(c, api, path, &rs->url, err) != 0) return -1;
+    if (api == AZURE_API_ARM) azure_pacing_scope_of(sbuf_str(&rs->url), rs->scope, sizeof rs->scope);
+    return 0;
+}
+
+/* Wipes the token and frees what rs holds. */
+static void req_clear(req_state *rs) {
+    if (rs->auth.data) memset(rs->auth.data, 0, rs->auth.len);
+    sbuf_free(&rs->auth);
+    sbuf_free(&rs->url);
+    if (rs->token) {
+        memset(rs->token, 0, strlen(rs->token));
+        free(rs->token);
+        rs->token = NULL;
+    }
+}
+
+/* A token and the headers for the next attempt. */
+static int req_headers(azure_client *c, req_state *rs, err_info *err) {
+    if (rs->token) {
+        memset(rs->token, 0, strlen(rs->token));
+        free(rs->token);
+        rs->token = NULL;
+    }
+    if (azure_token_get(c->tokens, resource_of(c, rs->api), &rs->token, err) != 0) return -1;
+    if (rs->auth.data) memset(rs->auth.data, 0, rs->auth.len);
+    sbuf_reset(&rs->auth);
+    sbuf_puts(&rs->auth, "Authorization: Bearer ");
+    sbuf_puts(&rs->auth, rs->token);
+    memcpy(rs->request_id, "x-ms-client-request-id: ", 24);
+    random_uuid_weak(rs->request_id + 24);
+    /* Storage answers XML: no JSON Accept there, but a service version
+     * (required with OAuth tokens). */
+    memset(rs->headers, 0, sizeof rs->headers);
+    rs->headers[0] = sbuf_str(&rs->auth);
+    rs->headers[1] = rs->request_id;
+    if (rs->api == AZURE_API_DATA) {
+        rs->headers[2] = "x-ms-version: 2021-08-06";
+    } else {
+        rs->headers[2] = "Accept: application/json";
+        if (rs->api == AZURE_API_ARM) rs->headers[3] = "Accept-Language: en-US";
+        else if (rs->post_body) rs->headers[3] = "Content-Type: application/json";
+    }
+    if (sbuf_failed(&rs->auth)) return err_set(err, ERR_NOMEM, "out of memory building a request");
+    return 0;
+}
+
+static azure_http_request req_request(const req_state *rs) {
+    return (azure_http_request){.method = rs->post_body ? "POST" : "GET",
+                                .url = sbuf_str(&rs->url),
+                                .headers = rs->headers,
+                                .body = rs->post_body};
+}
+
+/* What follows an attempt. */
+typedef enum req_next {
+    REQ_DONE,    /* resp holds a 2xx answer */
+    REQ_FAILED,  /* err says why (an error answer, cancelled, no memory) */
+    REQ_AGAIN    /* send again after *wait ms */
+} req_next;
+
+/* Accounts for an attempt whose transfer returned r (resp and err as
+ * azure_http_perform's) and decides what follows: the budget the answer
+ * reports, a token refresh after a 401 (once, not counted as an attempt),
+ * Retry-After or backoff, the error of a final answer. */
+static req_next req_after(azure_client *c, req_state *rs, int r, azure_http_response *resp,
+                          bool *subscription_missing, int64_t *wait, err_info *err) {
+    azure_api api = rs->api;
+    *wait = 0;
+    count_request(c, api, r == 0 ? resp->status : 0);
+    if (r != 0 && err->kind != ERR_NETWORK) return REQ_FAILED; /* cancelled, no memory */
+    if (r == 0 && api == AZURE_API_ARM) {
+        /* Subscription calls report the subscription's budget,
+         * tenant-level calls (scope "") the tenant's. */
+        int64_t left = rs->scope[0] ? resp->remaining_reads : resp->remaining_tenant_reads;
+        if (left >= 0) azure_pacing_observe(c->pacing, rs->scope, left, azure_pacing_now_ms());
+    }
+    azure_retry_action action = r == 0 ? azure_retry_classify(resp->status)
+                                       : AZURE_RETRY_BACKOFF;
+    if (action == AZURE_RETRY_DONE) return REQ_DONE;
+    if (action == AZURE_RETRY_REFRESH_TOKEN && !rs->refreshed) {
+        rs->refreshed = true;
+        azure_token_invalidate(c->tokens, resource_of(c, api), rs->token);
+        atomic_fetch_add(&c->retries[api], 1);
+        return REQ_AGAIN; /* a token refresh does not use up an attempt */
+    }
+    if (action == AZURE_RETRY_FAIL || action == AZURE_RETRY_REFRESH_TOKEN ||
+        rs->attempt >= c->opts.max_attempts) {
+        if (r == 0) {
+            azure_error_from_response(api, resp->status, sbuf_str(&rs->url),
+                                      sbuf_str(&resp->body), resp->body.len, err);
+            if (subscription_missing)
+                *subscription_missing = azure_error_subscription_missing(
+                    api, resp->status, sbuf_str(&rs->url), sbuf_str(&resp->body),
+                    resp->body.len);
+        }
+        if (rs->attempt > 1) err_prefix(err, "after %d attempts", rs->attempt);
+        return REQ_FAILED;
+    }
+    int64_t w = -1;
+    if (action == AZURE_RETRY_THROTTLED)
+        w = azure_retry_after_ms(resp->retry_after[0] ? resp->retry_after : NULL, time(NULL));
+    if (w < 0) {
+        int base = c->opts.max_retry_wait_ms < 500 ? c->opts.max_retry_wait_ms : 500;
+        w = azure_retry_backoff_ms(rs->attempt, base, c->opts.max_retry_wait_ms);
+    }
+    if (w > c->opts.max_retry_wait_ms) w = c->opts.max_retry_wait_ms;
+    atomic_fetch_add(&c->retries[api], 1);
+    char labels[32];
+    snprintf(labels, sizeof labels, "api=\"%s\"", azure_api_label(api));
+    metrics_counter_add("azure_retries_total", labels, 1);
+    log_debug("retrying an Azure request (attempt %d, status %d) in %lld ms", rs->attempt + 1,
+              r == 0 ? resp->status : 0, (long long)w);
+    rs->attempt++;
+    *wait = w;
+    return REQ_AGAIN;
+}
+
 /* One GET (or, with post_body, a POST of that JSON) with tokens, pacing,
  * the gate and retries.  On success resp holds a 2xx answer. */
 static int do_request(azure_client *c, azure_api api, const char *path, const char *post_body,
                       azure_http_response *resp, bool *subscription_missing, err_info *err) {
     if (subscription_missing) *subscription_missing = false;
-    if ((int)api < 0 || api >= AZURE_API_COUNT)
-        return err_set(err, ERR_INVALID, "unknown Azure API %d", (int)api);
     int rc = -1;
-    char *token = NULL;
-    sbuf url = SBUF_INIT, auth = SBUF_INIT;
-    char scope[64] = "";
-    if (build_url(c, api, path, &url, err) != 0) goto done;
-    if (api == AZURE_API_ARM) azure_pacing_scope_of(sbuf_str(&url), scope, sizeof scope);
-    const char *resource = resource_of(c, api);
-    bool refreshed = false;
-    for (int attempt = 1;; attempt++) {
+    req_state rs;
+    if (req_init(c, api, path, post_body, &rs, err) != 0) goto done;
+    for (;;) {
         if (cancelled(c)) {
             err_set(err, ERR_CANCELLED, "job cancelled");
             goto done;
         }
-        free(token);
-        token = NULL;
-        if (azure_token_get(c->tokens, resource, &token, err) != 0) goto done;
-        sbuf_reset(&auth);
-        sbuf_puts(&auth, "Authorization: Bearer ");
-        sbuf_puts(&auth, token);
-        char request_id[37 + 24];
-        memcpy(request_id, "x-ms-client-request-id: ", 24);
-        random_uuid_weak(request_id + 24);
-        /* Storage answers XML: no JSON Accept there, but a service version
-         * (required with OAuth tokens). */
-        const char *headers[6] = {sbuf_str(&auth), request_id};
-        if (api == AZURE_API_DATA) {
-            headers[2] = "x-ms-version: 2021-08-06";
-        } else {
-            headers[2] = "Accept: application/json";
-            if (api == AZURE_API_ARM) headers[3] = "Accept-Language: en-US";
-            else if (post_body) headers[3] = "Content-Type: application/json";
-        }
-        if (sbuf_failed(&auth)) {
-            err_set(err, ERR_NOMEM, "out of memory building a request");
-            goto done;
-        }
+        if (req_headers(c, &rs, err) != 0) goto done;
         if (api == AZURE_API_ARM) {
-            int64_t wait = azure_pacing_acquire(c->pacing, scope, azure_pacing_now_ms());
+            int64_t wait = azure_pacing_acquire(c->pacing, rs.scope, azure_pacing_now_ms());
             if (wait > 0) sleep_ms(c, wait);
         }
-        azure_http_request req = {.method = post_body ? "POST" : "GET",
-                                  .url = sbuf_str(&url),
-                                  .headers = headers,
-                                  .body = post_body};
+        azure_http_request req = req_request(&rs);
         gate_enter(c, api);
         int r = azure_http_perform(c->http, &req, resp, err);
         gate_leave(c, api);
-        count_request(c, api, r == 0 ? resp->status : 0);
-        if (r != 0 && err->kind != ERR_NETWORK) goto done; /* cancelled, no memory */
-        if (r == 0 && api == AZURE_API_ARM) {
-            /* Subscription calls report the subscription's budget,
-             * tenant-level calls (scope "") the tenant's. */
-            int64_t left = scope[0] ? resp->remaining_reads : resp->remaining_tenant_reads;
-            if (left >= 0) azure_pacing_observe(c->pacing, scope, left, azure_pacing_now_ms());
-        }
-        azure_retry_action action = r == 0 ? azure_retry_classify(resp->status)
-                                           : AZURE_RETRY_BACKOFF;
-        if (action == AZURE_RETRY_DONE) {
+        int64_t wait = 0;
+        req_next next = req_after(c, &rs, r, resp, subscription_missing, &wait, err);
+        if (next == REQ_DONE) {
             rc = 0;
             goto done;
         }
-        if (action == AZURE_RETRY_REFRESH_TOKEN && !refreshed) {
-            refreshed = true;
-            azure_token_invalidate(c->tokens, resource, token);
-            atomic_fetch_add(&c->retries[api], 1);
-            attempt--; /* a token refresh does not use up an attempt */
-            continue;
-        }
-        if (action == AZURE_RETRY_FAIL || action == AZURE_RETRY_REFRESH_TOKEN ||
-            attempt >= c->opts.max_attempts) {
-            if (r == 0) {
-                azure_error_from_response(api, resp->status, sbuf_str(&url),
-                                          sbuf_str(&resp->body), resp->body.len, err);
-                if (subscription_missing)
-                    *subscription_missing = azure_error_subscription_missing(
-                        api, resp->status, sbuf_str(&url), sbuf_str(&resp->body), resp->body.len);
-            }
-            if (attempt > 1) err_prefix(err, "after %d attempts", attempt);
-            goto done;
-        }
-        int64_t wait = -1;
-        if (action == AZURE_RETRY_THROTTLED)
-            wait = azure_retry_after_ms(resp->retry_after[0] ? resp->retry_after : NULL,
-                                        time(NULL));
-        if (wait < 0) {
-            int base = c->opts.max_retry_wait_ms < 500 ? c->opts.max_retry_wait_ms : 500;
-            wait = azure_retry_backoff_ms(attempt, base, c->opts.max_retry_wait_ms);
-        }
-        if (wait > c->opts.max_retry_wait_ms) wait = c->opts.max_retry_wait_ms;
-        atomic_fetch_add(&c->retries[api], 1);
-        char labels[32];
-        snprintf(labels, sizeof labels, "api=\"%s\"", azure_api_label(api));
-        metrics_counter_add("azure_retries_total", labels, 1);
-        log_debug("retrying an Azure request (attempt %d, status %d) in %lld ms", attempt + 1,
-                  r == 0 ? resp->status : 0, (long long)wait);
+        if (next == REQ_FAILED) goto done;
         sleep_ms(c, wait);
     }
 done:
-    if (auth.data) memset(auth.data, 0, auth.len);
-    sbuf_free(&auth);
-    sbuf_free(&url);
-    if (token) {
-        memset(token, 0, strlen(token));
-        free(token);
-    }
+    req_clear(&rs);
     return rc;
 }
 
@@ -439,6 +517,24 @@ static void body_give_back(azure_http_response *resp) {
     }
 }
 
+/* The JSON tree of a 2xx answer; with `arena` (may be NULL) built in a new
+ * json_arena handed to the caller. */
+static int parse_page(azure_api api, const azure_http_response *resp, cJSON **out,
+                      json_arena **arena, err_info *err) {
+    json_arena *a = arena ? json_arena_new() : NULL;
+    json_arena *prev = json_arena_enter(a);
+    *out = json_parse_len(sbuf_str(&resp->body), resp->body.len);
+    json_arena_leave(prev);
+    if (!*out) {
+        json_arena_free(a);
+        a = NULL;
+    }
+    if (arena) *arena = a;
+    if (*out) return 0;
+    return err_set(err, ERR_UPSTREAM, "%s answered with invalid JSON (%zu bytes)",
+                   azure_api_name(api), resp->body.len);
+}
+
 /* With `arena` (may be NULL) the page's tree is built in a new json_arena
  * handed to the caller, who frees it once the tree is deleted: a page's
  * nodes then cost no malloc and no free (see common/json_arena.h). */
@@ -450,19 +546,7 @@ static int get_page(azure_client *c, azure_api api, const char *path, const char
     azure_http_response_init(&resp);
     body_borrow(&resp);
     int rc = do_request(c, api, path, post_body, &resp, subscription_missing, err);
-    if (rc == 0) {
-        json_arena *a = arena ? json_arena_new() : NULL;
-        json_arena *prev = json_arena_enter(a);
-        *out = json_parse_len(sbuf_str(&resp.body), resp.body.len);
-        json_arena_leave(prev);
-        if (!*out) {
-            json_arena_free(a);
-            a = NULL;
-            rc = err_set(err, ERR_UPSTREAM, "%s answered with invalid JSON (%zu bytes)",
-                         azure_api_name(api), resp.body.len);
-        }
-        if (arena) *arena = a;
-    }
+    if (rc == 0) rc = parse_page(api, &resp, out, arena, err);
     body_give_back(&resp);
     azure_http_response_free(&resp);
     return rc;
@@ -918,6 +1002,225 @@ static void *many_worker(void *arg) {
     return NULL;
 }
 
+/* ---- many lists from one thread: an event loop ---- */
+
+/* A gate slot taken by others is tried again this much later. */
+#define LOOP_GATE_RETRY_MS 5
+/* The loop wakes at least this often (cancellation, due requests). */
+#define LOOP_MAX_WAIT_MS 250
+
+/* One list being read by the loop: its current page's request. */
+typedef struct loop_slot {
+    bool busy;
+    size_t index;
+    bool first;            /* reading the list's first page */
+    char *url;             /* the page: the list's path, then next links */
+    req_state rs;
+    bool rs_live;
+    bool paced;            /* this attempt's pacing token was taken */
+    bool in_flight;
+    int64_t due;           /* monotonic ms when the attempt may be sent */
+    azure_link_guard guard;
+    azure_http_response resp;
+} loop_slot;
+
+/* Ends the slot's list (rc != 0: with e) and frees the slot. */
+static void slot_end(many_ctx *m, loop_slot *s, int rc, const err_info *e) {
+    if (rc != 0) list_failed(m, s->index, e);
+    m->ended++;
+    if (s->rs_live) req_clear(&s->rs);
+    s->rs_live = false;
+    free(s->url);
+    s->url = NULL;
+    azure_link_guard_clear(&s->guard);
+    s->busy = false;
+}
+
+/* Sets the slot up for its page (s->url): a first attempt, due now. */
+static void slot_page(many_ctx *m, loop_slot *s) {
+    err_info e;
+    err_clear(&e);
+    if (s->rs_live) req_clear(&s->rs);
+    s->rs_live = true;
+    s->paced = false;
+    s->due = 0;
+    if (req_init(m->c, m->api, s->url, NULL, &s->rs, &e) != 0) slot_end(m, s, -1, &e);
+}
+
+static void slot_assign(many_ctx *m, loop_slot *s, size_t index) {
+    memset(&s->guard, 0, sizeof s->guard);
+    azure_link_guard_init(&s->guard);
+    s->busy = true;
+    s->index = index;
+    s->first = true;
+    s->rs_live = false;
+    s->in_flight = false;
+    s->url = strdup(m->paths[index]);
+    if (!s->url) {
+        err_info e;
+        err_set(&e, ERR_NOMEM, "out of memory");
+        slot_end(m, s, -1, &e);
+        return;
+    }
+    slot_page(m, s);
+}
+
+/* Sends the slot's attempt when its pacing token and a gate slot allow,
+ * else sets when to try again. */
+static void slot_send(many_ctx *m, azure_http_multi *hm, loop_slot *s, int64_t now) {
+    azure_client *c = m->c;
+    err_info e;
+    err_clear(&e);
+    if (!s->paced) {
+        if (req_headers(c, &s->rs, &e) != 0) {
+            slot_end(m, s, -1, &e);
+            return;
+        }
+        s->paced = true;
+        if (m->api == AZURE_API_ARM) {
+            int64_t wait = azure_pacing_acquire(c->pacing, s->rs.scope, now);
+            if (wait > 0) {
+                s->due = now + wait;
+                return;
+            }
+        }
+    }
+    if (!gate_try_enter(c, m->api)) {
+        s->due = now + LOOP_GATE_RETRY_MS;
+        return;
+    }
+    azure_http_request req = req_request(&s->rs);
+    if (azure_http_multi_start(hm, &req, &s->resp, s, &e) != 0) {
+        gate_leave(c, m->api);
+        slot_end(m, s, -1, &e);
+        return;
+    }
+    s->in_flight = true;
+}
+
+/* The slot's transfer finished (r, e as azure_http_perform's): hands a
+ * page to the callback and goes on with the next one, or retries, or ends
+ * the list as walk_pages / fetch_list would. */
+static void slot_done(many_ctx *m, loop_slot *s, int r, err_info *e) {
+    azure_client *c = m->c;
+    s->in_flight = false;
+    s->paced = false;
+    gate_leave(c, m->api);
+    bool subscription_missing = false;
+    int64_t wait = 0;
+    switch (req_after(c, &s->rs, r, &s->resp, &subscription_missing, &wait, e)) {
+    case REQ_AGAIN:
+        s->due = azure_pacing_now_ms() + wait;
+        return;
+    case REQ_FAILED:
+        if (m->paging && s->first && first_page_absent(m->api, subscription_missing, e))
+            slot_end(m, s, 0, NULL);
+        else
+            slot_end(m, s, -1, e);
+        return;
+    case REQ_DONE:
+        break;
+    }
+    cJSON *page = NULL;
+    json_arena *arena = NULL;
+    if (parse_page(m->api, &s->resp, &page, &arena, e) != 0) {
+        slot_end(m, s, -1, e);
+        return;
+    }
+    char *next = NULL;
+    const char *link = m->paging ? azure_paging_next_link(page) : NULL;
+    if (link) {
+        int added = azure_link_guard_add(&s->guard, link);
+        if (added > 0) next = strdup(link);
+        if (!next) {
+            if (added == 0) {
+                err_set(e, ERR_UPSTREAM, "%s returned a next link that was already followed "
+                        "(%.160s)", azure_api_name(m->api), link);
+                err_hint(e, "this is an Azure paging fault; retry the job later");
+            } else {
+                err_set(e, ERR_NOMEM, "out of memory");
+            }
+            page_release(page, arena);
+            slot_end(m, s, -1, e);
+            return;
+        }
+    }
+    deliver(m, s->index, page);
+    page_release(page, arena);
+    if (!next || atomic_load(&m->aborted[s->index])) {
+        free(next);
+        slot_end(m, s, 0, NULL);
+        return;
+    }
+    free(s->url);
+    s->url = next;
+    s->first = false;
+    slot_page(m, s);
+}
+
+/* run_many without worker threads: the calling thread keeps up to
+ * `width` lists in flight on one multi handle, sends each request when its
+ * pacing token comes due and hands pages to the callback as they arrive
+ * (in order per list, one at a time).  Same requests, retries and
+ * outcomes as fetch_list; a paced burst costs one wake-up of one thread. */
+static void run_loop(many_ctx *m, size_t width) {
+    azure_client *c = m->c;
+    azure_http_multi *hm = azure_http_multi_borrow(c->http);
+    loop_slot *slots = calloc(width, sizeof *slots);
+    if (!hm || !slots) {
+        err_info e;
+        err_set(&e, ERR_NOMEM, "out of memory starting parallel requests");
+        for (; m->next_index < m->count; m->next_index++) {
+            list_failed(m, m->order ? m->order[m->next_index] : m->next_index, &e);
+            m->ended++;
+        }
+        goto done;
+    }
+    for (size_t i = 0; i < width; i++) azure_http_response_init(&slots[i].resp);
+    while (m->ended < m->count) {
+        int64_t now = azure_pacing_now_ms();
+        bool stop = cancelled(c);
+        err_info cancel;
+        err_set(&cancel, ERR_CANCELLED, "job cancelled");
+        for (size_t i = 0; i < width && m->next_index < m->count; i++) {
+            if (slots[i].busy) continue;
+            size_t index = m->order ? m->order[m->next_index] : m->next_index;
+            m->next_index++;
+            if (stop) {
+                list_failed(m, index, &cancel);
+                m->ended++;
+            } else {
+                slot_assign(m, &slots[i], index);
+            }
+        }
+        int64_t next_due = INT64_MAX;
+        for (size_t i = 0; i < width; i++) {
+            loop_slot *s = &slots[i];
+            if (!s->busy || s->in_flight) continue;
+            if (stop) {
+                slot_end(m, s, -1, &cancel);
+                continue;
+            }
+            if (s->due <= now) slot_send(m, hm, s, now);
+            if (s->busy && !s->in_flight && s->due < next_due) next_due = s->due;
+        }
+        if (m->ended == m->count) break;
+        int64_t wait = next_due == INT64_MAX ? LOOP_MAX_WAIT_MS : next_due - now;
+        if (wait > LOOP_MAX_WAIT_MS) wait = LOOP_MAX_WAIT_MS;
+        if (wait <= 0 && azure_http_multi_active(hm) == 0) continue;
+        int r = 0;
+        err_info e;
+        err_clear(&e);
+        loop_slot *s = azure_http_multi_next(hm, wait > 0 ? (int)wait : 0, &r, &e);
+        if (s) slot_done(m, s, r, &e);
+    }
+done:
+    if (slots)
+        for (size_t i = 0; i < width; i++) azure_http_response_free(&slots[i].resp);
+    free(slots);
+    azure_http_multi_give_back(hm);
+}
+
 static int run_many(azure_client *c, azure_api api, const char *const *paths, size_t count,
                     bool paging, azure_indexed_item_fn fn, void *arg, err_info *errs,
                     err_info *err) {
@@ -955,9 +1258,15 @@ static int run_many(azure_client *c, azure_api api, const char *const *paths, si
     pthread_cond_init(&m.cv_done, NULL);
     pthread_cond_init(&m.cv_space, NULL);
     size_t started = 0;
-    for (; started < workers; started++)
-        if (pthread_create(&threads[started], NULL, many_worker, &m) != 0) break;
-    if (started == 0) {
+    if (m.batch == 1) {
+        run_loop(&m, workers); /* no thread: an event loop in this one */
+    } else {
+        for (; started < workers; started++)
+            if (pthread_create(&threads[started], NULL, many_worker, &m) != 0) break;
+    }
+    if (m.batch == 1) {
+        /* done: every list has ended */
+    } else if (started == 0) {
         m.rc = err_set(&m.first, ERR_INTERNAL, "cannot start worker threads");
         /* Mark every list as failed. */
         for (size_t i = 0; i < count; i++)

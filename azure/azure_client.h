@@ -111,11 +111,13 @@ int azure_list(azure_client *client, azure_api api, const char *path, azure_item
  * answer in the batch is not a page (throttled, an error) is read on its
  * own, so its retries and errors are those of azure_list.  fn is called
  * one item at a time, never concurrently, the pages of a list in order, with
- * the index of the list the item came from; it may run on the calling
- * thread or on one of the client's request threads (whichever hands the
- * queued pages over: a page then costs no thread wake-up), so it must not
- * depend on thread-local state of the caller (the log's job context is
- * carried over).  A list that fails does not stop the others: its
+ * the index of the list the item came from.  Other lists (Resource
+ * Manager, Graph GETs) are read by an event loop in the calling thread,
+ * which keeps up to the bound in flight on one libcurl multi handle and
+ * calls fn there.  Batched Graph lists use request threads, and fn may run
+ * on one of them (whichever hands the queued pages over: a page then costs
+ * no thread wake-up); so fn must not depend on thread-local state of the
+ * caller (the log's job context is carried over).  A list that fails does not stop the others: its
  * error goes to errs[index] (errs may be NULL) and the call returns -1 after
  * all lists ended, with err describing the first failure. */
 typedef int (*azure_indexed_item_fn)(void *arg, size_t index, const cJSON *item, err_info *err);

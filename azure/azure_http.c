@@ -21,6 +21,8 @@ struct azure_http {
     pthread_mutex_t pool_mu;
     CURL **pool;            /* idle easy handles */
     size_t pool_count, pool_cap;
+    azure_http_multi **multis; /* idle multi handles, each keeping its connections */
+    size_t multi_count, multi_cap;
     /* Proxies from the environment, read once (libcurl would read five
      * variables on every request): "" = none. */
     char *http_proxy, *https_proxy, *no_proxy;
@@ -46,6 +48,8 @@ static int read_proxies(azure_http *http) {
     http->no_proxy = env_proxy(no_names);
     return http->http_proxy && http->https_proxy && http->no_proxy ? 0 : -1;
 }
+
+static void multi_free(azure_http_multi *m);
 
 static pthread_once_t global_once = PTHREAD_ONCE_INIT;
 static CURLcode global_rc = CURLE_OK;
@@ -90,6 +94,8 @@ azure_http *azure_http_new(const azure_http_options *opts) {
 
 void azure_http_free(azure_http *http) {
     if (!http) return;
+    for (size_t i = 0; i < http->multi_count; i++) multi_free(http->multis[i]);
+    free(http->multis);
     for (size_t i = 0; i < http->pool_count; i++) curl_easy_cleanup(http->pool[i]);
     free(http->pool);
     free(http->http_proxy);
@@ -249,78 +255,211 @@ static int on_progress(void *arg, curl_off_t a, curl_off_t b, curl_off_t c, curl
     return (x->cancelled && atomic_load(x->cancelled)) ? 1 : 0;
 }
 
-int azure_http_perform(azure_http *http, const azure_http_request *req,
-                       azure_http_response *resp, err_info *err) {
-    int rc = -1;
-    struct curl_slist *hdrs = NULL;
-    xfer x = {.resp = resp, .cancelled = http->opts.cancelled};
-    char errbuf[CURL_ERROR_SIZE] = "";
-    sbuf_reset(&resp->body);
-    resp->status = 0;
-    resp->retry_after[0] = '\0';
-    resp->content_type[0] = '\0';
-    resp->remaining_reads = -1;
-    resp->remaining_tenant_reads = -1;
-
-    CURL *h = borrow(http);
-    if (!h) return err_set(err, ERR_NOMEM, "cannot create an HTTP handle");
-    /* The header list points at the caller's strings, which outlive the
-     * transfer: libcurl only reads the list, so it is built here rather
-     * than copied node by node with curl_slist_append. */
-    struct curl_slist nodes[HTTP_MAX_HEADERS];
+/* Request set-up shared by azure_http_perform and the multi path: the
+ * header list (nodes point at the caller's strings, which outlive the
+ * transfer: libcurl only reads the list) and the per-request options; the
+ * rest was set once (configure). */
+static int prepare(azure_http *http, CURL *h, const azure_http_request *req,
+                   struct curl_slist *nodes, xfer *x, char *errbuf, err_info *err) {
     size_t nh = 0;
     for (const char *const *p = req->headers; p && *p; p++) {
-        if (nh == HTTP_MAX_HEADERS) {
-            err_set(err, ERR_INTERNAL, "more than %d request headers", HTTP_MAX_HEADERS);
-            goto done;
-        }
+        if (nh == HTTP_MAX_HEADERS)
+            return err_set(err, ERR_INTERNAL, "more than %d request headers", HTTP_MAX_HEADERS);
         nodes[nh].data = (char *)*p;
         nodes[nh].next = NULL;
         if (nh > 0) nodes[nh - 1].next = &nodes[nh];
         nh++;
     }
-    hdrs = nh ? nodes : NULL;
-    /* per request; the rest was set once (configure) */
     curl_easy_setopt(h, CURLOPT_URL, req->url);
     curl_easy_setopt(h, CURLOPT_PROXY,
                      strncasecmp(req->url, "https:", 6) == 0 ? http->https_proxy : http->http_proxy);
     curl_easy_setopt(h, CURLOPT_ERRORBUFFER, errbuf);
-    curl_easy_setopt(h, CURLOPT_HTTPHEADER, hdrs);
-    curl_easy_setopt(h, CURLOPT_WRITEDATA, &x);
-    curl_easy_setopt(h, CURLOPT_HEADERDATA, &x);
-    curl_easy_setopt(h, CURLOPT_XFERINFODATA, &x);
+    curl_easy_setopt(h, CURLOPT_HTTPHEADER, nh ? nodes : NULL);
+    curl_easy_setopt(h, CURLOPT_WRITEDATA, x);
+    curl_easy_setopt(h, CURLOPT_HEADERDATA, x);
+    curl_easy_setopt(h, CURLOPT_XFERINFODATA, x);
     if (strcmp(req->method, "POST") == 0) {
         curl_easy_setopt(h, CURLOPT_POST, 1L);
         curl_easy_setopt(h, CURLOPT_POSTFIELDS, req->body ? req->body : "");
     } else {
         curl_easy_setopt(h, CURLOPT_HTTPGET, 1L);
     }
+    return 0;
+}
 
-    CURLcode cc = curl_easy_perform(h);
+static void response_reset(azure_http_response *resp) {
+    sbuf_reset(&resp->body);
+    resp->status = 0;
+    resp->retry_after[0] = '\0';
+    resp->content_type[0] = '\0';
+    resp->remaining_reads = -1;
+    resp->remaining_tenant_reads = -1;
+}
+
+/* The outcome of a finished transfer (see azure_http_perform). */
+static int outcome(CURL *h, CURLcode cc, const xfer *x, const char *errbuf,
+                   azure_http_response *resp, err_info *err) {
     if (cc == CURLE_OK) {
         long status = 0;
         curl_easy_getinfo(h, CURLINFO_RESPONSE_CODE, &status);
         resp->status = (int)status;
-        rc = 0;
-    } else if (cc == CURLE_ABORTED_BY_CALLBACK) {
-        err_set(err, ERR_CANCELLED, "request cancelled");
-    } else if (x.too_big) {
-        err_set(err, ERR_UPSTREAM, "response larger than %u bytes", HTTP_MAX_BODY);
-    } else if (sbuf_failed(&resp->body)) {
-        err_set(err, ERR_NOMEM, "out of memory reading a response");
-    } else {
-        /* libcurl's detail names host and cause, never headers. */
-        err_set(err, ERR_NETWORK, "%s%s%.300s%s", curl_easy_strerror(cc), errbuf[0] ? " (" : "",
-                errbuf, errbuf[0] ? ")" : "");
-        err_hint(err, "check network access to the Azure endpoints (proxy, DNS, firewall)");
+        return 0;
     }
-done:
-    /* nothing of this request may outlive it in the pooled handle */
+    if (cc == CURLE_ABORTED_BY_CALLBACK) return err_set(err, ERR_CANCELLED, "request cancelled");
+    if (x->too_big)
+        return err_set(err, ERR_UPSTREAM, "response larger than %u bytes", HTTP_MAX_BODY);
+    if (sbuf_failed(&resp->body))
+        return err_set(err, ERR_NOMEM, "out of memory reading a response");
+    /* libcurl's detail names host and cause, never headers. */
+    err_set(err, ERR_NETWORK, "%s%s%.300s%s", curl_easy_strerror(cc), errbuf[0] ? " (" : "",
+            errbuf, errbuf[0] ? ")" : "");
+    return err_hint(err, "check network access to the Azure endpoints (proxy, DNS, firewall)");
+}
+
+/* Nothing of a request may outlive it in a pooled handle. */
+static void unprepare(CURL *h) {
     curl_easy_setopt(h, CURLOPT_HTTPHEADER, NULL);
     curl_easy_setopt(h, CURLOPT_ERRORBUFFER, NULL);
     curl_easy_setopt(h, CURLOPT_WRITEDATA, NULL);
     curl_easy_setopt(h, CURLOPT_HEADERDATA, NULL);
     curl_easy_setopt(h, CURLOPT_XFERINFODATA, NULL);
+    curl_easy_setopt(h, CURLOPT_PRIVATE, NULL);
+}
+
+int azure_http_perform(azure_http *http, const azure_http_request *req,
+                       azure_http_response *resp, err_info *err) {
+    int rc = -1;
+    xfer x = {.resp = resp, .cancelled = http->opts.cancelled};
+    char errbuf[CURL_ERROR_SIZE] = "";
+    struct curl_slist nodes[HTTP_MAX_HEADERS];
+    response_reset(resp);
+    CURL *h = borrow(http);
+    if (!h) return err_set(err, ERR_NOMEM, "cannot create an HTTP handle");
+    if (prepare(http, h, req, nodes, &x, errbuf, err) == 0)
+        rc = outcome(h, curl_easy_perform(h), &x, errbuf, resp, err);
+    unprepare(h);
     give_back(http, h);
     return rc;
+}
+
+/* ---- many transfers driven by one thread ---- */
+
+typedef struct multi_xfer {
+    CURL *h;
+    xfer x;
+    void *tag;
+    struct curl_slist nodes[HTTP_MAX_HEADERS];
+    char errbuf[CURL_ERROR_SIZE];
+} multi_xfer;
+
+struct azure_http_multi {
+    azure_http *http;
+    CURLM *multi;
+    size_t active;
+};
+
+azure_http_multi *azure_http_multi_borrow(azure_http *http) {
+    azure_http_multi *m = NULL;
+    pthread_mutex_lock(&http->pool_mu);
+    if (http->multi_count > 0) m = http->multis[--http->multi_count];
+    pthread_mutex_unlock(&http->pool_mu);
+    if (m) return m;
+    m = calloc(1, sizeof *m);
+    if (!m) return NULL;
+    m->http = http;
+    m->multi = curl_multi_init();
+    if (!m->multi) {
+        free(m);
+        return NULL;
+    }
+    curl_multi_setopt(m->multi, CURLMOPT_MAXCONNECTS, (long)HTTP_MAX_IDLE_CONNECTIONS);
+    return m;
+}
+
+static void multi_free(azure_http_multi *m) {
+    if (!m) return;
+    curl_multi_cleanup(m->multi);
+    free(m);
+}
+
+void azure_http_multi_give_back(azure_http_multi *m) {
+    if (!m) return;
+    azure_http *http = m->http;
+    if (m->active > 0) { /* transfers left behind: never reuse that state */
+        multi_free(m);
+        return;
+    }
+    pthread_mutex_lock(&http->pool_mu);
+    if (http->multi_count == http->multi_cap) {
+        size_t cap = http->multi_cap ? http->multi_cap * 2 : 4;
+        azure_http_multi **pool = realloc(http->multis, cap * sizeof *pool);
+        if (pool) {
+            http->multis = pool;
+            http->multi_cap = cap;
+        }
+    }
+    if (http->multi_count < http->multi_cap) {
+        http->multis[http->multi_count++] = m;
+        m = NULL;
+    }
+    pthread_mutex_unlock(&http->pool_mu);
+    multi_free(m);
+}
+
+int azure_http_multi_start(azure_http_multi *m, const azure_http_request *req,
+                           azure_http_response *resp, void *tag, err_info *err) {
+    multi_xfer *t = calloc(1, sizeof *t);
+    if (!t) return err_set(err, ERR_NOMEM, "out of memory starting a request");
+    response_reset(resp);
+    t->x = (xfer){.resp = resp, .cancelled = m->http->opts.cancelled};
+    t->tag = tag;
+    t->h = borrow(m->http);
+    if (!t->h) {
+        free(t);
+        return err_set(err, ERR_NOMEM, "cannot create an HTTP handle");
+    }
+    if (prepare(m->http, t->h, req, t->nodes, &t->x, t->errbuf, err) != 0) goto fail;
+    curl_easy_setopt(t->h, CURLOPT_PRIVATE, t);
+    if (curl_multi_add_handle(m->multi, t->h) != CURLM_OK) {
+        err_set(err, ERR_NOMEM, "cannot start a request");
+        goto fail;
+    }
+    m->active++;
+    return 0;
+fail:
+    unprepare(t->h);
+    give_back(m->http, t->h);
+    free(t);
+    return -1;
+}
+
+size_t azure_http_multi_active(const azure_http_multi *m) { return m->active; }
+
+void *azure_http_multi_next(azure_http_multi *m, int timeout_ms, int *rc, err_info *err) {
+    for (int round = 0; round < 2; round++) {
+        int running = 0;
+        curl_multi_perform(m->multi, &running);
+        int left = 0;
+        CURLMsg *msg;
+        while ((msg = curl_multi_info_read(m->multi, &left))) {
+            if (msg->msg != CURLMSG_DONE) continue;
+            multi_xfer *t = NULL;
+            curl_easy_getinfo(msg->easy_handle, CURLINFO_PRIVATE, (char **)&t);
+            CURLcode cc = msg->data.result;
+            curl_multi_remove_handle(m->multi, t->h);
+            m->active--;
+            *rc = outcome(t->h, cc, &t->x, t->errbuf, t->x.resp, err);
+            void *tag = t->tag;
+            unprepare(t->h);
+            give_back(m->http, t->h);
+            free(t);
+            return tag;
+        }
+        if (round == 0 && timeout_ms > 0) curl_multi_poll(m->multi, NULL, 0, timeout_ms, NULL);
+    }
+    return NULL;
+}
+
+void azure_http_multi_wakeup(azure_http_multi *m) {
+    if (m) curl_multi_wakeup(m->multi);
 }

@@ -62,4 +62,27 @@ void azure_http_response_free(azure_http_response *r);
 int azure_http_perform(azure_http *http, const azure_http_request *req,
                        azure_http_response *resp, err_info *err);
 
+/* Many exchanges driven by one thread (a libcurl multi handle): a thread
+ * that keeps several requests in flight waits for all of them in one poll
+ * instead of one blocked thread per request.  Multi handles are pooled by
+ * the transport and keep their idle connections between borrowers; one is
+ * used by one thread at a time. */
+typedef struct azure_http_multi azure_http_multi;
+
+azure_http_multi *azure_http_multi_borrow(azure_http *http);
+/* Returns m to the pool (m must have no transfer in flight to be kept). */
+void azure_http_multi_give_back(azure_http_multi *m);
+/* Starts req; resp (initialised) receives the answer; req's strings must
+ * stay valid until the transfer is reported done.  0, or -1 (no memory,
+ * too many headers) when it was not started. */
+int azure_http_multi_start(azure_http_multi *m, const azure_http_request *req,
+                           azure_http_response *resp, void *tag, err_info *err);
+size_t azure_http_multi_active(const azure_http_multi *m);
+/* Drives the transfers, waiting up to timeout_ms for one to finish.
+ * Returns the tag of a finished transfer, with *rc and err as
+ * azure_http_perform's, or NULL when none finished in time (or when
+ * azure_http_multi_wakeup cut the wait short). */
+void *azure_http_multi_next(azure_http_multi *m, int timeout_ms, int *rc, err_info *err);
+void azure_http_multi_wakeup(azure_http_multi *m);
+
 #endif

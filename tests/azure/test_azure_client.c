@@ -507,6 +507,129 @@ static void test_arm_batch_interleaved(void **state) {
     fixture_free(fx);
 }
 
+typedef struct canceller {
+    azure_client *client;
+    int after_ms;
+} canceller;
+
+static void *cancel_later(void *arg) {
+    canceller *c = arg;
+    struct timespec ts = {.tv_sec = 0, .tv_nsec = (long)c->after_ms * 1000000L};
+    nanosleep(&ts, NULL);
+    azure_client_cancel(c->client);
+    return NULL;
+}
+
+/* Items of the event-loop test: "<list>-<n>" in order per list, every
+ * callback on the calling thread. */
+typedef struct loop_seen {
+    pthread_t thread;
+    bool other_thread;
+    int next[12];   /* next item expected per list */
+    bool out_of_order;
+    int count;
+} loop_seen;
+
+static int loop_item(void *arg, size_t index, const cJSON *item, err_info *err) {
+    (void)err;
+    loop_seen *ls = arg;
+    if (!pthread_equal(pthread_self(), ls->thread)) ls->other_thread = true;
+    const char *id = json_get_string(item, "id");
+    char want[32];
+    snprintf(want, sizeof want, "%zu-%d", index, ls->next[index]);
+    if (!id || strcmp(id, want) != 0) ls->out_of_order = true;
+    ls->next[index]++;
+    ls->count++;
+    return 0;
+}
+
+/* Resource Manager lists read by the client's event loop (one thread, many
+ * requests in flight): two pages per list over three subscriptions, with a
+ * 429 (Retry-After), a 500, a 401 (token refresh), a 404 first page (an
+ * empty list), a 403 (that list's error) and a slow answer; then a
+ * cancellation while every list waits on the server. */
+static void test_many_event_loop(void **state) {
+    (void)state;
+    azure_client_options co = {.max_concurrency_per_api = 3, .max_retry_wait_ms = 40,
+                               .max_attempts = 4};
+    fixture *fx = fixture_new(NULL, &co);
+    char *paths[12];
+    for (int i = 0; i < 12; i++) {
+        char p[128], next[160], body[512];
+        snprintf(p, sizeof p, "/subscriptions/s%d/providers/X.Y/things?api-version=1&l=%d", i % 3,
+                 i);
+        snprintf(next, sizeof next, "/subscriptions/s%d/providers/X.Y/things?api-version=1&l=%d"
+                 "&page=2", i % 3, i);
+        snprintf(body, sizeof body,
+                 "{\"value\":[{\"id\":\"%d-0\"},{\"id\":\"%d-1\"}],\"nextLink\":\"%s%s\"}", i, i,
+                 fake_azure_url(fx->fake), next);
+        if (i == 7)
+            fake_azure_add_response(fx->fake, "GET", p, 403, NULL,
+                                    "{\"error\":{\"code\":\"AuthorizationFailed\","
+                                    "\"message\":\"no\"}}");
+        else if (i != 5)
+            fake_azure_add_response(fx->fake, "GET", p, 200, NULL, body);
+        snprintf(body, sizeof body, "{\"value\":[{\"id\":\"%d-2\"}]}", i);
+        fake_azure_add_response(fx->fake, "GET", next, 200, NULL, body);
+        paths[i] = strdup(p);
+    }
+    fake_azure_fault faults[] = {
+        {.match = "&l=1&page=2", .kind = FAKE_FAULT_STATUS, .status = 429, .retry_after = "0",
+         .times = 2},
+        {.match = "&l=2", .kind = FAKE_FAULT_STATUS, .status = 500, .times = 1},
+        {.match = "&l=3&page=2", .kind = FAKE_FAULT_STATUS, .status = 401, .times = 1},
+        {.match = "&l=4", .kind = FAKE_FAULT_DELAY, .delay_ms = 300, .times = 1},
+    };
+    for (size_t f = 0; f < sizeof faults / sizeof *faults; f++)
+        fake_azure_add_fault(fx->fake, &faults[f]);
+    err_info err, errs[12];
+    assert_int_equal(azure_client_authenticate(fx->client, AZURE_API_ARM, &err), 0);
+    azure_stats before, after;
+    azure_client_stats(fx->client, &before);
+    loop_seen ls = {.thread = pthread_self()};
+    assert_int_equal(azure_list_many(fx->client, AZURE_API_ARM, (const char *const *)paths, 12,
+                                     loop_item, &ls, errs, &err),
+                     -1);
+    assert_int_equal(err.kind, ERR_FORBIDDEN);
+    assert_false(ls.other_thread);
+    assert_false(ls.out_of_order);
+    assert_int_equal(ls.count, 10 * 3);
+    for (int i = 0; i < 12; i++) {
+        assert_int_equal(errs[i].kind, i == 7 ? ERR_FORBIDDEN : ERR_NONE);
+        assert_int_equal(ls.next[i], i == 5 || i == 7 ? 0 : 3);
+    }
+    azure_client_stats(fx->client, &after);
+    /* 2 x 429, 1 x 500, 1 x 401 */
+    assert_int_equal(after.retries[AZURE_API_ARM] - before.retries[AZURE_API_ARM], 4);
+    fake_azure_counts c;
+    fake_azure_get_counts(fx->fake, &c);
+    assert_true(c.max_in_flight <= 3);
+
+    /* Cancelled while every list waits on the server: each list ends with
+     * ERR_CANCELLED, soon. */
+    fake_azure_fault slow = {.match = "/providers/X.Y/", .kind = FAKE_FAULT_DELAY,
+                             .delay_ms = 8000, .times = 0};
+    fake_azure_add_fault(fx->fake, &slow);
+    canceller cl = {fx->client, 200};
+    pthread_t th;
+    pthread_create(&th, NULL, cancel_later, &cl);
+    struct timespec t0, t1;
+    clock_gettime(CLOCK_MONOTONIC, &t0);
+    memset(&ls, 0, sizeof ls);
+    ls.thread = pthread_self();
+    assert_int_equal(azure_list_many(fx->client, AZURE_API_ARM, (const char *const *)paths, 12,
+                                     loop_item, &ls, errs, &err),
+                     -1);
+    clock_gettime(CLOCK_MONOTONIC, &t1);
+    pthread_join(th, NULL);
+    assert_int_equal(err.kind, ERR_CANCELLED);
+    for (int i = 0; i < 12; i++) assert_int_equal(errs[i].kind, ERR_CANCELLED);
+    assert_int_equal(ls.count, 0);
+    assert_true(t1.tv_sec - t0.tv_sec < 4);
+    for (int i = 0; i < 12; i++) free(paths[i]);
+    fixture_free(fx);
+}
+
 static void test_concurrency_bound(void **state) {
     (void)state;
     fake_azure_options fo = {.latency_ms = 60};
@@ -781,19 +904,6 @@ static void test_no_secret_in_logs(void **state) {
     assert_true(lines >= 1); /* the 404 warning at least */
 }
 
-typedef struct canceller {
-    azure_client *client;
-    int after_ms;
-} canceller;
-
-static void *cancel_later(void *arg) {
-    canceller *c = arg;
-    struct timespec ts = {.tv_sec = 0, .tv_nsec = (long)c->after_ms * 1000000L};
-    nanosleep(&ts, NULL);
-    azure_client_cancel(c->client);
-    return NULL;
-}
-
 static void test_cancel(void **state) {
     (void)state;
     fixture *fx = fixture_new(NULL, NULL);
@@ -849,6 +959,7 @@ int main(void) {
         cmocka_unit_test(test_401_refreshes_once),
         cmocka_unit_test(test_error_messages),
         cmocka_unit_test(test_concurrency_bound),
+        cmocka_unit_test(test_many_event_loop),
         cmocka_unit_test(test_graph_batch),
         cmocka_unit_test(test_ten_thousand_pages),
         cmocka_unit_test(test_no_secret_in_logs),
