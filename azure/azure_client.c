@@ -1181,7 +1181,8 @@ static void run_loop(many_ctx *m, size_t width) {
         int64_t now = azure_pacing_now_ms();
         bool stop = cancelled(c);
         err_info cancel;
-        err_set(&cancel, ERR_CANCELLED, "job cancelled");
+        err_clear(&cancel);
+        if (stop) err_set(&cancel, ERR_CANCELLED, "job cancelled");
         for (size_t i = 0; i < width && m->next_index < m->count; i++) {
             if (slots[i].busy) continue;
             size_t index = m->order ? m->order[m->next_index] : m->next_index;

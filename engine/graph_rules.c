@@ -9,7 +9,6 @@
 #include "common/json.h"
 #include "engine/schema.h"
 
-#include <ctype.h>
 #include <string.h>
 
 static bool name_ok(const char *n)
@@ -20,9 +19,12 @@ static bool name_ok(const char *n)
         n += 4;
     if (!*n)
         return false;
-    for (; *n; n++)
-        if (!isalnum((unsigned char)*n) && *n != '.' && *n != ' ' && *n != '-')
+    for (; *n; n++) {
+        char c = *n;
+        if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+              c == '.' || c == ' ' || c == '-'))
             return false;
+    }
     return true;
 }
 
@@ -79,20 +81,29 @@ int graph_rules_check_entity(const cJSON *obj, err_info *err)
     const cJSON *cls = json_get(obj, "_class");
     if (!cJSON_IsArray(cls) || cJSON_GetArraySize(cls) == 0)
         return err_set(err, ERR_INVALID, "entity %s: _class must be a non-empty array", key);
-    const cJSON *p;
+    /* one pass over the properties: every entity of a job comes through
+     * here, so "name" and "displayName" are picked up on the way */
+    const cJSON *p, *name = NULL, *display = NULL;
     cJSON_ArrayForEach(p, obj)
     {
-        if (!name_ok(p->string)) {
-            err_set(err, ERR_INVALID, "entity %s: property name '%s' is not allowed", key, p->string);
+        const char *n = p->string;
+        if (!name_ok(n)) {
+            err_set(err, ERR_INVALID, "entity %s: property name '%s' is not allowed", key, n);
             return err_hint(err, "names must match ^(_|tag\\.)?[A-Za-z0-9. -]+$");
         }
-        if (strcmp(p->string, "_rawData") == 0) {
-            if (check_rawdata(p, key, err) != 0)
-                return -1;
-            continue;
+        if (n[0] == '_') {
+            if (strcmp(n, "_rawData") == 0) {
+                if (check_rawdata(p, key, err) != 0)
+                    return -1;
+                continue;
+            }
+            if (strcmp(n, "_class") == 0)
+                continue;
+        } else if (!name && n[0] == 'n' && strcmp(n, "name") == 0) {
+            name = p;
+        } else if (!display && n[0] == 'd' && strcmp(n, "displayName") == 0) {
+            display = p;
         }
-        if (strcmp(p->string, "_class") == 0)
-            continue;
         bool ok = primitive(p) || cJSON_IsNull(p);
         if (cJSON_IsArray(p) && strncmp(p->string, "tag.", 4) != 0) {
             ok = true;
@@ -104,7 +115,7 @@ int graph_rules_check_entity(const cJSON *obj, err_info *err)
                            "entity %s: property '%s' must be a primitive or an array of primitives",
                            key, p->string);
     }
-    if (!json_get_string(obj, "name") || !json_get_string(obj, "displayName")) {
+    if (!cJSON_IsString(name) || !cJSON_IsString(display)) {
         err_set(err, ERR_INVALID, "entity %s: name and displayName are required strings", key);
         return err_hint(err, "map a name (displayName defaults to it)");
     }
