@@ -5,6 +5,7 @@
 
 #include <curl/curl.h>
 #include <pthread.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -14,15 +15,34 @@
 #define HTTP_MAX_IDLE_CONNECTIONS 8
 #define HTTP_MAX_HEADERS 16
 
+/* Idle handles kept for reuse (under pool_mu). */
+typedef struct idle_stack {
+    void **items;
+    size_t count, cap;
+} idle_stack;
+
+static void *stack_pop(idle_stack *s) { return s->count > 0 ? s->items[--s->count] : NULL; }
+
+/* false when the stack could not grow: the caller frees p */
+static bool stack_push(idle_stack *s, void *p) {
+    if (s->count == s->cap) {
+        size_t cap = s->cap ? s->cap * 2 : 8;
+        void **items = realloc(s->items, cap * sizeof *items);
+        if (!items) return false;
+        s->items = items;
+        s->cap = cap;
+    }
+    s->items[s->count++] = p;
+    return true;
+}
+
 struct azure_http {
     azure_http_options opts;
     CURLSH *share;
     pthread_mutex_t locks[CURL_LOCK_DATA_LAST];
     pthread_mutex_t pool_mu;
-    CURL **pool;            /* idle easy handles */
-    size_t pool_count, pool_cap;
-    azure_http_multi **multis; /* idle multi handles, each keeping its connections */
-    size_t multi_count, multi_cap;
+    idle_stack easies;      /* idle easy handles (CURL *) */
+    idle_stack multis;      /* idle azure_http_multi, each keeping its connections */
     /* Proxies from the environment, read once (libcurl would read five
      * variables on every request): "" = none. */
     char *http_proxy, *https_proxy, *no_proxy;
@@ -94,10 +114,10 @@ azure_http *azure_http_new(const azure_http_options *opts) {
 
 void azure_http_free(azure_http *http) {
     if (!http) return;
-    for (size_t i = 0; i < http->multi_count; i++) multi_free(http->multis[i]);
-    free(http->multis);
-    for (size_t i = 0; i < http->pool_count; i++) curl_easy_cleanup(http->pool[i]);
-    free(http->pool);
+    for (void *m; (m = stack_pop(&http->multis));) multi_free(m);
+    free(http->multis.items);
+    for (void *h; (h = stack_pop(&http->easies));) curl_easy_cleanup(h);
+    free(http->easies.items);
     free(http->http_proxy);
     free(http->https_proxy);
     free(http->no_proxy);
@@ -146,7 +166,7 @@ static void configure(azure_http *http, CURL *h) {
 static CURL *borrow(azure_http *http) {
     CURL *h = NULL;
     pthread_mutex_lock(&http->pool_mu);
-    if (http->pool_count > 0) h = http->pool[--http->pool_count];
+    h = stack_pop(&http->easies);
     pthread_mutex_unlock(&http->pool_mu);
     if (h) return h;
     h = curl_easy_init();
@@ -156,20 +176,9 @@ static CURL *borrow(azure_http *http) {
 
 static void give_back(azure_http *http, CURL *h) {
     pthread_mutex_lock(&http->pool_mu);
-    if (http->pool_count == http->pool_cap) {
-        size_t cap = http->pool_cap ? http->pool_cap * 2 : 8;
-        CURL **pool = realloc(http->pool, cap * sizeof *pool);
-        if (pool) {
-            http->pool = pool;
-            http->pool_cap = cap;
-        }
-    }
-    if (http->pool_count < http->pool_cap) {
-        http->pool[http->pool_count++] = h;
-        h = NULL;
-    }
+    bool kept = stack_push(&http->easies, h);
     pthread_mutex_unlock(&http->pool_mu);
-    if (h) curl_easy_cleanup(h);
+    if (!kept) curl_easy_cleanup(h);
 }
 
 void azure_http_response_init(azure_http_response *r) {
@@ -361,7 +370,7 @@ struct azure_http_multi {
 azure_http_multi *azure_http_multi_borrow(azure_http *http) {
     azure_http_multi *m = NULL;
     pthread_mutex_lock(&http->pool_mu);
-    if (http->multi_count > 0) m = http->multis[--http->multi_count];
+    m = stack_pop(&http->multis);
     pthread_mutex_unlock(&http->pool_mu);
     if (m) return m;
     m = calloc(1, sizeof *m);
@@ -390,20 +399,9 @@ void azure_http_multi_give_back(azure_http_multi *m) {
         return;
     }
     pthread_mutex_lock(&http->pool_mu);
-    if (http->multi_count == http->multi_cap) {
-        size_t cap = http->multi_cap ? http->multi_cap * 2 : 4;
-        azure_http_multi **pool = realloc(http->multis, cap * sizeof *pool);
-        if (pool) {
-            http->multis = pool;
-            http->multi_cap = cap;
-        }
-    }
-    if (http->multi_count < http->multi_cap) {
-        http->multis[http->multi_count++] = m;
-        m = NULL;
-    }
+    bool kept = stack_push(&http->multis, m);
     pthread_mutex_unlock(&http->pool_mu);
-    multi_free(m);
+    if (!kept) multi_free(m);
 }
 
 int azure_http_multi_start(azure_http_multi *m, const azure_http_request *req,
