@@ -457,7 +457,3 @@ void *azure_http_multi_next(azure_http_multi *m, int timeout_ms, int *rc, err_in
     }
     return NULL;
 }
-
-void azure_http_multi_wakeup(azure_http_multi *m) {
-    if (m) curl_multi_wakeup(m->multi);
-}

@@ -6,7 +6,9 @@
  * each behind its own mutex) and a pool of easy handles, each with its own
  * keep-alive connections: a request borrows an idle handle, so connections
  * and TLS sessions survive from one request to the next whichever thread
- * sends it.  Proxy settings (https_proxy/HTTPS_PROXY, http_proxy,
+ * sends it; a thread driving many requests at once borrows a pooled multi
+ * handle instead (azure_http_multi below), whose idle connections likewise
+ * outlive the borrower.  Proxy settings (https_proxy/HTTPS_PROXY, http_proxy,
  * all_proxy, no_proxy) are read from the environment once, when the
  * transport is created.
  * HTTP/2 is negotiated over TLS when the server offers it
@@ -80,9 +82,7 @@ int azure_http_multi_start(azure_http_multi *m, const azure_http_request *req,
 size_t azure_http_multi_active(const azure_http_multi *m);
 /* Drives the transfers, waiting up to timeout_ms for one to finish.
  * Returns the tag of a finished transfer, with *rc and err as
- * azure_http_perform's, or NULL when none finished in time (or when
- * azure_http_multi_wakeup cut the wait short). */
+ * azure_http_perform's, or NULL when none finished in time. */
 void *azure_http_multi_next(azure_http_multi *m, int timeout_ms, int *rc, err_info *err);
-void azure_http_multi_wakeup(azure_http_multi *m);
 
 #endif
