@@ -594,6 +594,23 @@ static bool first_page_absent(azure_api api, bool subscription_missing, err_info
     return true;
 }
 
+/* The page's next link, copied to *next (NULL at the last page), once it
+ * is known not to repeat one the list already followed (guard). */
+static int next_page(azure_api api, const cJSON *page, azure_link_guard *guard, char **next,
+                     err_info *err) {
+    *next = NULL;
+    const char *link = azure_paging_next_link(page);
+    if (!link) return 0;
+    int added = azure_link_guard_add(guard, link);
+    if (added == 0) {
+        err_set(err, ERR_UPSTREAM, "%s returned a next link that was already followed (%.160s)",
+                azure_api_name(api), link);
+        return err_hint(err, "this is an Azure paging fault; retry the job later");
+    }
+    if (added < 0 || !(*next = strdup(link))) return err_set(err, ERR_NOMEM, "out of memory");
+    return 0;
+}
+
 /* Walks every page of a list, from its first page or, with `continuation`,
  * from a next link (a 404 there is an error, not an empty list).  `stop`
  * (may be NULL) ends the walk early. */
@@ -616,27 +633,10 @@ static int walk_pages(azure_client *c, azure_api api, const char *path, bool con
             if (first && first_page_absent(api, subscription_missing, err)) break;
             goto done;
         }
-        const char *next = azure_paging_next_link(page);
         char *next_copy = NULL;
-        if (next) {
-            int added = azure_link_guard_add(&guard, next);
-            if (added <= 0) {
-                if (added < 0) err_set(err, ERR_NOMEM, "out of memory");
-                else {
-                    err_set(err, ERR_UPSTREAM,
-                            "%s returned a next link that was already followed (%.160s)",
-                            azure_api_name(api), next);
-                    err_hint(err, "this is an Azure paging fault; retry the job later");
-                }
-                page_release(page, arena);
-                goto done;
-            }
-            next_copy = strdup(next);
-            if (!next_copy) {
-                page_release(page, arena);
-                err_set(err, ERR_NOMEM, "out of memory");
-                goto done;
-            }
+        if (next_page(api, page, &guard, &next_copy, err) != 0) {
+            page_release(page, arena);
+            goto done;
         }
         free(url);
         url = next_copy;
@@ -1128,22 +1128,10 @@ static void slot_done(many_ctx *m, loop_slot *s, int r, err_info *e) {
         return;
     }
     char *next = NULL;
-    const char *link = m->paging ? azure_paging_next_link(page) : NULL;
-    if (link) {
-        int added = azure_link_guard_add(&s->guard, link);
-        if (added > 0) next = strdup(link);
-        if (!next) {
-            if (added == 0) {
-                err_set(e, ERR_UPSTREAM, "%s returned a next link that was already followed "
-                        "(%.160s)", azure_api_name(m->api), link);
-                err_hint(e, "this is an Azure paging fault; retry the job later");
-            } else {
-                err_set(e, ERR_NOMEM, "out of memory");
-            }
-            page_release(page, arena);
-            slot_end(m, s, -1, e);
-            return;
-        }
+    if (m->paging && next_page(m->api, page, &s->guard, &next, e) != 0) {
+        page_release(page, arena);
+        slot_end(m, s, -1, e);
+        return;
     }
     deliver(m, s->index, page);
     page_release(page, arena);

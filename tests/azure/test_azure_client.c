@@ -546,8 +546,8 @@ static int loop_item(void *arg, size_t index, const cJSON *item, err_info *err) 
 /* Resource Manager lists read by the client's event loop (one thread, many
  * requests in flight): two pages per list over three subscriptions, with a
  * 429 (Retry-After), a 500, a 401 (token refresh), a 404 first page (an
- * empty list), a 403 (that list's error) and a slow answer; then a
- * cancellation while every list waits on the server. */
+ * empty list), a 403 (that list's error) and a slow answer; a next link
+ * that repeats; then a cancellation while every list waits on the server. */
 static void test_many_event_loop(void **state) {
     (void)state;
     azure_client_options co = {.max_concurrency_per_api = 3, .max_retry_wait_ms = 40,
@@ -604,6 +604,24 @@ static void test_many_event_loop(void **state) {
     fake_azure_counts c;
     fake_azure_get_counts(fx->fake, &c);
     assert_true(c.max_in_flight <= 3);
+
+    /* A next link that repeats one the list already followed ends it with
+     * an error; as in azure_list, the page carrying it is not used. */
+    char loop_path[96], loop_body[320];
+    snprintf(loop_path, sizeof loop_path, "/subscriptions/s0/providers/X.Y/loops?api-version=1");
+    snprintf(loop_body, sizeof loop_body, "{\"value\":[{\"id\":\"0-0\"}],\"nextLink\":\"%s%s\"}",
+             fake_azure_url(fx->fake), loop_path);
+    fake_azure_add_response(fx->fake, "GET", loop_path, 200, NULL, loop_body);
+    const char *looping[1] = {loop_path};
+    memset(&ls, 0, sizeof ls);
+    ls.thread = pthread_self();
+    assert_int_equal(azure_list_many(fx->client, AZURE_API_ARM, looping, 1, loop_item, &ls, errs,
+                                     &err),
+                     -1);
+    assert_int_equal(err.kind, ERR_UPSTREAM);
+    assert_non_null(strstr(err.message, "already followed"));
+    assert_int_equal(errs[0].kind, ERR_UPSTREAM);
+    assert_int_equal(ls.count, 1);
 
     /* Cancelled while every list waits on the server: each list ends with
      * ERR_CANCELLED, soon. */
