@@ -149,6 +149,18 @@ static void test_kill9_then_other_replica_finishes_once(void **state)
     fprintf(stderr, "B was seen holding the job: %s\n", retaken_seen ? "yes" : "no (too fast)");
     snprintf(sql, sizeof sql, "SELECT (finished_at > '%s'::timestamptz)::int FROM jobs WHERE id = '%s'",
              expiry, job);
+    if (svc_sql_int(f, sql) != 1) { /* say what the row holds before failing */
+        snprintf(sql, sizeof sql,
+                 "SELECT status || ' attempts=' || attempts || ' started=' || started_at::text ||"
+                 " ' finished=' || coalesce(finished_at::text, 'null') || ' now=' || now()::text"
+                 " FROM jobs WHERE id = '%s'", job);
+        char *row = svc_sql(f, sql);
+        fprintf(stderr, "A's lease expired at %s; the row: %s\n", expiry, row ? row : "?");
+        free(row);
+        svc_print_log(f, 1);
+    }
+    snprintf(sql, sizeof sql, "SELECT (finished_at > '%s'::timestamptz)::int FROM jobs WHERE id = '%s'",
+             expiry, job);
     assert_int_equal(svc_sql_int(f, sql), 1);
     free(owner_a);
     free(expiry);
