@@ -296,13 +296,35 @@ static void gate_leave(azure_client *c, azure_api api) {
     pthread_mutex_unlock(&g->mu);
 }
 
+/* `api="arm",status="200"` (or status="error"), assembled without
+ * snprintf: this runs once per Azure request. */
+static void request_labels(char out[64], azure_api api, int status) {
+    const char *label = azure_api_label(api);
+    size_t n = strlen(label);
+    char *o = out;
+    memcpy(o, "api=\"", 5);
+    o += 5;
+    memcpy(o, label, n < 24 ? n : 24);
+    o += n < 24 ? n : 24;
+    memcpy(o, "\",status=\"", 10);
+    o += 10;
+    if (status > 0) {
+        char digits[12];
+        int nd = 0;
+        for (int v = status; v > 0; v /= 10) digits[nd++] = (char)('0' + v % 10);
+        while (nd > 0) *o++ = digits[--nd];
+    } else {
+        memcpy(o, "error", 5);
+        o += 5;
+    }
+    *o++ = '"';
+    *o = '\0';
+}
+
 static void count_request(azure_client *c, azure_api api, int status) {
     atomic_fetch_add(&c->requests[api], 1);
     char labels[64];
-    if (status > 0)
-        snprintf(labels, sizeof labels, "api=\"%s\",status=\"%d\"", azure_api_label(api), status);
-    else
-        snprintf(labels, sizeof labels, "api=\"%s\",status=\"error\"", azure_api_label(api));
+    request_labels(labels, api, status);
     metrics_counter_add("azure_requests_total", labels, 1);
     if (status == 429 || status == 503) {
         atomic_fetch_add(&c->throttled[api], 1);

@@ -954,10 +954,14 @@ static void test_metrics(void **state) {
     fake_azure_fault f = {.match = "/v1.0/organization", .kind = FAKE_FAULT_STATUS, .status = 429,
                           .retry_after = "0", .times = 1};
     fake_azure_add_fault(fx->fake, &f);
+    fake_azure_fault drop = {.match = "/v1.0/organization", .kind = FAKE_FAULT_DROP, .times = 1};
+    fake_azure_add_fault(fx->fake, &drop);
     err_info err;
     assert_int_equal(get_org(fx, &err), 0);
     sbuf out = SBUF_INIT;
     metrics_render(&out);
+    /* a connection closed without an answer counts as status "error" */
+    assert_non_null(strstr(sbuf_str(&out), "azure_requests_total{api=\"graph\",status=\"error\"}"));
     assert_non_null(strstr(sbuf_str(&out), "azure_requests_total{api=\"graph\",status=\"200\"}"));
     assert_non_null(strstr(sbuf_str(&out), "azure_requests_total{api=\"graph\",status=\"429\"}"));
     assert_non_null(strstr(sbuf_str(&out), "azure_throttled_total{api=\"graph\"}"));
