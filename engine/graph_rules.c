@@ -33,12 +33,59 @@ static bool primitive(const cJSON *v)
     return cJSON_IsString(v) || cJSON_IsNumber(v) || cJSON_IsBool(v);
 }
 
-static int check_common(const cJSON *obj, const char *what, err_info *err)
+/* The members the rules look up, found in one scan (the first of each name,
+ * as json_get would): entities end with _key, _type and _class, so
+ * looking each up by name walked the whole object every time. */
+typedef struct members {
+    const cJSON *key, *type, *cls, *name, *display, *from, *to, *mapping;
+} members;
+
+static void find_members(const cJSON *obj, members *m)
+{
+    memset(m, 0, sizeof *m);
+    const cJSON *p;
+    cJSON_ArrayForEach(p, obj)
+    {
+        const char *n = p->string;
+        const cJSON **slot = NULL;
+        if (n[0] == '_') {
+            switch (n[1]) {
+            case 'k': slot = strcmp(n, "_key") == 0 ? &m->key : NULL; break;
+            case 't': slot = strcmp(n, "_type") == 0 ? &m->type
+                             : strcmp(n, "_toEntityKey") == 0 ? &m->to : NULL; break;
+            case 'c': slot = strcmp(n, "_class") == 0 ? &m->cls : NULL; break;
+            case 'f': slot = strcmp(n, "_fromEntityKey") == 0 ? &m->from : NULL; break;
+            case 'm': slot = strcmp(n, "_mapping") == 0 ? &m->mapping : NULL; break;
+            default: break;
+            }
+        } else if (n[0] == 'n') {
+            slot = strcmp(n, "name") == 0 ? &m->name : NULL;
+        } else if (n[0] == 'd') {
+            slot = strcmp(n, "displayName") == 0 ? &m->display : NULL;
+        }
+        if (slot && !*slot)
+            *slot = p;
+    }
+}
+
+static const char *string_of(const cJSON *v)
+{
+    return cJSON_IsString(v) ? v->valuestring : NULL;
+}
+
+static int check_common(const cJSON *obj, const char *what, members *m, graph_object_ids *ids,
+                        err_info *err)
 {
     if (!cJSON_IsObject(obj))
         return err_set(err, ERR_INVALID, "%s is not a JSON object", what);
-    return graph_rules_check_key_type(what, json_get_string(obj, "_key"),
-                                      json_get_string(obj, "_type"), err);
+    find_members(obj, m);
+    if (graph_rules_check_key_type(what, string_of(m->key), string_of(m->type), err) != 0)
+        return -1;
+    if (ids) {
+        ids->key = m->key->valuestring;
+        ids->type = m->type->valuestring;
+    }
+    return 0;
 }
 
 int graph_rules_check_key_type(const char *what, const char *key, const char *type, err_info *err)
@@ -73,17 +120,15 @@ static int check_rawdata(const cJSON *raw, const char *key, err_info *err)
     return 0;
 }
 
-int graph_rules_check_entity(const cJSON *obj, err_info *err)
+int graph_rules_check_entity(const cJSON *obj, graph_object_ids *ids, err_info *err)
 {
-    if (check_common(obj, "entity", err) != 0)
+    members m;
+    if (check_common(obj, "entity", &m, ids, err) != 0)
         return -1;
-    const char *key = json_get_string(obj, "_key");
-    const cJSON *cls = json_get(obj, "_class");
-    if (!cJSON_IsArray(cls) || cJSON_GetArraySize(cls) == 0)
+    const char *key = m.key->valuestring;
+    if (!cJSON_IsArray(m.cls) || !m.cls->child)
         return err_set(err, ERR_INVALID, "entity %s: _class must be a non-empty array", key);
-    /* one pass over the properties: every entity of a job comes through
-     * here, so "name" and "displayName" are picked up on the way */
-    const cJSON *p, *name = NULL, *display = NULL;
+    const cJSON *p;
     cJSON_ArrayForEach(p, obj)
     {
         const char *n = p->string;
@@ -97,12 +142,8 @@ int graph_rules_check_entity(const cJSON *obj, err_info *err)
                     return -1;
                 continue;
             }
-            if (strcmp(n, "_class") == 0)
+            if (p == m.cls)
                 continue;
-        } else if (!name && n[0] == 'n' && strcmp(n, "name") == 0) {
-            name = p;
-        } else if (!display && n[0] == 'd' && strcmp(n, "displayName") == 0) {
-            display = p;
         }
         bool ok = primitive(p) || cJSON_IsNull(p);
         if (cJSON_IsArray(p) && strncmp(p->string, "tag.", 4) != 0) {
@@ -115,30 +156,31 @@ int graph_rules_check_entity(const cJSON *obj, err_info *err)
                            "entity %s: property '%s' must be a primitive or an array of primitives",
                            key, p->string);
     }
-    if (!cJSON_IsString(name) || !cJSON_IsString(display)) {
+    if (!cJSON_IsString(m.name) || !cJSON_IsString(m.display)) {
         err_set(err, ERR_INVALID, "entity %s: name and displayName are required strings", key);
         return err_hint(err, "map a name (displayName defaults to it)");
     }
     return 0;
 }
 
-int graph_rules_check_relationship(const cJSON *obj, err_info *err)
+int graph_rules_check_relationship(const cJSON *obj, graph_object_ids *ids, err_info *err)
 {
-    if (check_common(obj, "relationship", err) != 0)
+    members m;
+    if (check_common(obj, "relationship", &m, ids, err) != 0)
         return -1;
-    const char *key = json_get_string(obj, "_key");
-    const char *cls = json_get_string(obj, "_class");
+    const char *key = m.key->valuestring;
+    const char *cls = string_of(m.cls);
     if (!schema_relationship_class_known(cls)) {
         err_set(err, ERR_INVALID, "relationship %s: _class '%s' is not a relationship class", key,
                 cls ? cls : "");
         return err_hint(err, "use an upper-case class of data-model/relationship-classes.txt");
     }
-    const cJSON *mapping = json_get(obj, "_mapping");
-    if (mapping) {
-        if (!json_get_string(mapping, "sourceEntityKey") || !cJSON_IsObject(json_get(mapping, "targetEntity")))
+    if (m.mapping) {
+        if (!json_get_string(m.mapping, "sourceEntityKey") ||
+            !cJSON_IsObject(json_get(m.mapping, "targetEntity")))
             return err_set(err, ERR_INVALID,
                            "relationship %s: _mapping needs sourceEntityKey and targetEntity", key);
-    } else if (!json_get_string(obj, "_fromEntityKey") || !json_get_string(obj, "_toEntityKey")) {
+    } else if (!string_of(m.from) || !string_of(m.to)) {
         return err_set(err, ERR_INVALID, "relationship %s: _fromEntityKey and _toEntityKey are required",
                        key);
     }
@@ -148,7 +190,7 @@ int graph_rules_check_relationship(const cJSON *obj, err_info *err)
         if (!name_ok(p->string))
             return err_set(err, ERR_INVALID, "relationship %s: property name '%s' is not allowed", key,
                            p->string);
-        if (strcmp(p->string, "_mapping") != 0 && !primitive(p) && !cJSON_IsNull(p))
+        if (p != m.mapping && !primitive(p) && !cJSON_IsNull(p))
             return err_set(err, ERR_INVALID, "relationship %s: property '%s' must be a primitive", key,
                            p->string);
     }

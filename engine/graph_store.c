@@ -752,14 +752,15 @@ int graph_store_add(graph_store *s, const char *step_id, graph_kind kind, cJSON 
         err_set(err, ERR_INVALID, "graph_store_add: missing store, step or object");
         goto out;
     }
-    if ((kind == GRAPH_ENTITIES ? graph_rules_check_entity(obj, err)
-                                : graph_rules_check_relationship(obj, err)) != 0) {
+    graph_object_ids ids;
+    if ((kind == GRAPH_ENTITIES ? graph_rules_check_entity(obj, &ids, err)
+                                : graph_rules_check_relationship(obj, &ids, err)) != 0) {
         pthread_mutex_lock(&s->mu);
         s->stats.invalid++;
         pthread_mutex_unlock(&s->mu);
         goto out;
     }
-    if (kind == GRAPH_ENTITIES && schema_sample(s, json_get_string(obj, "_type"))) {
+    if (kind == GRAPH_ENTITIES && schema_sample(s, ids.type)) {
         err_info serr = {0};
         if (schema_validate_entity(obj, &serr) != 0) {
             pthread_mutex_lock(&s->mu);
@@ -767,11 +768,10 @@ int graph_store_add(graph_store *s, const char *step_id, graph_kind kind, cJSON 
             pthread_mutex_unlock(&s->mu);
             if (n <= 20)
                 log_kv(LOG_WARN, "entity does not match its data-model class schema (kept)", "key",
-                       json_get_string(obj, "_key"), "error", serr.message, (char *)NULL);
+                       ids.key, "error", serr.message, (char *)NULL);
         }
     }
-    const char *key = json_get_string(obj, "_key");
-    const char *type = json_get_string(obj, "_type");
+    const char *key = ids.key, *type = ids.type;
     /* printed into the thread's scratch buffer, then copied at its exact
      * size (room for the '\n' spill_append may write after it): one
      * allocation per object, sized like the text, instead of a growing one */

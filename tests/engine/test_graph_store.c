@@ -1,6 +1,7 @@
 /* graph_store: rules, duplicates, case-insensitive look-up, spill + iterate,
  * chunking to the sink, sink failure. */
 #include "common/json.h"
+#include "engine/graph_rules.h"
 #include "engine/graph_store.h"
 
 #include <pthread.h>
@@ -105,6 +106,52 @@ static void test_rules(void **state)
     assert_int_equal(st.entities, 1);
     assert_int_equal(st.relationships, 1);
     graph_store_free(s);
+}
+
+/* The rules read the identifying members in one scan: wherever they are in
+ * the object, the first of a repeated name counts (as a look-up by name). */
+static void test_rules_ids(void **state)
+{
+    (void)state;
+    err_info err = {0};
+    graph_object_ids ids = {0};
+    cJSON *e = cJSON_Parse("{\"name\":\"n\",\"displayName\":\"d\",\"a\":1,"
+                           "\"_class\":[\"Resource\"],\"_key\":\"/subscriptions/first\","
+                           "\"_type\":\"azure_x\",\"_key\":\"/subscriptions/second\"}");
+    assert_non_null(e);
+    assert_int_equal(graph_rules_check_entity(e, &ids, &err), 0);
+    assert_string_equal(ids.key, "/subscriptions/first");
+    assert_string_equal(ids.type, "azure_x");
+    assert_int_equal(graph_rules_check_entity(e, NULL, &err), 0);
+    cJSON_DeleteItemFromObject(e, "_class");
+    assert_int_equal(graph_rules_check_entity(e, &ids, &err), -1);
+    assert_non_null(strstr(err.message, "_class must be a non-empty array"));
+    cJSON_AddItemToObject(e, "_class", cJSON_CreateArray());
+    assert_int_equal(graph_rules_check_entity(e, &ids, &err), -1);
+    assert_non_null(strstr(err.message, "_class must be a non-empty array"));
+    cJSON_Delete(e);
+    e = cJSON_Parse("{\"_key\":\"/subscriptions/k\",\"_type\":7,\"_class\":[\"Resource\"],"
+                    "\"name\":\"n\",\"displayName\":\"d\"}");
+    assert_int_equal(graph_rules_check_entity(e, &ids, &err), -1);
+    assert_non_null(strstr(err.message, "_type missing"));
+    cJSON_Delete(e);
+
+    cJSON *r = rel("aaaaaaaaaaaa|has|bbbbbbbbbbbb");
+    assert_int_equal(graph_rules_check_relationship(r, &ids, &err), 0);
+    assert_string_equal(ids.key, "aaaaaaaaaaaa|has|bbbbbbbbbbbb");
+    assert_string_equal(ids.type, "t_has_x");
+    cJSON_DeleteItemFromObject(r, "_toEntityKey");
+    assert_int_equal(graph_rules_check_relationship(r, &ids, &err), -1);
+    assert_non_null(strstr(err.message, "_fromEntityKey and _toEntityKey are required"));
+    /* a mapped relationship needs no _toEntityKey; its _mapping object is allowed */
+    cJSON_AddItemToObject(r, "_mapping",
+                          cJSON_Parse("{\"sourceEntityKey\":\"aaaaaaaaaaaa\","
+                                      "\"targetEntity\":{\"_type\":\"t\"}}"));
+    assert_int_equal(graph_rules_check_relationship(r, &ids, &err), 0);
+    cJSON_ReplaceItemInObject(r, "_mapping", cJSON_Parse("{\"sourceEntityKey\":\"a\"}"));
+    assert_int_equal(graph_rules_check_relationship(r, &ids, &err), -1);
+    assert_non_null(strstr(err.message, "_mapping needs"));
+    cJSON_Delete(r);
 }
 
 static void test_duplicates_and_case(void **state)
@@ -294,6 +341,7 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_rules),
+        cmocka_unit_test(test_rules_ids),
         cmocka_unit_test(test_duplicates_and_case),
         cmocka_unit_test(test_case_fold_bytes),
         cmocka_unit_test(test_spill_iterate_and_chunks),
