@@ -1030,8 +1030,8 @@ static void *many_worker(void *arg) {
  * again at the loop's next wake-up: a transfer of this loop finishing frees
  * a place and wakes it at once.  Places freed by other threads (other
  * steps' loops) are noticed at the latest this much later.  A 5 ms timer
- * instead woke each loop ~1.5 times per request during paced bursts
- * (strace of a top-like job), each time for nothing but a full gate. */
+ * instead woke the loops ~1.5 times per request during paced bursts, each
+ * time to find the gate still full (strace of a 3,000-resource job). */
 #define LOOP_GATE_RETRY_MS 20
 /* The loop wakes at least this often (cancellation, due requests). */
 #define LOOP_MAX_WAIT_MS 250
