@@ -79,6 +79,32 @@ const char *json_get_string(const cJSON *obj, const char *name)
     return cJSON_IsString(n) ? n->valuestring : NULL;
 }
 
+void json_get_many(const cJSON *obj, const char *const *names, size_t n, const cJSON **out)
+{
+    for (size_t i = 0; i < n; i++)
+        out[i] = NULL;
+    size_t found = 0;
+    const cJSON *p;
+    cJSON_ArrayForEach(p, obj)
+    {
+        const char *m = p->string;
+        if (!m)
+            continue;
+        for (size_t i = 0; i < n; i++)
+            if (!out[i] && names[i][0] == m[0] && strcmp(names[i], m) == 0) {
+                out[i] = p;
+                if (++found == n)
+                    return;
+                break;
+            }
+    }
+}
+
+const char *json_string(const cJSON *v)
+{
+    return cJSON_IsString(v) ? v->valuestring : NULL;
+}
+
 bool json_get_number(const cJSON *obj, const char *name, double *out)
 {
     const cJSON *n = json_get(obj, name);

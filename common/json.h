@@ -21,6 +21,13 @@ const char *json_path_string(const cJSON *root, const char *path);
 /* Member of an object by exact name (cJSON_GetObjectItemCaseSensitive). */
 const cJSON *json_get(const cJSON *obj, const char *name);
 const char *json_get_string(const cJSON *obj, const char *name);
+/* Several members in one walk over obj: out[i] is the first member named
+ * names[i] (the one json_get returns), or NULL.  For hot paths that need a
+ * handful of members of the same object: each json_get walks the object
+ * from its start.  names must be distinct and non-empty. */
+void json_get_many(const cJSON *obj, const char *const *names, size_t n, const cJSON **out);
+/* v's text when v is a string, else NULL. */
+const char *json_string(const cJSON *v);
 /* Returns true and sets *out when the member is a number. */
 bool json_get_number(const cJSON *obj, const char *name, double *out);
 /* Returns true and sets *out when the member is a boolean. */

@@ -33,57 +33,24 @@ static bool primitive(const cJSON *v)
     return cJSON_IsString(v) || cJSON_IsNumber(v) || cJSON_IsBool(v);
 }
 
-/* The members the rules look up, found in one scan (the first of each name,
- * as json_get would): entities end with _key, _type and _class, so
- * looking each up by name walked the whole object every time. */
-typedef struct members {
-    const cJSON *key, *type, *cls, *name, *display, *from, *to, *mapping;
-} members;
+/* The members the rules read, found in one walk (json_get_many): entities
+ * end with _key, _type and _class, so a look-up by name for each walked
+ * the whole object every time. */
+enum { M_KEY, M_TYPE, M_CLASS, M_NAME, M_DISPLAY, M_FROM, M_TO, M_MAPPING, M_COUNT };
+static const char *const member_names[M_COUNT] = {
+    "_key", "_type", "_class", "name", "displayName", "_fromEntityKey", "_toEntityKey", "_mapping"};
 
-static void find_members(const cJSON *obj, members *m)
-{
-    memset(m, 0, sizeof *m);
-    const cJSON *p;
-    cJSON_ArrayForEach(p, obj)
-    {
-        const char *n = p->string;
-        const cJSON **slot = NULL;
-        if (n[0] == '_') {
-            switch (n[1]) {
-            case 'k': slot = strcmp(n, "_key") == 0 ? &m->key : NULL; break;
-            case 't': slot = strcmp(n, "_type") == 0 ? &m->type
-                             : strcmp(n, "_toEntityKey") == 0 ? &m->to : NULL; break;
-            case 'c': slot = strcmp(n, "_class") == 0 ? &m->cls : NULL; break;
-            case 'f': slot = strcmp(n, "_fromEntityKey") == 0 ? &m->from : NULL; break;
-            case 'm': slot = strcmp(n, "_mapping") == 0 ? &m->mapping : NULL; break;
-            default: break;
-            }
-        } else if (n[0] == 'n') {
-            slot = strcmp(n, "name") == 0 ? &m->name : NULL;
-        } else if (n[0] == 'd') {
-            slot = strcmp(n, "displayName") == 0 ? &m->display : NULL;
-        }
-        if (slot && !*slot)
-            *slot = p;
-    }
-}
-
-static const char *string_of(const cJSON *v)
-{
-    return cJSON_IsString(v) ? v->valuestring : NULL;
-}
-
-static int check_common(const cJSON *obj, const char *what, members *m, graph_object_ids *ids,
-                        err_info *err)
+static int check_common(const cJSON *obj, const char *what, const cJSON **m,
+                        graph_object_ids *ids, err_info *err)
 {
     if (!cJSON_IsObject(obj))
         return err_set(err, ERR_INVALID, "%s is not a JSON object", what);
-    find_members(obj, m);
-    if (graph_rules_check_key_type(what, string_of(m->key), string_of(m->type), err) != 0)
+    json_get_many(obj, member_names, M_COUNT, m);
+    if (graph_rules_check_key_type(what, json_string(m[M_KEY]), json_string(m[M_TYPE]), err) != 0)
         return -1;
     if (ids) {
-        ids->key = m->key->valuestring;
-        ids->type = m->type->valuestring;
+        ids->key = m[M_KEY]->valuestring;
+        ids->type = m[M_TYPE]->valuestring;
     }
     return 0;
 }
@@ -122,11 +89,11 @@ static int check_rawdata(const cJSON *raw, const char *key, err_info *err)
 
 int graph_rules_check_entity(const cJSON *obj, graph_object_ids *ids, err_info *err)
 {
-    members m;
-    if (check_common(obj, "entity", &m, ids, err) != 0)
+    const cJSON *m[M_COUNT];
+    if (check_common(obj, "entity", m, ids, err) != 0)
         return -1;
-    const char *key = m.key->valuestring;
-    if (!cJSON_IsArray(m.cls) || !m.cls->child)
+    const char *key = m[M_KEY]->valuestring;
+    if (!cJSON_IsArray(m[M_CLASS]) || !m[M_CLASS]->child)
         return err_set(err, ERR_INVALID, "entity %s: _class must be a non-empty array", key);
     const cJSON *p;
     cJSON_ArrayForEach(p, obj)
@@ -142,7 +109,7 @@ int graph_rules_check_entity(const cJSON *obj, graph_object_ids *ids, err_info *
                     return -1;
                 continue;
             }
-            if (p == m.cls)
+            if (p == m[M_CLASS])
                 continue;
         }
         bool ok = primitive(p) || cJSON_IsNull(p);
@@ -156,7 +123,7 @@ int graph_rules_check_entity(const cJSON *obj, graph_object_ids *ids, err_info *
                            "entity %s: property '%s' must be a primitive or an array of primitives",
                            key, p->string);
     }
-    if (!cJSON_IsString(m.name) || !cJSON_IsString(m.display)) {
+    if (!cJSON_IsString(m[M_NAME]) || !cJSON_IsString(m[M_DISPLAY])) {
         err_set(err, ERR_INVALID, "entity %s: name and displayName are required strings", key);
         return err_hint(err, "map a name (displayName defaults to it)");
     }
@@ -165,22 +132,23 @@ int graph_rules_check_entity(const cJSON *obj, graph_object_ids *ids, err_info *
 
 int graph_rules_check_relationship(const cJSON *obj, graph_object_ids *ids, err_info *err)
 {
-    members m;
-    if (check_common(obj, "relationship", &m, ids, err) != 0)
+    const cJSON *m[M_COUNT];
+    if (check_common(obj, "relationship", m, ids, err) != 0)
         return -1;
-    const char *key = m.key->valuestring;
-    const char *cls = string_of(m.cls);
+    const char *key = m[M_KEY]->valuestring;
+    const char *cls = json_string(m[M_CLASS]);
     if (!schema_relationship_class_known(cls)) {
         err_set(err, ERR_INVALID, "relationship %s: _class '%s' is not a relationship class", key,
                 cls ? cls : "");
         return err_hint(err, "use an upper-case class of data-model/relationship-classes.txt");
     }
-    if (m.mapping) {
-        if (!json_get_string(m.mapping, "sourceEntityKey") ||
-            !cJSON_IsObject(json_get(m.mapping, "targetEntity")))
+    const cJSON *mapping = m[M_MAPPING];
+    if (mapping) {
+        if (!json_get_string(mapping, "sourceEntityKey") ||
+            !cJSON_IsObject(json_get(mapping, "targetEntity")))
             return err_set(err, ERR_INVALID,
                            "relationship %s: _mapping needs sourceEntityKey and targetEntity", key);
-    } else if (!string_of(m.from) || !string_of(m.to)) {
+    } else if (!json_string(m[M_FROM]) || !json_string(m[M_TO])) {
         return err_set(err, ERR_INVALID, "relationship %s: _fromEntityKey and _toEntityKey are required",
                        key);
     }
@@ -190,7 +158,7 @@ int graph_rules_check_relationship(const cJSON *obj, graph_object_ids *ids, err_
         if (!name_ok(p->string))
             return err_set(err, ERR_INVALID, "relationship %s: property name '%s' is not allowed", key,
                            p->string);
-        if (p != m.mapping && !primitive(p) && !cJSON_IsNull(p))
+        if (p != mapping && !primitive(p) && !cJSON_IsNull(p))
             return err_set(err, ERR_INVALID, "relationship %s: property '%s' must be a primitive", key,
                            p->string);
     }

@@ -492,45 +492,19 @@ static void write_nullable(sbuf *out, const char *name, const cJSON *v)
         json_write_string(out, v->valuestring);
 }
 
-/* The members of a member object the relationship uses, found in one pass
- * (the first of each name, as json_get finds it). */
-typedef struct member_fields {
-    const cJSON *id, *odata_type, *display_name, *job_title, *mail;
-} member_fields;
-
-static void member_fields_of(const cJSON *member, member_fields *f)
-{
-    memset(f, 0, sizeof *f);
-    const cJSON *m;
-    cJSON_ArrayForEach(m, member)
-    {
-        const char *n = m->string;
-        const cJSON **slot = NULL;
-        if (!n)
-            continue;
-        switch (n[0]) {
-        case 'i': slot = strcmp(n, "id") == 0 ? &f->id : NULL; break;
-        case '@': slot = strcmp(n, "@odata.type") == 0 ? &f->odata_type : NULL; break;
-        case 'd': slot = strcmp(n, "displayName") == 0 ? &f->display_name : NULL; break;
-        case 'j': slot = strcmp(n, "jobTitle") == 0 ? &f->job_title : NULL; break;
-        case 'm': slot = strcmp(n, "mail") == 0 ? &f->mail : NULL; break;
-        default: break;
-        }
-        if (slot && !*slot)
-            *slot = m;
-    }
-}
-
-static const char *string_of(const cJSON *v) { return cJSON_IsString(v) ? v->valuestring : NULL; }
+/* The members of a member object the relationship uses (json_get_many). */
+enum { F_ID, F_ODATA_TYPE, F_DISPLAY_NAME, F_JOB_TITLE, F_MAIL, F_COUNT };
+static const char *const member_field_names[F_COUNT] = {"id", "@odata.type", "displayName",
+                                                         "jobTitle", "mail"};
 
 int ad_group_member_write(sbuf *out, sbuf *key, const char *group_id, const cJSON *member)
 {
     sbuf_reset(out);
     sbuf_reset(key);
-    member_fields f;
-    member_fields_of(member, &f);
-    const char *member_id = string_of(f.id);
-    const char *odata_type = string_of(f.odata_type);
+    const cJSON *f[F_COUNT];
+    json_get_many(member, member_field_names, F_COUNT, f);
+    const char *member_id = json_string(f[F_ID]);
+    const char *odata_type = json_string(f[F_ODATA_TYPE]);
     if (!group_id || !member_id)
         return -1;
     const char *type, *cls;
@@ -550,9 +524,9 @@ int ad_group_member_write(sbuf *out, sbuf *key, const char *group_id, const cJSO
     json_write_string(out, cls);
     sbuf_puts(out, ",\"_key\":");
     json_write_string(out, member_id);
-    write_nullable(out, ",\"displayName\":", f.display_name);
-    write_nullable(out, ",\"jobTitle\":", f.job_title);
-    write_nullable(out, ",\"email\":", f.mail);
+    write_nullable(out, ",\"displayName\":", f[F_DISPLAY_NAME]);
+    write_nullable(out, ",\"jobTitle\":", f[F_JOB_TITLE]);
+    write_nullable(out, ",\"email\":", f[F_MAIL]);
     sbuf_puts(out, "}},\"groupId\":");
     json_write_string(out, group_id);
     sbuf_puts(out, ",\"memberId\":");

@@ -74,6 +74,23 @@ static void test_json_path(void **state)
     assert_null(json_path(j, "properties.missing.b"));
     assert_null(json_path(j, "properties.list.9"));
     cJSON_Delete(j);
+    /* several members in one walk: the first of a repeated name (as
+     * json_get), NULL when absent or when obj is not an object */
+    j = cJSON_Parse("{\"a\":1,\"ab\":\"x\",\"b\":[],\"ab\":\"y\",\"c\":null}");
+    static const char *const names[] = {"ab", "c", "zz", "a", "b"};
+    const cJSON *got[5];
+    json_get_many(j, names, 5, got);
+    assert_ptr_equal(got[0], json_get(j, "ab"));
+    assert_string_equal(json_string(got[0]), "x");
+    assert_true(cJSON_IsNull(got[1]));
+    assert_null(json_string(got[1]));
+    assert_null(got[2]);
+    assert_ptr_equal(got[3], json_get(j, "a"));
+    assert_true(cJSON_IsArray(got[4]));
+    json_get_many(NULL, names, 5, got);
+    for (int i = 0; i < 5; i++)
+        assert_null(got[i]);
+    cJSON_Delete(j);
 }
 
 /* json_write must print exactly what cJSON_PrintUnformatted prints. */
