@@ -165,6 +165,9 @@ int azure_error_from_response(azure_api api, int status, const char *path, const
             if (api == AZURE_API_GRAPH)
                 err_hint(err, "grant the Microsoft Graph application permission "
                               "Directory.Read.All and admin consent");
+            else if (api == AZURE_API_ARM && strchr(type, '.') && sub[0])
+                err_hint(err, "the service principal likely lacks %s/read: grant the Reader role "
+                              "(which includes it) on subscription %s", type, sub);
             else if (api == AZURE_API_ARM && sub[0])
                 err_hint(err, "grant the Reader role on subscription %s", sub);
             else if (api == AZURE_API_ARM)

@@ -418,6 +418,14 @@ static void test_error_messages(void **state) {
     assert_int_equal(err.kind, ERR_FORBIDDEN);
     assert_non_null(strstr(err.message, "AuthorizationFailed"));
     assert_non_null(strstr(err.message, "Microsoft.Sql/servers"));
+    assert_string_equal(err.hint, "the service principal likely lacks Microsoft.Sql/servers/read: "
+                                  "grant the Reader role (which includes it) on subscription "
+                                  "sub-9");
+    /* no provider type in the path: the role alone */
+    const char *groups = "/subscriptions/sub-9/resourcegroups?api-version=2021-04-01";
+    fake_azure_add_response(fx->fake, "GET", groups, 403, NULL,
+                            "{\"error\":{\"code\":\"AuthorizationFailed\",\"message\":\"no\"}}");
+    assert_int_equal(azure_get_json(fx->client, AZURE_API_ARM, groups, &doc, &err), -1);
     assert_string_equal(err.hint, "grant the Reader role on subscription sub-9");
 
     fake_azure_add_response(fx->fake, "GET", "/subscriptions/sub-404?api-version=2020-01-01", 404,

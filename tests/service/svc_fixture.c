@@ -70,6 +70,8 @@ int svc_fixture_setup(svc_fixture *f, const char *name, const fake_azure_tenant 
 
 void svc_fixture_teardown(svc_fixture *f)
 {
+    if (!f) /* cmocka's group teardown after a failed setup */
+        return;
     for (int i = 0; i < SVC_MAX_SERVES; i++) {
         proc_serve_free(f->serves[i]);
         f->serves[i] = NULL;
