@@ -57,6 +57,9 @@
 #define ARM_READ_RELEASE_MS 200
 #define STORAGE_RESOURCE "https://storage.azure.com"
 #define MANY_QUEUE_PER_WORKER 2
+/* Lists answered 404 logged as warnings per client (the rest: debug) */
+#define AZURE_ABSENT_WARNINGS 5
+
 /* Graph JSON batching: at most 20 requests per $batch */
 #define GRAPH_BATCH_MAX 20
 
@@ -80,6 +83,7 @@ struct azure_client {
     atomic_llong requests[AZURE_API_COUNT];
     atomic_llong throttled[AZURE_API_COUNT];
     atomic_llong retries[AZURE_API_COUNT];
+    atomic_llong absent_lists[AZURE_API_COUNT];
 };
 
 static pthread_once_t metrics_once = PTHREAD_ONCE_INIT;
@@ -217,6 +221,7 @@ void azure_client_stats(const azure_client *c, azure_stats *out) {
         out->requests[i] = atomic_load(&((azure_client *)c)->requests[i]);
         out->throttled[i] = atomic_load(&((azure_client *)c)->throttled[i]);
         out->retries[i] = atomic_load(&((azure_client *)c)->retries[i]);
+        out->absent_lists[i] = atomic_load(&((azure_client *)c)->absent_lists[i]);
     }
 }
 
@@ -606,12 +611,23 @@ static void page_release(cJSON *page, json_arena *arena) {
 typedef int (*page_fn)(void *arg, cJSON *page, json_arena *arena, err_info *err);
 
 /* A list's first page answered 404 (and ARM did not say the subscription
- * itself is missing): the list is empty.  Logs it and clears err; false
- * when err is another failure, which stands. */
-static bool first_page_absent(azure_api api, bool subscription_missing, err_info *err) {
+ * itself is missing): the list is empty.  Counts it, logs the first few
+ * per client as warnings (the rest at debug level: a parent deleted while
+ * the job runs makes each of its child lists answer 404) and clears err;
+ * false when err is another failure, which stands. */
+static bool first_page_absent(azure_client *c, azure_api api, bool subscription_missing,
+                              err_info *err) {
     if (err->kind != ERR_NOT_FOUND || subscription_missing) return false;
-    log_warn("%s: resources not found (%s); treating the list as empty", azure_api_name(api),
-             err->message);
+    long long n = atomic_fetch_add(&c->absent_lists[api], 1) + 1;
+    if (n <= AZURE_ABSENT_WARNINGS)
+        log_warn("%s: resources not found (%s); treating the list as empty%s",
+                 azure_api_name(api), err->message,
+                 n == AZURE_ABSENT_WARNINGS ? " (further ones: debug level, and a count at the "
+                                              "job's end)"
+                                            : "");
+    else
+        log_debug("%s: resources not found (%s); treating the list as empty",
+                  azure_api_name(api), err->message);
     err_clear(err);
     return true;
 }
@@ -652,7 +668,7 @@ static int walk_pages(azure_client *c, azure_api api, const char *path, bool con
         json_arena *arena = NULL;
         bool subscription_missing = false;
         if (get_page(c, api, url, NULL, &page, &arena, &subscription_missing, err) != 0) {
-            if (first && first_page_absent(api, subscription_missing, err)) break;
+            if (first && first_page_absent(c, api, subscription_missing, err)) break;
             goto done;
         }
         char *next_copy = NULL;
@@ -996,7 +1012,7 @@ release:
         } else if (via[j] == VIA_PAGE) {
             if (next[j]) fetch_list(m, idx[j], next[j]);
             else end_list(m, idx[j], 0, NULL);
-        } else if (first_page_absent(m->api, false, &inner[j])) {
+        } else if (first_page_absent(m->c, m->api, false, &inner[j])) {
             end_list(m, idx[j], 0, NULL);
         } else {
             end_list(m, idx[j], -1, &inner[j]);
@@ -1143,7 +1159,7 @@ static void slot_done(many_ctx *m, loop_slot *s, int r, err_info *e) {
         s->due = azure_pacing_now_ms() + wait;
         return;
     case REQ_FAILED:
-        if (m->paging && s->first && first_page_absent(m->api, subscription_missing, e))
+        if (m->paging && s->first && first_page_absent(c, m->api, subscription_missing, e))
             slot_end(m, s, 0, NULL);
         else
             slot_end(m, s, -1, e);

@@ -132,6 +132,7 @@ typedef struct azure_stats {
     int64_t requests[AZURE_API_COUNT];
     int64_t throttled[AZURE_API_COUNT];
     int64_t retries[AZURE_API_COUNT];
+    int64_t absent_lists[AZURE_API_COUNT]; /* first page 404: taken as empty lists */
 } azure_stats;
 
 void azure_client_stats(const azure_client *client, azure_stats *out);

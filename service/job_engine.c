@@ -18,6 +18,7 @@
 #include "service/job_engine.h"
 
 #include "common/json.h"
+#include "azure/azure_error.h"
 #include "common/log.h"
 #include "engine/graph_store.h"
 #include "engine/runner.h"
@@ -113,6 +114,24 @@ static void totals_of(job_run *jr, job_totals *t)
             t->api_requests += as.requests[i];
             t->throttled += as.throttled[i];
         }
+    }
+}
+
+/* One line for the lists whose first page answered 404 (each taken as an
+ * empty list; only the first few were logged one by one). */
+static void log_absent_lists(job_run *jr)
+{
+    if (!jr->job)
+        return;
+    azure_stats as;
+    azure_client_stats(azure_job_client(jr->job), &as);
+    for (size_t i = 0; i < AZURE_API_COUNT; i++) {
+        if (as.absent_lists[i] == 0)
+            continue;
+        char n[32];
+        snprintf(n, sizeof n, "%lld", (long long)as.absent_lists[i]);
+        log_kv(LOG_INFO, "lists answered 404 were taken as empty (resources gone while the job ran)",
+               "api", azure_api_name((azure_api)i), "lists", n, NULL);
     }
 }
 
@@ -265,6 +284,7 @@ static int engine_run(void *ctx, const job_request *req, const job_progress *pro
     }
 done:
     totals_of(&jr, &out->totals);
+    log_absent_lists(&jr);
     if (progress->totals_changed)
         progress->totals_changed(progress->ctx, &out->totals);
     runner_free(run);

@@ -609,6 +609,8 @@ static void test_many_event_loop(void **state) {
     azure_client_stats(fx->client, &after);
     /* 2 x 429, 1 x 500, 1 x 401 */
     assert_int_equal(after.retries[AZURE_API_ARM] - before.retries[AZURE_API_ARM], 4);
+    /* list 5 (no answer recorded: 404) was taken as empty */
+    assert_int_equal(after.absent_lists[AZURE_API_ARM] - before.absent_lists[AZURE_API_ARM], 1);
     fake_azure_counts c;
     fake_azure_get_counts(fx->fake, &c);
     assert_true(c.max_in_flight <= 3);
@@ -930,6 +932,51 @@ static void test_no_secret_in_logs(void **state) {
     assert_true(lines >= 1); /* the 404 warning at least */
 }
 
+/* Lists answered 404 are counted; the first AZURE_ABSENT_WARNINGS (5) of a
+ * client are warnings, the rest debug lines only. */
+static void test_absent_lists_logged_once(void **state) {
+    (void)state;
+    char path[] = "/tmp/azure-log-XXXXXX";
+    int fd = mkstemp(path);
+    assert_true(fd >= 0);
+    log_set_fd(fd);
+    log_set_level(LOG_INFO);
+    fixture *fx = fixture_new(NULL, NULL);
+    err_info err;
+    collect col = {0};
+    for (int i = 0; i < 8; i++) {
+        char p[160];
+        snprintf(p, sizeof p,
+                 "/subscriptions/s/resourceGroups/rg/providers/Microsoft.Sql/servers/gone-%d/"
+                 "databases?api-version=2021-11-01",
+                 i);
+        assert_int_equal(azure_list(fx->client, AZURE_API_ARM, p, count_item, &col, &err), 0);
+    }
+    assert_int_equal(col.count, 0);
+    azure_stats st;
+    azure_client_stats(fx->client, &st);
+    assert_int_equal(st.absent_lists[AZURE_API_ARM], 8);
+    assert_int_equal(st.absent_lists[AZURE_API_GRAPH], 0);
+    fixture_free(fx);
+    log_set_fd(-1);
+    FILE *fp = fopen(path, "r");
+    assert_non_null(fp);
+    char line[4096];
+    int warnings = 0, closing = 0;
+    while (fgets(line, sizeof line, fp)) {
+        if (!strstr(line, "treating the list as empty"))
+            continue;
+        warnings++;
+        assert_non_null(strstr(line, "\"level\":\"warn"));
+        closing += strstr(line, "further ones") != NULL;
+    }
+    fclose(fp);
+    close(fd);
+    unlink(path);
+    assert_int_equal(warnings, 5);
+    assert_int_equal(closing, 1);
+}
+
 static void test_cancel(void **state) {
     (void)state;
     fixture *fx = fixture_new(NULL, NULL);
@@ -993,6 +1040,7 @@ int main(void) {
         cmocka_unit_test(test_graph_batch),
         cmocka_unit_test(test_ten_thousand_pages),
         cmocka_unit_test(test_no_secret_in_logs),
+        cmocka_unit_test(test_absent_lists_logged_once),
         cmocka_unit_test(test_cancel),
         cmocka_unit_test(test_arm_batch_interleaved),
         cmocka_unit_test(test_metrics),
