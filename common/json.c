@@ -4,6 +4,7 @@
 #include "common/json.h"
 
 #include "common/json_arena.h"
+#include "common/sbuf.h"
 
 #include <ctype.h>
 #include <float.h>
@@ -153,6 +154,110 @@ char *json_print(const cJSON *item)
 cJSON *json_parse_len(const char *text, size_t len)
 {
     return cJSON_ParseWithLength(text, len);
+}
+
+static const char *skip_ws(const char *p, const char *end)
+{
+    while (p < end && (*p == ' ' || *p == '\t' || *p == '\n' || *p == '\r'))
+        p++;
+    return p;
+}
+
+/* p at a '"': just past the closing quote, or NULL. */
+static const char *skip_string(const char *p, const char *end)
+{
+    for (p++; p < end; p++) {
+        if (*p == '\\')
+            p++;
+        else if (*p == '"')
+            return p + 1;
+    }
+    return NULL;
+}
+
+/* p at a value: just past it, or NULL when the text ends first.  Strings
+ * and nesting are followed; the rest is left to the parser. */
+static const char *skip_value(const char *p, const char *end)
+{
+    if (p >= end)
+        return NULL;
+    if (*p == '"')
+        return skip_string(p, end);
+    if (*p != '{' && *p != '[') {
+        while (p < end && *p != ',' && *p != '}' && *p != ']' && *p != ' ' && *p != '\n' &&
+               *p != '\t' && *p != '\r')
+            p++;
+        return p;
+    }
+    size_t depth = 0;
+    while (p < end) {
+        char c = *p;
+        if (c == '"') {
+            if (!(p = skip_string(p, end)))
+                return NULL;
+            continue;
+        }
+        if (c == '{' || c == '[')
+            depth++;
+        else if ((c == '}' || c == ']') && --depth == 0)
+            return p + 1;
+        p++;
+    }
+    return NULL;
+}
+
+cJSON *json_parse_len_without(const char *text, size_t len, const char *skip)
+{
+    const char *end = text + len, *p = skip_ws(text, end);
+    size_t skip_len = strlen(skip);
+    if (p >= end || *p != '{')
+        return json_parse_len(text, len);
+    /* Copy the object's members but `skip`'s; found = whether any was left out. */
+    sbuf *out = sbuf_scratch(SBUF_SLOT_JSON_WITHOUT);
+    if (!out)
+        return json_parse_len(text, len);
+    sbuf_reset(out);
+    sbuf_putc(out, '{');
+    bool found = false, first = true;
+    p = skip_ws(p + 1, end);
+    while (p < end && *p != '}') {
+        const char *member = p;
+        if (*p != '"')
+            return json_parse_len(text, len);
+        const char *name_end = skip_string(p, end);
+        if (!name_end)
+            return json_parse_len(text, len);
+        bool is_skip = (size_t)(name_end - p) == skip_len + 2 && memcmp(p + 1, skip, skip_len) == 0;
+        p = skip_ws(name_end, end);
+        if (p >= end || *p != ':')
+            return json_parse_len(text, len);
+        const char *value_end = skip_value(skip_ws(p + 1, end), end);
+        if (!value_end)
+            return json_parse_len(text, len);
+        if (is_skip) {
+            found = true;
+        } else {
+            if (!first)
+                sbuf_putc(out, ',');
+            sbuf_append(out, member, (size_t)(value_end - member));
+            first = false;
+        }
+        p = skip_ws(value_end, end);
+        if (p < end && *p == ',')
+            p = skip_ws(p + 1, end);
+        else if (p >= end || *p != '}')
+            return json_parse_len(text, len);
+    }
+    if (p >= end || !found)
+        return json_parse_len(text, len);
+    sbuf_putc(out, '}');
+    /* whatever follows the object is the parser's to judge, as before */
+    sbuf_append(out, p + 1, (size_t)(end - p - 1));
+    if (sbuf_failed(out)) {
+        sbuf_free(out); /* clears the failure for the next use */
+        return json_parse_len(text, len);
+    }
+    return json_parse_len(out->data, out->len);
 }
 
 static void install_hooks(void)

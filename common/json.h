@@ -52,6 +52,14 @@ void json_write_string(sbuf *out, const char *s);
 /* Parses text of given length (need not be NUL-terminated). */
 cJSON *json_parse_len(const char *text, size_t len);
 
+/* Like json_parse_len for a JSON object, leaving out its top-level member
+ * `skip` (each one of that name) without building its tree: its text is
+ * only scanned, which costs a fraction of parsing it (e.g. an entity
+ * without its _rawData).  Text that is not an object, or that the scan
+ * cannot follow, is parsed whole; invalid JSON gives NULL as
+ * json_parse_len does. */
+cJSON *json_parse_len_without(const char *text, size_t len, const char *skip);
+
 /* Installs cJSON's allocation hooks (malloc, or the thread's json_arena
  * scope: common/json_arena.h).  Call at process start, before threads use
  * cJSON; idempotent and thread-safe. */

@@ -45,6 +45,7 @@ bool sbuf_failed(const sbuf *b);
 #define SBUF_SLOT_REL_KEY 2
 #define SBUF_SLOT_REL_TYPE 3
 #define SBUF_SLOT_AZURE_BODY 4    /* azure/azure_client: response body */
+#define SBUF_SLOT_JSON_WITHOUT 5  /* common/json: json_parse_len_without */
 sbuf *sbuf_scratch(unsigned slot);
 /* Returns the data ("" when empty) and gives ownership to the caller. */
 char *sbuf_take(sbuf *b);

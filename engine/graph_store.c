@@ -871,8 +871,23 @@ cJSON *graph_store_load_entity(graph_store *s, const char *key)
     return o;
 }
 
+static int iterate(graph_store *s, const char *type, const char *skip, step_entity_fn fn,
+                   void *arg, err_info *err);
+
 int graph_store_iterate(graph_store *s, const char *type, step_entity_fn fn, void *arg,
                         err_info *err)
+{
+    return iterate(s, type, NULL, fn, arg, err);
+}
+
+int graph_store_iterate_without_raw(graph_store *s, const char *type, step_entity_fn fn,
+                                    void *arg, err_info *err)
+{
+    return iterate(s, type, "_rawData", fn, arg, err);
+}
+
+static int iterate(graph_store *s, const char *type, const char *skip, step_entity_fn fn,
+                   void *arg, err_info *err)
 {
     pthread_mutex_lock(&s->mu);
     int fd = -1;
@@ -927,7 +942,8 @@ int graph_store_iterate(graph_store *s, const char *type, step_entity_fn fn, voi
             json_arena *arena = json_arena_thread();
             json_arena_mark mark = json_arena_get_mark(arena);
             json_arena *prev = json_arena_enter(arena);
-            cJSON *o = json_parse_len(buf + start, l);
+            cJSON *o = skip ? json_parse_len_without(buf + start, l, skip)
+                            : json_parse_len(buf + start, l);
             json_arena_enter(NULL);
             if (!o)
                 rc = err_set(err, ERR_INTERNAL, "a %s spill line did not parse", type);

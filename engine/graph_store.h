@@ -71,6 +71,10 @@ bool graph_store_find_entity(graph_store *s, const char *key, char *key_out, siz
 cJSON *graph_store_load_entity(graph_store *s, const char *key);
 int graph_store_iterate(graph_store *s, const char *type, step_entity_fn fn, void *arg,
                         err_info *err);
+/* The same, each entity handed over without its _rawData member (which is
+ * scanned past, not parsed): for callers that read only mapped properties. */
+int graph_store_iterate_without_raw(graph_store *s, const char *type, step_entity_fn fn,
+                                    void *arg, err_info *err);
 
 /* Hands every buffered object of step_id (NULL: of every step) to the sink. */
 int graph_store_flush(graph_store *s, const char *step_id, err_info *err);

@@ -415,6 +415,12 @@ int step_iterate_entities(step_ctx *ctx, const char *type, step_entity_fn fn, vo
     return graph_store_iterate(ctx->r->cfg.store, type, fn, arg, err);
 }
 
+int step_iterate_entities_without_raw(step_ctx *ctx, const char *type, step_entity_fn fn,
+                                      void *arg, err_info *err)
+{
+    return graph_store_iterate_without_raw(ctx->r->cfg.store, type, fn, arg, err);
+}
+
 int step_data_set(step_ctx *ctx, const char *name, cJSON *value, err_info *err)
 {
     runner *r = ctx->r;

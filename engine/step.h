@@ -168,6 +168,11 @@ cJSON *step_load_entity(step_ctx *ctx, const char *key);
 typedef int (*step_entity_fn)(void *arg, const cJSON *entity, err_info *err);
 int step_iterate_entities(step_ctx *ctx, const char *type, step_entity_fn fn, void *arg,
                           err_info *err);
+/* The same without each entity's _rawData (not parsed: much cheaper for
+ * large source objects), for steps that read only mapped properties
+ * (_key, id, name, type, ...). */
+int step_iterate_entities_without_raw(step_ctx *ctx, const char *type, step_entity_fn fn,
+                                      void *arg, err_info *err);
 
 /* Job-wide data shared between steps (the SDK's jobState.setData/getData).
  * set takes ownership; the value is immutable once set; get returns a

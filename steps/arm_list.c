@@ -136,7 +136,7 @@ static int gather(step_ctx *ctx, lists *l, err_info *err)
 {
     const arml_collection *c = l->coll;
     if (c->scope != ARML_PER_SUBSCRIPTION)
-        return step_iterate_entities(
+        return step_iterate_entities_without_raw(
             ctx, c->scope == ARML_PER_RESOURCE_GROUP ? "azure_resource_group" : c->parent_type,
             add_parent, l, err);
     azure_job *job = azure_job_of(ctx);

@@ -379,7 +379,7 @@ static int collect_parent(void *arg, const cJSON *entity, err_info *err)
 int db_collect_parents(step_ctx *ctx, const char *type, db_parents *out, err_info *err)
 {
     memset(out, 0, sizeof *out);
-    return step_iterate_entities(ctx, type, collect_parent, out, err);
+    return step_iterate_entities_without_raw(ctx, type, collect_parent, out, err);
 }
 
 void db_parents_free(db_parents *p)

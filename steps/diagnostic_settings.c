@@ -232,7 +232,7 @@ int diag_settings_for_type(step_ctx *ctx, const char *entity_type,
     key_list k = {0};
     /* Entities come out grouped by subscription; the client sends the
      * reads round-robin over subscriptions (azure/azure_interleave.h). */
-    int rc = step_iterate_entities(ctx, entity_type, collect_key, &k, err);
+    int rc = step_iterate_entities_without_raw(ctx, entity_type, collect_key, &k, err);
     if (rc == 0)
         rc = diag_settings_for_resources(ctx, (const char *const *)k.keys.items, k.keys.count,
                                          log_categories, err);

@@ -125,7 +125,7 @@ int gov_collect(step_ctx *ctx, const char *type, const char *path, gov_strings *
                 err_info *err)
 {
     collect_arg c = {.path = path, .out = out};
-    return step_iterate_entities(ctx, type, collect_one, &c, err);
+    return step_iterate_entities_without_raw(ctx, type, collect_one, &c, err);
 }
 
 int gov_require_account(step_ctx *ctx, err_info *err)

@@ -62,7 +62,8 @@ typedef struct gov_strings {
 int gov_strings_add(gov_strings *s, const char *value, err_info *err);
 void gov_strings_free(gov_strings *s);
 
-/* Appends json_path_string(entity, path) of every entity of `type`. */
+/* Appends json_path_string(entity, path) of every entity of `type`; path
+ * names mapped properties (the entities come without _rawData). */
 int gov_collect(step_ctx *ctx, const char *type, const char *path, gov_strings *out,
                 err_info *err);
 

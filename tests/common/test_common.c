@@ -93,6 +93,58 @@ static void test_json_path(void **state)
     cJSON_Delete(j);
 }
 
+/* json_parse_len_without(text, "_rawData") must give what json_parse_len
+ * gives with every top-level _rawData member deleted. */
+static void assert_parses_without(const char *text)
+{
+    cJSON *want = json_parse_len(text, strlen(text));
+    while (cJSON_IsObject(want) && cJSON_GetObjectItemCaseSensitive(want, "_rawData"))
+        cJSON_DeleteItemFromObjectCaseSensitive(want, "_rawData");
+    cJSON *got = json_parse_len_without(text, strlen(text), "_rawData");
+    if (!want) {
+        assert_null(got);
+        return;
+    }
+    assert_non_null(got);
+    char *a = cJSON_PrintUnformatted(want), *b = cJSON_PrintUnformatted(got);
+    if (strcmp(a, b) != 0)
+        fprintf(stderr, "input %s\nwant  %s\ngot   %s\n", text, a, b);
+    assert_string_equal(a, b);
+    free(a);
+    free(b);
+    cJSON_Delete(want);
+    cJSON_Delete(got);
+}
+
+static void test_json_parse_without(void **state)
+{
+    (void)state;
+    static const char *const texts[] = {
+        /* last, first, middle; strings holding braces, quotes, escapes */
+        "{\"_key\":\"k\",\"name\":\"n\",\"_rawData\":[{\"name\":\"default\",\"rawData\":"
+        "{\"a\":\"}]{[\\\"\",\"b\":[1,{\"c\":null}],\"d\":\"\\\\\"}}]}",
+        "{\"_rawData\":[],\"_key\":\"k\"}",
+        "{\"a\":1,\"_rawData\":{\"x\":[[],{}]},\"b\":true,\"c\":-1.5e3,\"d\":false}",
+        /* whitespace everywhere, two of them, a name that only starts alike */
+        " { \"_rawData\" : [ 1 , 2 ] , \"_rawDataX\" : \"kept\" ,\n\t\"_rawData\":{} } ",
+        /* none to leave out, empty object, not an object */
+        "{\"a\":\"b\"}", "{}", "[{\"_rawData\":1}]", "\"_rawData\"",
+        /* invalid: truncated, bad separator, unterminated string */
+        "{\"a\":1,\"_rawData\":[1,2", "{\"a\" 1}", "{\"_rawData\":\"abc", "",
+        /* what follows the object: judged by the parser as before */
+        "{\"_rawData\":1,\"a\":2} trailing",
+    };
+    for (size_t i = 0; i < sizeof texts / sizeof *texts; i++)
+        assert_parses_without(texts[i]);
+    /* the text is only read up to len */
+    const char *t = "{\"a\":1,\"_rawData\":2}{\"b\":3}";
+    cJSON *o = json_parse_len_without(t, 20, "_rawData");
+    assert_non_null(o);
+    assert_null(json_get(o, "_rawData"));
+    assert_int_equal(cJSON_GetArraySize(o), 1);
+    cJSON_Delete(o);
+}
+
 /* json_write must print exactly what cJSON_PrintUnformatted prints. */
 static void assert_writes_like_cjson(const cJSON *v)
 {
@@ -374,6 +426,7 @@ int main(void)
         cmocka_unit_test(test_error_set_hint_prefix), cmocka_unit_test(test_sbuf_json_and_url),
         cmocka_unit_test(test_json_path),             cmocka_unit_test(test_time_parse),
         cmocka_unit_test(test_json_write_matches_cjson),
+        cmocka_unit_test(test_json_parse_without),
         cmocka_unit_test(test_name_set),
         cmocka_unit_test(test_log_redacts_secrets),   cmocka_unit_test(test_metrics_render),
         cmocka_unit_test(test_uuid),
