@@ -130,8 +130,9 @@ static void log_absent_lists(job_run *jr)
             continue;
         char n[32];
         snprintf(n, sizeof n, "%lld", (long long)as.absent_lists[i]);
-        log_kv(LOG_INFO, "lists answered 404 were taken as empty (resources gone while the job ran)",
-               "api", azure_api_name((azure_api)i), "lists", n, NULL);
+        log_kv(LOG_INFO,
+               "lists answered 404 were taken as empty (resources gone while the job ran)", "api",
+               azure_api_name((azure_api)i), "lists", n, NULL);
     }
 }
 

@@ -68,6 +68,29 @@ int svc_fixture_setup(svc_fixture *f, const char *name, const fake_azure_tenant 
     return 0;
 }
 
+int svc_fixture_open(void **state, const char *name, const fake_azure_tenant *tenant)
+{
+    *state = NULL;
+    svc_fixture *f = calloc(1, sizeof *f);
+    if (!f)
+        return -1;
+    if (svc_fixture_setup(f, name, tenant) != 0) {
+        svc_fixture_teardown(f);
+        free(f);
+        return -1;
+    }
+    *state = f;
+    return 0;
+}
+
+int svc_fixture_close(void **state)
+{
+    svc_fixture_teardown(*state);
+    free(*state);
+    *state = NULL;
+    return 0;
+}
+
 void svc_fixture_teardown(svc_fixture *f)
 {
     if (!f) /* cmocka's group teardown after a failed setup */

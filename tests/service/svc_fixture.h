@@ -40,6 +40,12 @@ typedef struct svc_fixture {
 int svc_fixture_setup(svc_fixture *f, const char *name, const fake_azure_tenant *tenant);
 void svc_fixture_teardown(svc_fixture *f);
 
+/* The same as cmocka set-up / tear-down: open allocates the fixture and
+ * sets *state to it (NULL, with everything released, when set-up fails);
+ * close tears it down and frees it (NULL accepted). */
+int svc_fixture_open(void **state, const char *name, const fake_azure_tenant *tenant);
+int svc_fixture_close(void **state);
+
 typedef struct svc_serve_options {
     int workers;            /* WORKER_THREADS (< 0: unset) */
     int lease_seconds;      /* 0: unset */

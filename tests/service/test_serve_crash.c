@@ -22,21 +22,9 @@
 
 static int setup(void **state)
 {
-    static svc_fixture f;
     fake_azure_tenant t = {.users = 6, .groups = 2, .members = 4, .service_principals = 2,
                            .subscriptions = 1, .resource_groups = 1, .resources = 1};
-    if (svc_fixture_setup(&f, "crash", &t) != 0) {
-        svc_fixture_teardown(&f);
-        return -1;
-    }
-    *state = &f;
-    return 0;
-}
-
-static int teardown(void **state)
-{
-    svc_fixture_teardown(*state);
-    return 0;
+    return svc_fixture_open(state, "crash", &t);
 }
 
 static size_t j1_finalized_with_id(fake_j1 *j1, const char *sync_id, size_t *finalized_total)
@@ -209,7 +197,8 @@ static void test_kill9_then_other_replica_finishes_once(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test_setup_teardown(test_kill9_then_other_replica_finishes_once, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_kill9_then_other_replica_finishes_once, setup,
+                                        svc_fixture_close),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -29,21 +29,9 @@ static const char *const not_run[] = {"rm-compute-virtual-machine-disk-relations
 
 static int setup(void **state)
 {
-    static svc_fixture f;
     fake_azure_tenant t = {.users = 4, .groups = 2, .members = 3, .service_principals = 2,
                            .subscriptions = 1, .resource_groups = 1, .resources = 1};
-    if (svc_fixture_setup(&f, "partial", &t) != 0) {
-        svc_fixture_teardown(&f);
-        return -1;
-    }
-    *state = &f;
-    return 0;
-}
-
-static int teardown(void **state)
-{
-    svc_fixture_teardown(*state);
-    return 0;
+    return svc_fixture_open(state, "partial", &t);
 }
 
 static const cJSON *step_named(const cJSON *doc, const char *id)
@@ -61,7 +49,11 @@ static const cJSON *step_named(const cJSON *doc, const char *id)
 static bool has_string(const cJSON *array, const char *s)
 {
     const cJSON *v;
-    cJSON_ArrayForEach(v, array) if (cJSON_IsString(v) && strcmp(v->valuestring, s) == 0) return true;
+    cJSON_ArrayForEach(v, array)
+    {
+        if (cJSON_IsString(v) && strcmp(v->valuestring, s) == 0)
+            return true;
+    }
     return false;
 }
 
@@ -175,5 +167,5 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_forbidden_step_ends_partial),
     };
-    return cmocka_run_group_tests(tests, setup, teardown);
+    return cmocka_run_group_tests(tests, setup, svc_fixture_close);
 }

@@ -53,22 +53,10 @@ static void *race_post(void *arg)
 
 static int setup(void **state)
 {
-    static svc_fixture f;
     /* A small tenant: the test is about the queue, not the steps. */
     fake_azure_tenant t = {.users = 2, .groups = 1, .members = 1, .service_principals = 1,
                            .subscriptions = 1, .resource_groups = 1, .resources = 1};
-    if (svc_fixture_setup(&f, "replicas", &t) != 0) {
-        svc_fixture_teardown(&f);
-        return -1;
-    }
-    *state = &f;
-    return 0;
-}
-
-static int teardown(void **state)
-{
-    svc_fixture_teardown(*state);
-    return 0;
+    return svc_fixture_open(state, "replicas", &t);
 }
 
 static void test_two_replicas_run_every_job_once(void **state)
@@ -192,7 +180,8 @@ static void test_two_replicas_run_every_job_once(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test_setup_teardown(test_two_replicas_run_every_job_once, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_two_replicas_run_every_job_once, setup,
+                                        svc_fixture_close),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -24,21 +24,9 @@
 
 static int setup(void **state)
 {
-    static svc_fixture f;
     fake_azure_tenant t = {.users = 4, .groups = 2, .members = 3, .service_principals = 2,
                            .subscriptions = 1, .resource_groups = 1, .resources = 1};
-    if (svc_fixture_setup(&f, "secrets", &t) != 0) {
-        svc_fixture_teardown(&f);
-        return -1;
-    }
-    *state = &f;
-    return 0;
-}
-
-static int teardown(void **state)
-{
-    svc_fixture_teardown(*state);
-    return 0;
+    return svc_fixture_open(state, "secrets", &t);
 }
 
 /* Newest pg_dump of the PostgreSQL server binaries (same major as the
@@ -202,7 +190,8 @@ static void test_no_secret_anywhere(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test_setup_teardown(test_no_secret_anywhere, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_no_secret_anywhere, setup,
+                                        svc_fixture_close),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -22,21 +22,9 @@
 
 static int setup(void **state)
 {
-    static svc_fixture f;
     fake_azure_tenant t = {.users = 6, .groups = 2, .members = 4, .service_principals = 2,
                            .subscriptions = 1, .resource_groups = 1, .resources = 1};
-    if (svc_fixture_setup(&f, "sigterm", &t) != 0) {
-        svc_fixture_teardown(&f);
-        return -1;
-    }
-    *state = &f;
-    return 0;
-}
-
-static int teardown(void **state)
-{
-    svc_fixture_teardown(*state);
-    return 0;
+    return svc_fixture_open(state, "sigterm", &t);
 }
 
 static void test_sigterm_drains(void **state)
@@ -182,7 +170,8 @@ static void test_sigterm_drains(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test_setup_teardown(test_sigterm_drains, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_sigterm_drains, setup,
+                                        svc_fixture_close),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
