@@ -596,6 +596,13 @@ static void *worker(void *arg)
             break;
         size_t n = 0;
         long i = changed ? pick(r, changed, &n) : -1;
+        if (i >= 0) {
+            /* taken before the lock is released below: another worker
+             * must not pick it too while the settled steps are reported */
+            r->st[i].status = RUNNER_STEP_RUNNING;
+            r->st[i].start_ms = timefmt_now_ms();
+            r->running++;
+        }
         if (n > 0) {
             pthread_mutex_unlock(&r->mu);
             for (size_t k = 0; k < n; k++)
@@ -604,9 +611,6 @@ static void *worker(void *arg)
             pthread_cond_broadcast(&r->cv);
         }
         if (i >= 0) {
-            r->st[i].status = RUNNER_STEP_RUNNING;
-            r->st[i].start_ms = timefmt_now_ms();
-            r->running++;
             pthread_mutex_unlock(&r->mu);
             emit(r, (size_t)i);
             run_step(r, (size_t)i, NULL);

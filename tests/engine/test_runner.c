@@ -15,7 +15,7 @@
 
 #include <cmocka.h>
 
-static atomic_int g_active, g_max_active, g_seq;
+static atomic_int g_active, g_max_active, g_seq, g_runs[16];
 static int g_end_seq[16], g_start_seq[16];
 
 static int idx_of(const char *id) { return id[0] - 'a'; }
@@ -25,6 +25,7 @@ static int work(step_ctx *ctx, err_info *err)
     const step_def *d = step_current(ctx);
     int i = idx_of(d->id);
     g_start_seq[i] = atomic_fetch_add(&g_seq, 1);
+    atomic_fetch_add(&g_runs[i], 1);
     int a = atomic_fetch_add(&g_active, 1) + 1;
     int m = atomic_load(&g_max_active);
     while (a > m && !atomic_compare_exchange_weak(&g_max_active, &m, a))
@@ -107,6 +108,8 @@ static void reset(void)
     atomic_store(&g_max_active, 0);
     atomic_store(&g_seq, 1);
     memset(g_start_seq, 0, sizeof g_start_seq);
+    for (int i = 0; i < 16; i++)
+        atomic_store(&g_runs[i], 0);
     memset(g_end_seq, 0, sizeof g_end_seq);
 }
 
@@ -126,12 +129,18 @@ static bool has(const cJSON *arr, const char *s)
     return false;
 }
 
-typedef struct progress { atomic_int changes; } progress;
+typedef struct progress {
+    atomic_int changes;
+    atomic_int per_step[8][8]; /* [step a..h][status] */
+} progress;
 
 static void on_change(void *ctx, const runner_step_info *info)
 {
-    (void)info;
-    atomic_fetch_add(&((progress *)ctx)->changes, 1);
+    progress *p = ctx;
+    atomic_fetch_add(&p->changes, 1);
+    int i = idx_of(info->def->id);
+    if (i >= 0 && i < 8 && (int)info->status >= 0 && (int)info->status < 8)
+        atomic_fetch_add(&p->per_step[i][info->status], 1);
 }
 
 static void test_statuses_and_partial(void **state)
@@ -181,8 +190,55 @@ static void test_statuses_and_partial(void **state)
     assert_string_equal(json_get_string(result_of(summary, "d"), "status"), "disabled");
     assert_int_equal(cJSON_GetArraySize(json_path(summary, "metadata.partialDatasets.types")), 3);
     /* each step reported: a,b,c,f twice (running + end), d,e,g,h once */
+    if (atomic_load(&pr.changes) != 4 * 2 + 4)
+        for (int i = 0; i < 8; i++)
+            for (int st = 0; st < 8; st++)
+                if (atomic_load(&pr.per_step[i][st]))
+                    fprintf(stderr, "step %c status %d reported %d times\n", 'a' + i, st,
+                            atomic_load(&pr.per_step[i][st]));
     assert_int_equal(atomic_load(&pr.changes), 4 * 2 + 4);
     cJSON_Delete(summary);
+    cJSON_Delete(rec.partial);
+    free(rec.summary);
+    runner_free(r);
+    graph_store_free(store);
+}
+
+/* A worker that settles steps (here: a disabled one) and finds a runnable
+ * one in the same pass reports the settled ones with the lock released;
+ * the runnable step must already be its own by then, or another worker
+ * takes it too and it runs twice.  The slow report holds that window open
+ * for 50 ms. */
+static void on_change_slow_settle(void *ctx, const runner_step_info *info)
+{
+    on_change(ctx, info);
+    if (info->status == RUNNER_STEP_DISABLED)
+        usleep(50000);
+}
+
+static void test_no_step_runs_twice(void **state)
+{
+    (void)state;
+    reset();
+    const step_def *table[] = {&s_d, &s_a, &s_b};
+    sink_rec rec = {0};
+    graph_sink sink = {.ctx = &rec, .write_chunk = s_write, .finish = s_finish, .abort = s_abort};
+    err_info err = {0};
+    graph_store *store = graph_store_new(&sink, NULL, &err);
+    progress pr = {0};
+    runner_config cfg = {.table = table, .count = 3, .enabled = enabled, .store = store,
+                         .sink = &sink, .threads = 3,
+                         .callbacks = {.ctx = &pr, .step_changed = on_change_slow_settle}};
+    runner *r = runner_new(&cfg, &err);
+    assert_non_null(r);
+    assert_int_equal(runner_run(r, &err), RUNNER_OK);
+    assert_int_equal(atomic_load(&g_runs[idx_of("a")]), 1);
+    assert_int_equal(atomic_load(&g_runs[idx_of("b")]), 1);
+    assert_int_equal(atomic_load(&g_runs[idx_of("d")]), 0);
+    /* d once (disabled); a and b twice (running, then success) */
+    assert_int_equal(atomic_load(&pr.changes), 1 + 2 * 2);
+    assert_int_equal(runner_step_status(r, 1), RUNNER_STEP_SUCCESS);
+    assert_int_equal(rec.finished, 1);
     cJSON_Delete(rec.partial);
     free(rec.summary);
     runner_free(r);
@@ -321,6 +377,7 @@ int main(void)
         cmocka_unit_test(test_statuses_and_partial), cmocka_unit_test(test_concurrency_bound),
         cmocka_unit_test(test_fatal_aborts),         cmocka_unit_test(test_stop),
         cmocka_unit_test(test_undeclared_and_data),  cmocka_unit_test(test_table_checks),
+        cmocka_unit_test(test_no_step_runs_twice),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
