@@ -871,21 +871,8 @@ cJSON *graph_store_load_entity(graph_store *s, const char *key)
     return o;
 }
 
-static int iterate(graph_store *s, const char *type, const char *skip, step_entity_fn fn,
-                   void *arg, err_info *err);
-
-int graph_store_iterate(graph_store *s, const char *type, step_entity_fn fn, void *arg,
-                        err_info *err)
-{
-    return iterate(s, type, NULL, fn, arg, err);
-}
-
-int graph_store_iterate_without_raw(graph_store *s, const char *type, step_entity_fn fn,
-                                    void *arg, err_info *err)
-{
-    return iterate(s, type, "_rawData", fn, arg, err);
-}
-
+/* Every stored entity of `type` to fn, parsed without its member `skip`
+ * (NULL: whole). */
 static int iterate(graph_store *s, const char *type, const char *skip, step_entity_fn fn,
                    void *arg, err_info *err)
 {
@@ -963,6 +950,18 @@ static int iterate(graph_store *s, const char *type, const char *skip, step_enti
     }
     free(buf);
     return rc;
+}
+
+int graph_store_iterate(graph_store *s, const char *type, step_entity_fn fn, void *arg,
+                        err_info *err)
+{
+    return iterate(s, type, NULL, fn, arg, err);
+}
+
+int graph_store_iterate_without_raw(graph_store *s, const char *type, step_entity_fn fn,
+                                    void *arg, err_info *err)
+{
+    return iterate(s, type, "_rawData", fn, arg, err);
 }
 
 /* ---- flush / stats ------------------------------------------------------ */
