@@ -4,9 +4,9 @@
  * the job's store, data and the step's own counters without globals.
  *
  * Scheduling is a small self-service pool: each worker takes the mutex,
- * settles every pending step whose fate is already decided (disabled,
- * dependency failed), picks one whose dependencies all succeeded, and runs
- * it with the mutex released.  Progress callbacks are made without the
+ * settles every pending step whose fate is already decided (disabled),
+ * picks one whose dependencies have all ended (noting whether one failed),
+ * and runs it with the mutex released.  Progress callbacks are made without the
  * mutex held, so a slow persister never blocks other workers' scheduling.
  */
 #include "engine/runner.h"
@@ -31,6 +31,7 @@ typedef struct step_state {
     cJSON *encountered;    /* {_type: count} in first-seen order */
     cJSON *marked;         /* types marked partial by the step */
     char *error;           /* "message (hint)" or NULL */
+    bool dep_failed;       /* runs after a dependency failed (SDK: partial success) */
     size_t *deps;          /* indices into the table */
     size_t ndeps;
 } step_state;
@@ -189,10 +190,10 @@ const char *runner_status_sdk_name(runner_status s)
 const char *runner_status_job_name(runner_status s)
 {
     switch (s) {
-    case RUNNER_STEP_SUCCESS: return "success";
+    case RUNNER_STEP_SUCCESS:
+    case RUNNER_STEP_DEPENDENCY_FAILURE: return "success"; /* it ran; its types are partial */
     case RUNNER_STEP_FAILURE: return "failure";
     case RUNNER_STEP_DISABLED:
-    case RUNNER_STEP_DEPENDENCY_FAILURE:
     case RUNNER_STEP_NOT_RUN: return "skipped";
     case RUNNER_STEP_RUNNING: return "running";
     default: return "pending";
@@ -512,7 +513,7 @@ static int run_step(runner *r, size_t i, err_info *out_err)
     step_state *s = &r->st[i];
     s->end_ms = s->start_ms + (dur > 0 ? dur : 0);
     if (rc == 0 && frc == 0) {
-        s->status = RUNNER_STEP_SUCCESS;
+        s->status = s->dep_failed ? RUNNER_STEP_DEPENDENCY_FAILURE : RUNNER_STEP_SUCCESS;
     } else {
         s->status = RUNNER_STEP_FAILURE;
         const err_info *e = rc != 0 ? &err : &ferr;
@@ -563,9 +564,10 @@ static long pick(runner *r, size_t *changed, size_t *nchanged)
             }
             if (disabled) {
                 s->status = RUNNER_STEP_DISABLED;
-            } else if (failed && !waiting) {
-                s->status = RUNNER_STEP_DEPENDENCY_FAILURE;
             } else if (!waiting) {
+                /* as the SDK: a step whose dependency failed still runs,
+                 * on what the graph holds; it ends partial */
+                s->dep_failed = failed;
                 return (long)i;
             } else {
                 continue;

@@ -5,10 +5,11 @@
  * Worker threads (bounded, default 4) take any step whose dependencies have
  * all ended; a step's final status follows JupiterOne's SDK names:
  *   - disabled (predicate false, or a dependency disabled): not run;
- *   - partial_success_due_to_dependency_failure: a dependency failed or was
- *     itself skipped for that reason; not run (design choice of this
- *     service: a step never runs on an incomplete graph); its declared types
- *     go to partial datasets;
+ *   - partial_success_due_to_dependency_failure: the step ran and returned
+ *     no error, but a dependency (transitively) failed, so what it built
+ *     from the graph may be incomplete; as in the SDK it still runs (its
+ *     own data stays fresh) and its declared types go to partial datasets
+ *     (nothing of them is deleted); the job API calls it "success";
  *   - failure: the step returned an error; declared types -> partial;
  *   - success.
  * Fatal errors (ERR_AUTH, ERR_CANCELLED, a failed sink) end the run: no

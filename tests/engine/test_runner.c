@@ -168,9 +168,13 @@ static void test_statuses_and_partial(void **state)
     assert_int_equal(runner_step_status(r, 5), RUNNER_STEP_FAILURE);
     assert_int_equal(runner_step_status(r, 6), RUNNER_STEP_DEPENDENCY_FAILURE);
     assert_int_equal(runner_step_status(r, 7), RUNNER_STEP_DEPENDENCY_FAILURE);
-    assert_int_equal(g_start_seq[idx_of("g")], 0); /* never ran */
+    /* g and h ran after f failed (as in the SDK), d never (disabled) */
+    assert_true(g_start_seq[idx_of("g")] > g_end_seq[idx_of("f")]);
+    assert_true(g_start_seq[idx_of("h")] > g_end_seq[idx_of("g")]);
+    assert_int_equal(atomic_load(&g_runs[idx_of("g")]), 1);
     assert_int_equal(g_start_seq[idx_of("d")], 0);
-    assert_string_equal(runner_status_job_name(RUNNER_STEP_DEPENDENCY_FAILURE), "skipped");
+    assert_string_equal(runner_status_job_name(RUNNER_STEP_DEPENDENCY_FAILURE), "success");
+    assert_string_equal(runner_status_job_name(RUNNER_STEP_DISABLED), "skipped");
     assert_int_equal(rec.finished, 1);
     assert_int_equal(rec.aborted, 0);
     /* partial datasets: failed + dependency-failed steps' types, not disabled ones */
@@ -186,17 +190,18 @@ static void test_statuses_and_partial(void **state)
     const cJSON *rg = result_of(summary, "g");
     assert_string_equal(json_get_string(rg, "status"), "partial_success_due_to_dependency_failure");
     assert_true(has(json_get(rg, "dependsOn"), "f"));
-    assert_null(json_get(rg, "startTime"));
+    assert_non_null(json_get(rg, "startTime"));
+    assert_true(has(json_get(rg, "encounteredTypes"), "t_g"));
     assert_string_equal(json_get_string(result_of(summary, "d"), "status"), "disabled");
     assert_int_equal(cJSON_GetArraySize(json_path(summary, "metadata.partialDatasets.types")), 3);
-    /* each step reported: a,b,c,f twice (running + end), d,e,g,h once */
-    if (atomic_load(&pr.changes) != 4 * 2 + 4)
+    /* each step reported: a,b,c,f,g,h twice (running + end), d,e once */
+    if (atomic_load(&pr.changes) != 6 * 2 + 2)
         for (int i = 0; i < 8; i++)
             for (int st = 0; st < 8; st++)
                 if (atomic_load(&pr.per_step[i][st]))
                     fprintf(stderr, "step %c status %d reported %d times\n", 'a' + i, st,
                             atomic_load(&pr.per_step[i][st]));
-    assert_int_equal(atomic_load(&pr.changes), 4 * 2 + 4);
+    assert_int_equal(atomic_load(&pr.changes), 6 * 2 + 2);
     cJSON_Delete(summary);
     cJSON_Delete(rec.partial);
     free(rec.summary);

@@ -1,14 +1,14 @@
 /* A step that Azure refuses (403 on the managed-disk list) does not fail
  * the job (contract, "Jobs"): the job ends `partial`; the step reports
  * `failure` with an error that names the missing permission; the step
- * that depends on it is not run on the incomplete graph (engine/runner.h:
- * partial_success_due_to_dependency_failure, `skipped` in the job API),
- * nor are the three steps that relate findings, policy assignments and
- * alerts to resources of any type (they depend on every resource step,
- * STEP_DEPENDS_RM_FIRST); every other step succeeds; and the finalize call
- * sends JupiterOne, as partial datasets, exactly the declared types of
- * those five steps (jupiterone.md §2.5), so existing data of those types
- * is kept while the rest of the graph is replaced. */
+ * that depends on it, and the three that relate findings, policy
+ * assignments and alerts to resources of any type (they depend on every
+ * resource step, STEP_DEPENDS_RM_FIRST), still run as in the SDK
+ * (partial_success_due_to_dependency_failure: `success` in the job API), so
+ * their own data arrives; and the finalize call sends JupiterOne, as
+ * partial datasets, exactly the declared types of those five steps
+ * (jupiterone.md §2.5), so existing data of those types is kept while the
+ * rest of the graph is replaced. */
 #include "svc_fixture.h"
 
 #include "common/json.h"
@@ -23,7 +23,7 @@
 #include <cmocka.h>
 
 #define FAILED_STEP "rm-compute-virutal-machine-disks"
-static const char *const not_run[] = {"rm-compute-virtual-machine-disk-relationships",
+static const char *const dependents[] = {"rm-compute-virtual-machine-disk-relationships",
                                        "rm-advisor-recommendations", "rm-policy-assignments",
                                        "rm-monitor-activity-log-alert-scope-relationships"};
 
@@ -85,12 +85,13 @@ static void test_forbidden_step_ends_partial(void **state)
     assert_non_null(strstr(why, "403"));
     assert_non_null(strstr(why, "Microsoft.Compute/disks/read"));
     assert_non_null(strstr(why, "Reader role"));
-    /* Its dependents did not run; everything else succeeded (or was
-     * disabled by the configuration, also `skipped`). */
-    for (size_t i = 0; i < sizeof not_run / sizeof *not_run; i++) {
-        const cJSON *dep = step_named(doc, not_run[i]);
+    /* Its dependents ran; everything else succeeded too (or was disabled
+     * by the configuration: `skipped`). */
+    for (size_t i = 0; i < sizeof dependents / sizeof *dependents; i++) {
+        const cJSON *dep = step_named(doc, dependents[i]);
         assert_non_null(dep);
-        assert_string_equal(json_get_string(dep, "status"), "skipped");
+        assert_string_equal(json_get_string(dep, "status"), "success");
+        assert_non_null(json_get(dep, "durationMs"));
     }
     size_t failures = 0, successes = 0;
     const cJSON *st;
@@ -152,6 +153,9 @@ static void test_forbidden_step_ends_partial(void **state)
     assert_true(cJSON_GetNumberValue(json_get(by_type, "azure_vm")) >= 1);
     assert_true(cJSON_GetNumberValue(json_get(by_type, "azure_storage_account")) >= 1);
     assert_null(json_get(by_type, "azure_managed_disk"));
+    /* the dependents' own data is fresh: they ran */
+    assert_true(cJSON_GetNumberValue(json_get(by_type, "azure_policy_assignment")) >= 1);
+    assert_true(cJSON_GetNumberValue(json_get(by_type, "azure_advisor_recommendation")) >= 1);
     cJSON_Delete(sum);
     free(summary);
     assert_int_equal(jc.bad_requests, 0);
