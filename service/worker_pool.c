@@ -238,6 +238,19 @@ static void run_job(worker_slot *w, job_claimed *job)
     log_set_job(NULL);
 }
 
+static void hand_back_unstarted(worker_slot *w, const job_claimed *job)
+{
+    err_info e = {0};
+    if (job_store_hand_back(w->pool->store, job->job_id, w->owner, &e) != 0) {
+        char buf[800];
+        log_kv(LOG_WARN, "could not hand back a job taken during shutdown; it will be retaken "
+                         "after its lease",
+               "job_id", job->job_id, "error", err_describe(&e, buf, sizeof buf), NULL);
+    } else {
+        log_kv(LOG_INFO, "job taken during shutdown handed back", "job_id", job->job_id, NULL);
+    }
+}
+
 static void *worker_main(void *arg)
 {
     worker_slot *w = arg;
@@ -248,6 +261,15 @@ static void *worker_main(void *arg)
         int got = job_store_claim(p->store, w->owner, &job, &e);
         if (got == 1) {
             pthread_mutex_lock(&p->mu);
+            if (atomic_load(&p->draining) || atomic_load(&p->stopping)) {
+                /* the pool began to drain while the claim was on its way:
+                 * drain may already have found nothing running, so the job
+                 * goes back to the queue instead of running unseen */
+                pthread_mutex_unlock(&p->mu);
+                hand_back_unstarted(w, job);
+                job_store_claimed_free(job);
+                break;
+            }
             w->busy = true;
             snprintf(w->job_id, sizeof w->job_id, "%s", job->job_id);
             atomic_store(&w->lease_lost, false);

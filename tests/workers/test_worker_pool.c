@@ -6,6 +6,7 @@
 #include "storage/migrations.h"
 #include "storage/testdb.h" /* tests/storage/testdb.h */
 
+#include <libpq-fe.h>
 #include <pthread.h>
 #include <setjmp.h>
 #include <stdarg.h>
@@ -294,6 +295,37 @@ static void test_drain_hands_back(void **state)
     job_store_free(s);
 }
 
+/* A claim already on its way when drain starts: drain finds nothing running
+ * and returns at once; the claim (held up here by a table lock) then takes
+ * the job.  That job must go back to the queue, not run behind drain's back
+ * (it would outlive the drain deadline, or be left leased when the process
+ * exits). */
+static void test_claim_landing_during_drain(void **state)
+{
+    (void)state;
+    job_store *s = store(3, 60);
+    char a[37];
+    enqueue(s, "late", "ok", a);
+    PGconn *lock = PQconnectdb(g_url);
+    assert_int_equal(PQstatus(lock), CONNECTION_OK);
+    PQclear(PQexec(lock, "BEGIN"));
+    PGresult *r = PQexec(lock, "LOCK TABLE jobs IN ACCESS EXCLUSIVE MODE");
+    assert_int_equal(PQresultStatus(r), PGRES_COMMAND_OK);
+    PQclear(r);
+    worker_pool *wp = start(s, 1, 60);
+    usleep(300000); /* the worker's first claim now waits for the lock */
+    assert_int_equal(worker_pool_drain(wp, worker_pool_now_ms() + 5000), 0);
+    PQclear(PQexec(lock, "COMMIT"));
+    PQfinish(lock);
+    worker_pool_free(wp);
+    cJSON *doc = get(s, a);
+    assert_string_equal(status_of(doc), "queued");
+    assert_int_equal(cJSON_GetObjectItem(doc, "attempts")->valuedouble, 0);
+    assert_int_equal(atomic_load(&g_runs), 0);
+    cJSON_Delete(doc);
+    job_store_free(s);
+}
+
 /* A runner that ignores should_stop: drain hands its job back at the deadline. */
 static int stubborn_run(void *ctx, const job_request *req, const job_progress *p, job_outcome *out)
 {
@@ -334,6 +366,7 @@ int main(void)
         cmocka_unit_test_setup(test_outcomes, setup),
         cmocka_unit_test_setup(test_cancel_running, setup),
         cmocka_unit_test_setup(test_drain_hands_back, setup),
+        cmocka_unit_test_setup(test_claim_landing_during_drain, setup),
         cmocka_unit_test_setup(test_drain_deadline, setup),
     };
     return cmocka_run_group_tests(tests, group_setup, group_teardown);
