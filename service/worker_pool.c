@@ -30,6 +30,7 @@ typedef struct worker_slot {
     char owner[128];
     /* guarded by pool->mu */
     bool busy;
+    bool settling;          /* recording the runner's outcome: not handed back */
     char job_id[37];
     /* polled by should_stop */
     atomic_bool lease_lost;
@@ -145,7 +146,14 @@ static void settle(worker_slot *w, const job_claimed *job, const job_outcome *ou
     const char *err_text = msg[0] ? msg : NULL;
     const char *final = NULL;
     int rc = 0;
-    if (atomic_load(&w->lease_lost)) {
+    /* lease_lost is set under the pool lock (heartbeat, drain): either the
+     * job was taken from this worker before, or drain sees `settling` and
+     * leaves it to record its outcome */
+    pthread_mutex_lock(&w->pool->mu);
+    bool taken = atomic_load(&w->lease_lost);
+    w->settling = !taken;
+    pthread_mutex_unlock(&w->pool->mu);
+    if (taken) {
         log_kv(LOG_WARN, "lease lost while the job ran; another worker owns it now", NULL);
         return;
     }
@@ -280,6 +288,7 @@ static void *worker_main(void *arg)
             job_store_claimed_free(job);
             pthread_mutex_lock(&p->mu);
             w->busy = false;
+            w->settling = false;
             w->job_id[0] = 0;
             atomic_fetch_sub(&p->running, 1);
             pthread_cond_broadcast(&p->idle);
@@ -470,10 +479,17 @@ int worker_pool_drain(worker_pool *p, long long deadline_ms)
         pthread_cond_timedwait(&p->idle, &p->mu, &dl);
     }
     int abandoned = 0;
+    bool settling = false;
     for (int i = 0; i < p->nthreads; i++) {
         worker_slot *w = &p->slots[i];
         if (!w->busy)
             continue;
+        if (w->settling) {
+            /* its runner returned: handing the job back now would run a
+             * finished job (and its finalized upload) a second time */
+            settling = true;
+            continue;
+        }
         /* the runner did not return in time: give the job back so another
          * replica takes it now instead of after the lease */
         err_info e = {0};
@@ -486,6 +502,22 @@ int worker_pool_drain(worker_pool *p, long long deadline_ms)
         }
         atomic_store(&w->lease_lost, true);
         abandoned = 1;
+    }
+    /* workers recording an outcome get a short grace (a few queries) */
+    long long grace_end = worker_pool_now_ms() + WORKER_SETTLE_GRACE_MS;
+    while (settling) {
+        settling = false;
+        for (int i = 0; i < p->nthreads; i++)
+            settling |= p->slots[i].busy && p->slots[i].settling;
+        long long left = grace_end - worker_pool_now_ms();
+        if (!settling)
+            break;
+        if (left <= 0) {
+            abandoned = 1;
+            break;
+        }
+        struct timespec dl = deadline_in(left);
+        pthread_cond_timedwait(&p->idle, &p->mu, &dl);
     }
     pthread_mutex_unlock(&p->mu);
     return abandoned;

@@ -57,7 +57,10 @@ int worker_pool_running(const worker_pool *pool);
  * deadline_ms (monotonic milliseconds, see worker_pool_now_ms) for runners to
  * return; jobs whose runner returned STOPPED are handed back.  Workers still
  * inside run() at the deadline have their jobs handed back by the pool and
- * are abandoned to exit with the process (returns 1 in that case, else 0). */
+ * are abandoned to exit with the process (returns 1 in that case, else 0).
+ * A worker whose runner has returned and is recording the outcome keeps its
+ * job: drain waits up to WORKER_SETTLE_GRACE_MS more for it (then 1). */
+#define WORKER_SETTLE_GRACE_MS 2000
 int worker_pool_drain(worker_pool *pool, long long deadline_ms);
 
 /* Joins the threads (after drain) and frees the pool.  Must not be called

@@ -359,6 +359,59 @@ static void test_drain_deadline(void **state)
     job_store_free(s);
 }
 
+typedef struct drain_call {
+    worker_pool *wp;
+    long long deadline;
+    int result;
+} drain_call;
+
+static void *drain_thread(void *arg)
+{
+    drain_call *d = arg;
+    d->result = worker_pool_drain(d->wp, d->deadline);
+    return NULL;
+}
+
+/* The drain deadline passes while a worker whose runner has returned is
+ * recording the outcome (its queries held up by a table lock): drain leaves
+ * the job to it instead of handing it back, so a finished job (whose upload
+ * was finalized) is not run again; it waits for the outcome and returns 0. */
+static void test_drain_leaves_outcome_being_recorded(void **state)
+{
+    (void)state;
+    job_store *s = store(3, 60);
+    err_info e = {0};
+    job_runner r = {NULL, stubborn_run};
+    worker_pool *wp = worker_pool_start(
+        s, &r, &(worker_pool_options){.threads = 1, .poll_interval_ms = 20}, &e);
+    assert_non_null(wp);
+    char a[37];
+    enqueue(s, "done-late", "x", a);
+    cJSON_Delete(wait_status(s, a, "running"));
+    PGconn *lock = PQconnectdb(g_url);
+    assert_int_equal(PQstatus(lock), CONNECTION_OK);
+    PQclear(PQexec(lock, "BEGIN"));
+    PGresult *res = PQexec(lock, "LOCK TABLE jobs IN ACCESS EXCLUSIVE MODE");
+    assert_int_equal(PQresultStatus(res), PGRES_COMMAND_OK);
+    PQclear(res);
+    atomic_store(&g_release, 1); /* the runner returns; its outcome waits for the lock */
+    usleep(200000);
+    drain_call d = {.wp = wp, .deadline = worker_pool_now_ms() + 100, .result = -1};
+    pthread_t t;
+    assert_int_equal(pthread_create(&t, NULL, drain_thread, &d), 0);
+    usleep(600000); /* past the drain deadline, within the settle grace */
+    PQclear(PQexec(lock, "COMMIT"));
+    PQfinish(lock);
+    pthread_join(t, NULL);
+    assert_int_equal(d.result, 0);
+    worker_pool_free(wp);
+    cJSON *doc = get(s, a);
+    assert_string_equal(status_of(doc), "succeeded");
+    assert_int_equal(cJSON_GetObjectItem(doc, "attempts")->valuedouble, 1);
+    cJSON_Delete(doc);
+    job_store_free(s);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -368,6 +421,7 @@ int main(void)
         cmocka_unit_test_setup(test_drain_hands_back, setup),
         cmocka_unit_test_setup(test_claim_landing_during_drain, setup),
         cmocka_unit_test_setup(test_drain_deadline, setup),
+        cmocka_unit_test_setup(test_drain_leaves_outcome_being_recorded, setup),
     };
     return cmocka_run_group_tests(tests, group_setup, group_teardown);
 }
