@@ -295,6 +295,25 @@ static void test_drain_hands_back(void **state)
     job_store_free(s);
 }
 
+/* Holds every query on the jobs table up (a transaction holding an
+ * exclusive lock on it) until unlock_jobs_table. */
+static PGconn *lock_jobs_table(void)
+{
+    PGconn *c = PQconnectdb(g_url);
+    assert_int_equal(PQstatus(c), CONNECTION_OK);
+    PQclear(PQexec(c, "BEGIN"));
+    PGresult *r = PQexec(c, "LOCK TABLE jobs IN ACCESS EXCLUSIVE MODE");
+    assert_int_equal(PQresultStatus(r), PGRES_COMMAND_OK);
+    PQclear(r);
+    return c;
+}
+
+static void unlock_jobs_table(PGconn *c)
+{
+    PQclear(PQexec(c, "COMMIT"));
+    PQfinish(c);
+}
+
 /* A claim already on its way when drain starts: drain finds nothing running
  * and returns at once; the claim (held up here by a table lock) then takes
  * the job.  That job must go back to the queue, not run behind drain's back
@@ -306,17 +325,11 @@ static void test_claim_landing_during_drain(void **state)
     job_store *s = store(3, 60);
     char a[37];
     enqueue(s, "late", "ok", a);
-    PGconn *lock = PQconnectdb(g_url);
-    assert_int_equal(PQstatus(lock), CONNECTION_OK);
-    PQclear(PQexec(lock, "BEGIN"));
-    PGresult *r = PQexec(lock, "LOCK TABLE jobs IN ACCESS EXCLUSIVE MODE");
-    assert_int_equal(PQresultStatus(r), PGRES_COMMAND_OK);
-    PQclear(r);
+    PGconn *lock = lock_jobs_table();
     worker_pool *wp = start(s, 1, 60);
     usleep(300000); /* the worker's first claim now waits for the lock */
     assert_int_equal(worker_pool_drain(wp, worker_pool_now_ms() + 5000), 0);
-    PQclear(PQexec(lock, "COMMIT"));
-    PQfinish(lock);
+    unlock_jobs_table(lock);
     worker_pool_free(wp);
     cJSON *doc = get(s, a);
     assert_string_equal(status_of(doc), "queued");
@@ -388,20 +401,14 @@ static void test_drain_leaves_outcome_being_recorded(void **state)
     char a[37];
     enqueue(s, "done-late", "x", a);
     cJSON_Delete(wait_status(s, a, "running"));
-    PGconn *lock = PQconnectdb(g_url);
-    assert_int_equal(PQstatus(lock), CONNECTION_OK);
-    PQclear(PQexec(lock, "BEGIN"));
-    PGresult *res = PQexec(lock, "LOCK TABLE jobs IN ACCESS EXCLUSIVE MODE");
-    assert_int_equal(PQresultStatus(res), PGRES_COMMAND_OK);
-    PQclear(res);
+    PGconn *lock = lock_jobs_table();
     atomic_store(&g_release, 1); /* the runner returns; its outcome waits for the lock */
     usleep(200000);
     drain_call d = {.wp = wp, .deadline = worker_pool_now_ms() + 100, .result = -1};
     pthread_t t;
     assert_int_equal(pthread_create(&t, NULL, drain_thread, &d), 0);
     usleep(600000); /* past the drain deadline, within the settle grace */
-    PQclear(PQexec(lock, "COMMIT"));
-    PQfinish(lock);
+    unlock_jobs_table(lock);
     pthread_join(t, NULL);
     assert_int_equal(d.result, 0);
     worker_pool_free(wp);
