@@ -227,7 +227,8 @@ cJSON *json_parse_len_without(const char *text, size_t len, const char *skip)
         const char *name_end = skip_string(p, end);
         if (!name_end)
             return json_parse_len(text, len);
-        bool is_skip = (size_t)(name_end - p) == skip_len + 2 && memcmp(p + 1, skip, skip_len) == 0;
+        bool is_skip =
+            (size_t)(name_end - p) == skip_len + 2 && memcmp(p + 1, skip, skip_len) == 0;
         p = skip_ws(name_end, end);
         if (p >= end || *p != ':')
             return json_parse_len(text, len);

@@ -17,8 +17,8 @@
  */
 #include "service/job_engine.h"
 
-#include "common/json.h"
 #include "azure/azure_error.h"
+#include "common/json.h"
 #include "common/log.h"
 #include "engine/graph_store.h"
 #include "engine/runner.h"

@@ -246,16 +246,21 @@ static void run_job(worker_slot *w, job_claimed *job)
     log_set_job(NULL);
 }
 
-static void hand_back_unstarted(worker_slot *w, const job_claimed *job)
+/* Gives a job this worker holds back to the queue at shutdown, so another
+ * replica takes it now instead of after its lease; logs either way.
+ * state: "running" (its runner missed the drain deadline) or "claimed"
+ * (taken while the drain began, not started). */
+static void hand_back_at_shutdown(worker_slot *w, const char *job_id, const char *state)
 {
     err_info e = {0};
-    if (job_store_hand_back(w->pool->store, job->job_id, w->owner, &e) != 0) {
+    if (job_store_hand_back(w->pool->store, job_id, w->owner, &e) != 0) {
         char buf[800];
-        log_kv(LOG_WARN, "could not hand back a job taken during shutdown; it will be retaken "
-                         "after its lease",
-               "job_id", job->job_id, "error", err_describe(&e, buf, sizeof buf), NULL);
+        log_kv(LOG_WARN,
+               "could not hand back a job at shutdown; it will be retaken after its lease",
+               "job_id", job_id, "state", state, "error", err_describe(&e, buf, sizeof buf),
+               NULL);
     } else {
-        log_kv(LOG_INFO, "job taken during shutdown handed back", "job_id", job->job_id, NULL);
+        log_kv(LOG_INFO, "job handed back at shutdown", "job_id", job_id, "state", state, NULL);
     }
 }
 
@@ -274,7 +279,7 @@ static void *worker_main(void *arg)
                  * drain may already have found nothing running, so the job
                  * goes back to the queue instead of running unseen */
                 pthread_mutex_unlock(&p->mu);
-                hand_back_unstarted(w, job);
+                hand_back_at_shutdown(w, job->job_id, "claimed");
                 job_store_claimed_free(job);
                 break;
             }
@@ -490,16 +495,8 @@ int worker_pool_drain(worker_pool *p, long long deadline_ms)
             settling = true;
             continue;
         }
-        /* the runner did not return in time: give the job back so another
-         * replica takes it now instead of after the lease */
-        err_info e = {0};
-        if (job_store_hand_back(p->store, w->job_id, w->owner, &e) != 0) {
-            char buf[800];
-            log_kv(LOG_WARN, "could not hand back a running job at shutdown; it will be retaken after its lease",
-                   "job_id", w->job_id, "error", err_describe(&e, buf, sizeof buf), NULL);
-        } else {
-            log_kv(LOG_INFO, "running job handed back at shutdown", "job_id", w->job_id, NULL);
-        }
+        /* the runner did not return in time */
+        hand_back_at_shutdown(w, w->job_id, "running");
         atomic_store(&w->lease_lost, true);
         abandoned = 1;
     }
