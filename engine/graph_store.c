@@ -16,8 +16,9 @@
  * would lose data JupiterOne accepts, since the synchronization API does not
  * apply class schemas.
  *
- * Spill files are opened and immediately unlinked, so nothing stays on disk
- * even if the process dies; appends go through a 256 KiB buffer per type
+ * Spill files have no name (O_TMPFILE in the spill directory; where the
+ * file system lacks it, a unique name unlinked right after creation), so
+ * nothing stays on disk even if the process is killed; appends go through a 256 KiB buffer per type
  * (one syscall per buffer, not per entity), which readers flush under the
  * index lock before they pread below the flushed size, so they never see
  * half a line.  Class schemas are checked on the first SCHEMA_SAMPLE
@@ -92,7 +93,8 @@ struct graph_store {
     graph_sink sink;
     bool has_sink;
     bool sink_failed;
-    char *dir;
+    char *dir;         /* where spill files are created (not ours to remove) */
+    bool named_spill;  /* the file system lacks O_TMPFILE */
     uint32_t *index;   /* open addressing: 0 = empty, else slot number + 1 */
     uint8_t *tags;     /* per cell: 8 bits of the key's hash, so a probe
                         * reads a slot (a cache miss) only on a likely match */
@@ -266,6 +268,34 @@ static char *arena_dup(graph_store *s, const char *key)
 
 /* ---- lifecycle ---------------------------------------------------------- */
 
+/* A new spill file with no name: a job killed mid-way leaves nothing. */
+static int spill_open(graph_store *s, err_info *err)
+{
+    int fd = -1;
+    if (!s->named_spill) {
+        fd = open(s->dir, O_TMPFILE | O_RDWR | O_CLOEXEC, 0600);
+        if (fd >= 0)
+            return fd;
+        if (errno != EOPNOTSUPP && errno != EISDIR)
+            goto fail;
+        s->named_spill = true;
+    }
+    char path[4096];
+    if (snprintf(path, sizeof path, "%s/ai-graph-XXXXXX", s->dir) >= (int)sizeof path) {
+        errno = ENAMETOOLONG;
+        goto fail;
+    }
+    fd = mkostemp(path, O_CLOEXEC);
+    if (fd < 0)
+        goto fail;
+    unlink(path);
+    return fd;
+fail:
+    err_set(err, ERR_IO, "cannot create a spill file under %s: %s", s->dir, strerror(errno));
+    err_hint(err, "set TMPDIR to a writable directory with room for the tenant's entities");
+    return -1;
+}
+
 graph_store *graph_store_new(const graph_sink *sink, const char *spill_dir, err_info *err)
 {
     graph_store *s = calloc(1, sizeof *s);
@@ -284,20 +314,16 @@ graph_store *graph_store_new(const graph_sink *sink, const char *spill_dir, err_
     const char *base = spill_dir ? spill_dir : getenv("TMPDIR");
     if (!base || !*base)
         base = "/tmp";
-    size_t n = strlen(base) + 32;
-    s->dir = malloc(n);
+    s->dir = strdup(base);
     if (!s->dir || grow(s) != 0) {
         err_set(err, ERR_NOMEM, "out of memory creating the graph store");
         goto fail;
     }
-    snprintf(s->dir, n, "%s/ai-graph-XXXXXX", base);
-    if (!mkdtemp(s->dir)) {
-        err_set(err, ERR_IO, "cannot create a spill directory under %s: %s", base, strerror(errno));
-        err_hint(err, "set TMPDIR to a writable directory with room for the tenant's entities");
-        free(s->dir);
-        s->dir = NULL;
+    /* Probe now: a job that cannot spill fails before its first read. */
+    int fd = spill_open(s, err);
+    if (fd < 0)
         goto fail;
-    }
+    close(fd);
     return s;
 fail:
     graph_store_free(s);
@@ -343,8 +369,6 @@ void graph_store_free(graph_store *s)
     free(s->bufs);
     free(s->type_cells);
     free(s->buf_cells);
-    if (s->dir)
-        rmdir(s->dir);
     free(s->dir);
     pthread_mutex_destroy(&s->mu);
     pthread_mutex_destroy(&s->sink_mu);
@@ -448,14 +472,8 @@ static int type_id(graph_store *s, const char *name)
 
 static int type_fd(graph_store *s, type_file *t, err_info *err)
 {
-    if (t->fd >= 0)
-        return t->fd;
-    char path[4096];
-    snprintf(path, sizeof path, "%s/t%zu.jsonl", s->dir, (size_t)(t - s->types));
-    t->fd = open(path, O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
     if (t->fd < 0)
-        return err_set(err, ERR_IO, "cannot create spill file %s: %s", path, strerror(errno));
-    unlink(path);
+        t->fd = spill_open(s, err);
     return t->fd;
 }
 

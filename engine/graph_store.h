@@ -44,8 +44,10 @@ typedef struct graph_store_stats {
 } graph_store_stats;
 
 /* sink may be NULL (objects are only indexed and spilled).  spill_dir: a
- * directory for the spill files, NULL for $TMPDIR (default /tmp); a private
- * sub-directory is created and removed by graph_store_free. */
+ * directory for the spill files, NULL for $TMPDIR (default /tmp).  Spill
+ * files have no name there (O_TMPFILE, or unlinked at once where the file
+ * system lacks it): nothing is left behind, even by a killed process.  Fails
+ * (ERR_IO) when no file can be created in that directory. */
 graph_store *graph_store_new(const graph_sink *sink, const char *spill_dir, err_info *err);
 void graph_store_free(graph_store *s);
 
