@@ -3,7 +3,7 @@
  *
  *   e2e [--scale S] [--instances K] [--workers W] [--shared [--subscriptions N]]
  *       [--users U] [--resources R] [--one-principal] [--no-collect]
- *       [--latency-ms L] [--no-throttle] [--serve-bin PATH]
+ *       [--latency-ms L] [--token-bytes T] [--no-throttle] [--serve-bin PATH]
  *   e2e --top [--instances K]     the issue's top size: --users 100000
  *       --resources 50000 --shared --subscriptions 5
  *
@@ -31,6 +31,12 @@
  *   - nothing uploaded twice: JupiterOne received exactly the jobs' own
  *     distinct-object totals, no key more than K times (keys holding an
  *     instance id once); K finalized sync jobs, none aborted.
+ *
+ * Fake Azure AD issues access tokens of T bytes (default 1600, as long as
+ * Azure AD's app-only tokens): every request carries one, and libcurl
+ * copies request headers a byte at a time, so a short fake token would
+ * understate each request's CPU (by ~40 us with Debian 12's libcurl;
+ * bench/http_bench --token-bytes).
  *
  * Tenant at scale S: users U = 200 S (or --users U), groups U/10,
  * memberships 5 U, service principals U/10, K subscriptions (--shared: N,
@@ -82,7 +88,7 @@
 #define ACCOUNT "e2e-account"
 
 typedef struct opts {
-    int scale, instances, workers, subscriptions, latency_ms, users, resources;
+    int scale, instances, workers, subscriptions, latency_ms, users, resources, token_bytes;
     bool throttle, shared, one_principal, no_collect;
     const char *serve_bin;
 } opts;
@@ -253,7 +259,8 @@ static void usage(void)
 {
     fprintf(stderr, "usage: e2e [--scale S] [--instances K] [--workers W] [--shared [--subscriptions N]]\n"
                     "           [--users U] [--resources R] [--one-principal] [--no-collect]\n"
-                    "           [--latency-ms L] [--no-throttle] [--serve-bin PATH]\n"
+                    "           [--latency-ms L] [--token-bytes T] [--no-throttle]\n"
+                    "           [--serve-bin PATH]\n"
                     "       e2e --top [--instances K]   (--users 100000 --resources 50000 --shared "
                     "--subscriptions 5)\n");
 }
@@ -261,7 +268,7 @@ static void usage(void)
 static int parse(int argc, char **argv, opts *o)
 {
     *o = (opts){.scale = 1, .instances = 3, .workers = 4, .subscriptions = 1, .latency_ms = 20,
-                .throttle = true};
+                .token_bytes = 1600, .throttle = true};
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
         if (strcmp(a, "--no-throttle") == 0) {
@@ -299,6 +306,8 @@ static int parse(int argc, char **argv, opts *o)
             o->subscriptions = atoi(v);
         else if (strcmp(a, "--latency-ms") == 0)
             o->latency_ms = atoi(v);
+        else if (strcmp(a, "--token-bytes") == 0)
+            o->token_bytes = atoi(v);
         else if (strcmp(a, "--users") == 0)
             o->users = atoi(v);
         else if (strcmp(a, "--resources") == 0)
@@ -311,7 +320,7 @@ static int parse(int argc, char **argv, opts *o)
     }
     return o->scale >= 1 && o->instances >= 1 && o->instances <= 1000 && o->workers >= 1 &&
                    o->subscriptions >= 1 && o->latency_ms >= 0 && o->users >= 0 &&
-                   o->resources >= 0
+                   o->resources >= 0 && o->token_bytes >= 0 && o->token_bytes <= 16384
                ? 0
                : -1;
 }
@@ -371,12 +380,13 @@ int main(int argc, char **argv)
     snprintf(logpath, sizeof logpath, "%s/serve.log", work);
     printf("e2e: users %d, groups %d, memberships %d, service principals %d, "
            "%d subscription(s) x 3 resource groups, %d resources per ARM type (%d types, %d "
-           "resources in all), %d instance(s) (%s, %s), %d workers, %d ms per request, throttling %s\n",
+           "resources in all), %d instance(s) (%s, %s), %d workers, %d ms per request, "
+           "%d-byte tokens, throttling %s\n",
            t.users, t.groups, t.members, t.service_principals, t.subscriptions,
            t.resources, types, t.resources * types * t.subscriptions, o.instances,
            o.one_principal ? "one principal" : "a principal each",
            o.shared ? "each ingests every subscription" : "instance i ingests subscription i",
-           o.workers, o.latency_ms, o.throttle ? "on" : "off");
+           o.workers, o.latency_ms, o.token_bytes, o.throttle ? "on" : "off");
     printf("work dir %s (serve and collect logs, each job's final status as job-<i>.json)\n", work);
     fflush(stdout);
 
@@ -385,7 +395,8 @@ int main(int argc, char **argv)
         goto done;
 
     pg = proc_pg_start("e2e");
-    fake_azure_options ao = {.latency_ms = o.latency_ms, .throttle = o.throttle};
+    fake_azure_options ao = {.latency_ms = o.latency_ms, .throttle = o.throttle,
+                             .token_bytes = o.token_bytes};
     fa = fake_azure_start(&ao);
     fake_j1_options jo = {.api_key = j1key, .account_id = ACCOUNT};
     fj = fake_j1_start(&jo);

@@ -14,6 +14,7 @@
  */
 #include "azure/azure_client.h"
 #include "azure/azure_endpoints.h"
+#include "common/sbuf.h"
 #include "fakes/fake_azure.h"
 
 #include <cjson/cJSON.h>
@@ -852,6 +853,67 @@ static void test_batch_latency(void **state) {
     fake_azure_stop(f);
 }
 
+/* GET <fake>path with the given Authorization value; the status. */
+static long get_with_auth(fake_azure *f, const char *path, const char *bearer) {
+    CURL *h = curl_easy_init();
+    assert_non_null(h);
+    sbuf url = SBUF_INIT, auth = SBUF_INIT;
+    sbuf_printf(&url, "%s%s", fake_azure_url(f), path);
+    sbuf_printf(&auth, "Authorization: Bearer %s", bearer);
+    struct curl_slist *hdrs = curl_slist_append(NULL, sbuf_str(&auth));
+    http_text t = {0};
+    curl_easy_setopt(h, CURLOPT_URL, sbuf_str(&url));
+    curl_easy_setopt(h, CURLOPT_HTTPHEADER, hdrs);
+    curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, keep);
+    curl_easy_setopt(h, CURLOPT_WRITEDATA, &t);
+    long status = -1;
+    if (curl_easy_perform(h) == CURLE_OK) curl_easy_getinfo(h, CURLINFO_RESPONSE_CODE, &status);
+    free(t.p);
+    curl_slist_free_all(hdrs);
+    curl_easy_cleanup(h);
+    sbuf_free(&url);
+    sbuf_free(&auth);
+    return status;
+}
+
+/* token_bytes: generated tokens are that long (as Azure AD's, whose length
+ * every request pays for) and still name their client, which the fake's
+ * per-principal buckets go by. */
+static void test_token_length(void **state) {
+    (void)state;
+    fake_azure_options fo = {.throttle = true, .graph_burst = 1, .graph_refill_per_s = 1,
+                             .token_bytes = 1600};
+    fake_azure *f = fake_azure_start(&fo);
+    fake_azure_tenant t = {.users = 3, .groups = 1, .members = 1};
+    assert_int_equal(fake_azure_generate(f, &t), 0);
+    CURL *h = curl_easy_init();
+    assert_non_null(h);
+    char url[512];
+    snprintf(url, sizeof url, "%s/tenant-1/oauth2/v2.0/token", fake_azure_url(f));
+    http_text body = {0};
+    curl_easy_setopt(h, CURLOPT_URL, url);
+    curl_easy_setopt(h, CURLOPT_POSTFIELDS,
+                     "grant_type=client_credentials&client_id=app-1&client_secret=s"
+                     "&scope=https%3A%2F%2Fgraph.microsoft.com%2F.default");
+    curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, keep);
+    curl_easy_setopt(h, CURLOPT_WRITEDATA, &body);
+    assert_int_equal(curl_easy_perform(h), CURLE_OK);
+    curl_easy_cleanup(h);
+    cJSON *doc = cJSON_Parse(body.p);
+    free(body.p);
+    const cJSON *tok = cJSON_GetObjectItem(doc, "access_token");
+    assert_true(cJSON_IsString(tok));
+    size_t n = strlen(tok->valuestring);
+    assert_int_equal(n, 1600);
+    assert_string_equal(tok->valuestring + n - 6, ".app-1");
+    /* app-1's Graph bucket holds one read; another principal's is full */
+    assert_int_equal(get_with_auth(f, "/v1.0/users", tok->valuestring), 200);
+    assert_int_equal(get_with_auth(f, "/v1.0/users", tok->valuestring), 429);
+    assert_int_equal(get_with_auth(f, "/v1.0/users", "fake-access-token-9.app-2"), 200);
+    cJSON_Delete(doc);
+    fake_azure_stop(f);
+}
+
 int main(void) {
     curl_global_init(CURL_GLOBAL_DEFAULT);
     const struct CMUnitTest tests[] = {
@@ -860,6 +922,7 @@ int main(void) {
         cmocka_unit_test(test_generated_paging),
         cmocka_unit_test(test_arm_pacing_avoids_429),
         cmocka_unit_test(test_recorded_token_answers),
+        cmocka_unit_test(test_token_length),
         cmocka_unit_test(test_recorded_graph_paging),
         cmocka_unit_test(test_graph_throttle),
         cmocka_unit_test(test_storage_data_plane),

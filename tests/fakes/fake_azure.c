@@ -926,13 +926,26 @@ static void compute(fake_azure *f, const call *c, reply *out) {
         goto done;
     }
     if (token) {
-        char tok[512], client[128];
+        char client[128], head[160];
         form_client_id(c->body, c->body_len, client, sizeof client);
-        snprintf(tok, sizeof tok,
-                 "{\"token_type\":\"Bearer\",\"expires_in\":%d,\"ext_expires_in\":%d,"
-                 "\"access_token\":\"fake-access-token-%ld.%s\"}",
-                 f->opts.token_expires_in, f->opts.token_expires_in, serial, client);
-        reply_set(out, 200, "application/json", NULL, NULL, NULL, tok, strlen(tok));
+        /* "fake-access-token-N[-AAA...].<client>": padded to token_bytes
+         * before the dot, which token_principal() looks for. */
+        int hn = snprintf(head, sizeof head, "fake-access-token-%ld", serial);
+        size_t used = (size_t)hn + 1 + strlen(client);
+        size_t want = f->opts.token_bytes > 0 ? (size_t)f->opts.token_bytes : 0;
+        size_t pad = want > used + 1 ? want - used : 0;
+        sbuf tok = SBUF_INIT;
+        sbuf_printf(&tok,
+                    "{\"token_type\":\"Bearer\",\"expires_in\":%d,\"ext_expires_in\":%d,"
+                    "\"access_token\":\"%s",
+                    f->opts.token_expires_in, f->opts.token_expires_in, head);
+        if (pad > 0) {
+            sbuf_putc(&tok, '-');
+            for (size_t i = 1; i < pad; i++) sbuf_putc(&tok, 'A');
+        }
+        sbuf_printf(&tok, ".%s\"}", client);
+        reply_set(out, 200, "application/json", NULL, NULL, NULL, sbuf_str(&tok), tok.len);
+        sbuf_free(&tok);
         goto done;
     }
     if (f->gen) {

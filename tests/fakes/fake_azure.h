@@ -66,6 +66,9 @@ typedef struct fake_azure_options {
     int latency_ms;         /* added to every answer (generated and recorded) */
     bool throttle;          /* Azure-like read throttling in generated mode */
     int token_expires_in;   /* expires_in of generated tokens (default 3599) */
+    int token_bytes;        /* length of generated access tokens, padded (0: ~40 bytes;
+                             * Azure AD's are ~1,500-2,500 bytes, and their length is
+                             * part of every request's cost) */
     int graph_burst;        /* Graph throttle bucket (default 8000) ... */
     int graph_refill_per_s; /* ... and refill (default 800/s) */
 } fake_azure_options;
