@@ -96,13 +96,26 @@ static enum MHD_Result send_response(struct MHD_Connection *conn, const req_stat
     return rc;
 }
 
+/* The method as a metrics label: the client chooses the method, so only
+ * the ones HTTP defines are kept; any other is "other" (one series per
+ * made-up method would grow the registry without bound). */
+static const char *method_label(const char *method)
+{
+    static const char *const KNOWN[] = {"GET",     "HEAD",    "POST",  "PUT",  "DELETE",
+                                        "CONNECT", "OPTIONS", "TRACE", "PATCH"};
+    for (size_t i = 0; i < sizeof KNOWN / sizeof KNOWN[0]; i++)
+        if (strcmp(method, KNOWN[i]) == 0)
+            return KNOWN[i];
+    return "other";
+}
+
 static void record(const char *route, const char *method, int status, const req_state *st)
 {
     sbuf labels = SBUF_INIT;
     sbuf_puts(&labels, "route=\"");
     metrics_escape_label(&labels, route);
     sbuf_puts(&labels, "\",method=\"");
-    metrics_escape_label(&labels, method);
+    metrics_escape_label(&labels, method_label(method));
     sbuf_printf(&labels, "\",status=\"%d\"", status);
     metrics_counter_add("http_requests_total", sbuf_str(&labels), 1);
     sbuf_reset(&labels);

@@ -15,7 +15,9 @@
  *  - connection limit and per-connection idle timeout (thread per connection).
  *  - metrics: http_requests_total{route,method,status} and
  *    http_request_duration_seconds{route}; route is the pattern
- *    ("/v1/jobs/{jobId}"), "unmatched" otherwise.
+ *    ("/v1/jobs/{jobId}"), "unmatched" otherwise; method is one of the
+ *    methods HTTP defines, "other" otherwise (both bounded whatever clients
+ *    send).
  */
 #ifndef AI_SERVICE_HTTP_SERVER_H
 #define AI_SERVICE_HTTP_SERVER_H

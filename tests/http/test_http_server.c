@@ -396,6 +396,32 @@ static void probes_and_routing(void **state)
     resp_free(&r);
 }
 
+/* A client picks the request method: the metrics' method label takes only
+ * the methods HTTP defines (others are "other"), so made-up methods cannot
+ * grow the registry by one series each (unbounded memory, and a scrape that
+ * Prometheus drops). */
+static void unknown_methods_bounded(void **state)
+{
+    (void)state;
+    for (int i = 0; i < 20; i++) {
+        char m[32];
+        snprintf(m, sizeof m, "ZZMETHOD%d", i);
+        resp r;
+        http(m, "/healthz", &r);
+        assert_error(&r, 405, "GET");
+        resp_free(&r);
+    }
+    resp r;
+    http("GET", "/metrics", &r);
+    assert_int_equal(r.status, 200);
+    const char *body = sbuf_str(&r.body);
+    if (strstr(body, "ZZMETHOD"))
+        fail_msg("a client's method became a metrics label");
+    assert_non_null(strstr(body, "http_requests_total{route=\"/healthz\",method=\"other\","
+                                 "status=\"405\"} 20"));
+    resp_free(&r);
+}
+
 /* Every refused event: the right status, the field named, nothing written. */
 static void bad_events_write_nothing(void **state)
 {
@@ -947,7 +973,8 @@ static void no_secret_anywhere(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(probes_and_routing),   cmocka_unit_test(bad_events_write_nothing),
+        cmocka_unit_test(probes_and_routing),   cmocka_unit_test(unknown_methods_bounded),
+        cmocka_unit_test(bad_events_write_nothing),
         cmocka_unit_test(signed_event_runs),    cmocka_unit_test(idempotent_on_event_id),
         cmocka_unit_test(coalesce_and_cancel),  cmocka_unit_test(list_and_unknown_ids),
         cmocka_unit_test(metrics_parse),        cmocka_unit_test(concurrent_posts),
