@@ -506,9 +506,11 @@ int job_store_retry(job_store *s, const char *job_id, const char *owner, const c
     snprintf(jit, sizeof jit, "%.6f", 0.5 + 0.5 * random_unit()); /* "equal jitter" */
     const char *p[] = {job_id, owner, error, base, cap, jit};
     if (requeue(s,
-            "UPDATE jobs SET status = CASE WHEN attempts >= max_attempts THEN 'failed' ELSE 'queued' END,"
-            " error = $3, lease_owner = NULL, lease_expires_at = NULL,"
-            " finished_at = CASE WHEN attempts >= max_attempts THEN now() END,"
+            "UPDATE jobs SET status = CASE WHEN cancel_requested THEN 'cancelled'"
+            "  WHEN attempts >= max_attempts THEN 'failed' ELSE 'queued' END,"
+            " error = CASE WHEN cancel_requested THEN 'cancelled on request' ELSE $3 END,"
+            " lease_owner = NULL, lease_expires_at = NULL,"
+            " finished_at = CASE WHEN cancel_requested OR attempts >= max_attempts THEN now() END,"
             " run_after = now() + least($4::float8 * power(2, least(attempts - 1, 30)), $5::float8)"
             "   * $6::float8 * interval '1 millisecond'"
             " WHERE id = $1::uuid AND lease_owner = $2 AND status = 'running' RETURNING status",
@@ -524,7 +526,10 @@ int job_store_hand_back(job_store *s, const char *job_id, const char *owner, err
     char st[16];
     const char *p[] = {job_id, owner};
     return requeue(s,
-        "UPDATE jobs SET status = 'queued', attempts = greatest(attempts - 1, 0),"
+        "UPDATE jobs SET status = CASE WHEN cancel_requested THEN 'cancelled' ELSE 'queued' END,"
+        " attempts = CASE WHEN cancel_requested THEN attempts ELSE greatest(attempts - 1, 0) END,"
+        " finished_at = CASE WHEN cancel_requested THEN now() END,"
+        " error = CASE WHEN cancel_requested THEN 'cancelled on request' ELSE error END,"
         " lease_owner = NULL, lease_expires_at = NULL, run_after = now()"
         " WHERE id = $1::uuid AND lease_owner = $2 AND status = 'running' RETURNING status",
         2, p, job_id, owner, "cancelled", NULL, st, sizeof st, err);

@@ -18,6 +18,8 @@
  *    unless max_attempts is reached, then the job fails.
  *  - hand back (drain) returns a running job to queued without counting the
  *    attempt.
+ *  - a job whose cancel was requested while it ran never goes back to the
+ *    queue: retry and hand back end it cancelled.
  * Every statement is parameterized.  Config is stored only encrypted
  * (config_crypto, AAD = job id) and only job_store_claim returns it.
  * Thread safe: all state is in the database; calls check out their own
@@ -106,12 +108,14 @@ int job_store_finish(job_store *s, const char *job_id, const char *owner, const 
                      const char *error, err_info *err);
 
 /* Transient failure: queued again with run_after = now + jittered
- * exponential backoff, or failed when attempts >= max_attempts.
- * *gave_up (may be NULL) tells which. */
+ * exponential backoff, or failed when attempts >= max_attempts, or cancelled
+ * when a cancel was requested.  *gave_up (may be NULL) is true when the job
+ * did not go back to the queue. */
 int job_store_retry(job_store *s, const char *job_id, const char *owner, const char *error,
                     bool *gave_up, err_info *err);
 
-/* Drain: back to queued now, lease cleared, attempt not counted. */
+/* Drain: back to queued now, lease cleared, attempt not counted (cancelled
+ * instead when a cancel was requested). */
 int job_store_hand_back(job_store *s, const char *job_id, const char *owner, err_info *err);
 
 typedef enum job_cancel_outcome {

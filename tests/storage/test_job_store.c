@@ -379,6 +379,41 @@ static void test_cancel(void **state)
     job_store_free(s);
 }
 
+/* A cancel requested while a job runs is not lost when the attempt then ends
+ * with a transient failure (retry) or the worker is drained (hand back): the
+ * job ends cancelled instead of going back to the queue and running again. */
+static void test_cancel_not_lost_on_requeue(void **state)
+{
+    (void)state;
+    job_store *s = store(3, 60, 1000);
+    char a[37], b[37];
+    job_cancel_outcome out;
+    bool gave_up = false;
+    err_info e = {0};
+    enqueue(s, "cr1", "i1", a);
+    job_claimed *j = claim(s, "w");
+    assert_int_equal(job_store_cancel(s, a, &out, &e), 0);
+    assert_int_equal(out, JOB_CANCEL_REQUESTED);
+    assert_int_equal(job_store_retry(s, a, "w", "timeout talking to Azure", &gave_up, &e), 0);
+    assert_true(gave_up);
+    expectf("cancelled|true|", "SELECT status || '|' || (finished_at IS NOT NULL) || '|' ||"
+                            " coalesce(lease_owner, '') FROM jobs WHERE id = '%s'", a);
+    free(testdb_query(g_url, "UPDATE jobs SET run_after = now()"));
+    assert_null(claim(s, "w2"));
+    job_store_claimed_free(j);
+
+    enqueue(s, "cr2", "i2", b);
+    j = claim(s, "w");
+    assert_int_equal(job_store_cancel(s, b, &out, &e), 0);
+    assert_int_equal(out, JOB_CANCEL_REQUESTED);
+    assert_int_equal(job_store_hand_back(s, b, "w", &e), 0);
+    expectf("cancelled|true|", "SELECT status || '|' || (finished_at IS NOT NULL) || '|' ||"
+                            " coalesce(lease_owner, '') FROM jobs WHERE id = '%s'", b);
+    assert_null(claim(s, "w2"));
+    job_store_claimed_free(j);
+    job_store_free(s);
+}
+
 static void test_hand_back(void **state)
 {
     (void)state;
@@ -524,6 +559,7 @@ int main(void)
         cmocka_unit_test_setup(test_lease_expiry, setup),
         cmocka_unit_test_setup(test_backoff_and_max_attempts, setup),
         cmocka_unit_test_setup(test_cancel, setup),
+        cmocka_unit_test_setup(test_cancel_not_lost_on_requeue, setup),
         cmocka_unit_test_setup(test_hand_back, setup),
         cmocka_unit_test_setup(test_progress_and_reads, setup),
         cmocka_unit_test_setup(test_undecryptable, setup),
