@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 struct service_config {
     char *database_url;
@@ -95,6 +96,25 @@ bad:
     return err_hint(err, "unset HTTP_ADDR to listen on 0.0.0.0:8080");
 }
 
+/* J1_API_BASE_URL: https, or http to a loopback host (the contract).  The
+ * host part (after "://", up to / ? #) must not be empty nor carry user
+ * information: in "http://localhost:1@api.example.com" the host is
+ * api.example.com, which the loopback test alone took for localhost (the
+ * API key would then travel in plain text), and "user:password@" would put
+ * a credential into a value that is not treated as a secret. */
+static bool j1_url_ok(const char *url)
+{
+    bool https = strncasecmp(url, "https://", 8) == 0;
+    bool http = strncasecmp(url, "http://", 7) == 0;
+    if (!https && !http)
+        return false;
+    const char *host = url + (https ? 8 : 7);
+    size_t n = strcspn(host, "/?#");
+    if (n == 0 || memchr(host, '@', n))
+        return false;
+    return https || azure_url_is_loopback(url);
+}
+
 static const char *process_getenv(const char *name)
 {
     return getenv(name);
@@ -172,11 +192,9 @@ service_config *config_load(config_getenv_fn getenv_fn, bool for_serve, err_info
     const char *j1 = val(fn, "J1_API_BASE_URL");
     if (!j1)
         j1 = "https://api.us.jupiterone.io";
-    bool https = strncmp(j1, "https://", 8) == 0 && j1[8];
-    bool http_lo = strncmp(j1, "http://", 7) == 0 && azure_url_is_loopback(j1);
-    if (!https && !http_lo) {
-        err_set(err, ERR_INVALID, "J1_API_BASE_URL must be an https:// URL "
-                                  "(http:// only for a loopback host)");
+    if (!j1_url_ok(j1)) {
+        err_set(err, ERR_INVALID, "J1_API_BASE_URL must be an https:// URL with a host and no "
+                                  "user@ part (http:// only for a loopback host)");
         err_hint(err, "unset it to use https://api.us.jupiterone.io");
         goto fail;
     }

@@ -79,6 +79,15 @@ static void config_values(void **state)
     assert_int_equal(config_log_level(c), LOG_DEBUG);
     assert_string_equal(config_j1_api_key(c), "j1-key-1");
     config_free(c);
+    static const char *const urls[] = {"https://api.us.jupiterone.io/", "http://localhost:4000/",
+                                        "http://[::1]:4000", "HTTPS://api.us.jupiterone.io"};
+    for (size_t i = 0; i < sizeof urls / sizeof urls[0]; i++) {
+        const char *env2[] = {"J1_API_BASE_URL", urls[i], BASE, NULL};
+        c = load(env2, true, &e);
+        if (!c)
+            fail_msg("%s refused: %s", urls[i], e.message);
+        config_free(c);
+    }
 }
 
 /* Each bad environment fails with a message naming the variable and never
@@ -115,6 +124,14 @@ static void config_errors(void **state)
         {{BASE, "LOG_LEVEL", "verbose"}, true, "LOG_LEVEL"},
         {{BASE, "J1_API_BASE_URL", "http://api.example.com"}, true, "J1_API_BASE_URL"},
         {{BASE, "J1_API_BASE_URL", "ftp://127.0.0.1"}, true, "J1_API_BASE_URL"},
+        /* the host is api.example.com (localhost:1 is user information) */
+        {{BASE, "J1_API_BASE_URL", "http://localhost:1@api.example.com"}, true,
+         "J1_API_BASE_URL"},
+        {{BASE, "J1_API_BASE_URL", "http://127.0.0.1:80@api.example.com/"}, true,
+         "J1_API_BASE_URL"},
+        {{BASE, "J1_API_BASE_URL", "https://user:short-secret@api.example.com"}, true,
+         "J1_API_BASE_URL"},
+        {{BASE, "J1_API_BASE_URL", "https:///v1"}, true, "J1_API_BASE_URL"},
         {{"WEBHOOK_SECRET", SECRET}, false, "DATABASE_URL"},
     };
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
