@@ -115,6 +115,16 @@ static bool j1_url_ok(const char *url)
     return https || azure_url_is_loopback(url);
 }
 
+/* True when s holds a control character (a Secret made from a file often
+ * ends in a newline). */
+static bool has_control(const char *s)
+{
+    for (const unsigned char *p = (const unsigned char *)s; *p; p++)
+        if (*p < 0x20 || *p == 0x7f)
+            return true;
+    return false;
+}
+
 static const char *process_getenv(const char *name)
 {
     return getenv(name);
@@ -204,6 +214,14 @@ service_config *config_load(config_getenv_fn getenv_fn, bool for_serve, err_info
     if (!apikey && for_serve) {
         err_set(err, ERR_INVALID, "J1_API_KEY is not set");
         err_hint(err, "set J1_API_KEY to a JupiterOne API key allowed to upload to the account");
+        goto fail;
+    }
+    if (apikey && has_control(apikey)) {
+        /* The uploader refuses such a key: serve would start and be ready,
+         * and then fail every job. */
+        err_set(err, ERR_INVALID, "J1_API_KEY contains a line break or another control character");
+        err_hint(err, "store the key without a trailing newline (a file written with printf, "
+                      "not echo; or kubectl create secret --from-literal)");
         goto fail;
     }
     if (apikey && !(c->j1_api_key = dup_or_fail(apikey, err)))

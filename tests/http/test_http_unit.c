@@ -132,6 +132,9 @@ static void config_errors(void **state)
         {{BASE, "J1_API_BASE_URL", "https://user:short-secret@api.example.com"}, true,
          "J1_API_BASE_URL"},
         {{BASE, "J1_API_BASE_URL", "https:///v1"}, true, "J1_API_BASE_URL"},
+        /* a key stored with a trailing newline: the uploader refuses it */
+        {{"J1_API_KEY", "j1-key-1\n", BASE}, true, "J1_API_KEY"},
+        {{"J1_API_KEY", "j1-key-1\r\nX-Injected: 1", BASE}, true, "J1_API_KEY"},
         {{"WEBHOOK_SECRET", SECRET}, false, "DATABASE_URL"},
     };
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
