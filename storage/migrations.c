@@ -4,6 +4,9 @@
  * The lock is a session-level pg_advisory_lock taken on one connection that
  * also runs every migration (each in its own transaction), so the lock is
  * held across all of them and released when the run ends, even on error.
+ * Each migration's transaction takes it again as a transaction lock and
+ * re-checks schema_migrations, so a run whose connection was re-opened
+ * (losing the session lock) still applies nothing twice.
  * Migration SQL is run with PQexec (simple query protocol, so one file may
  * hold several statements); it is compiled-in text, never caller data.
  * Bookkeeping statements are parameterized.
@@ -129,6 +132,25 @@ int migrations_apply_list(db_pool *pool, const migration *list, size_t count, in
         snprintf(ver, sizeof ver, "%d", list[i].version);
         if (db_begin(c, err) != 0)
             goto done;
+        /* The session lock is gone when the pool had to re-open the
+         * connection since it was taken (idempotent statements are retried
+         * on a fresh one), and another replica may be migrating now: each
+         * migration also takes the lock for its transaction (a no-op while
+         * the session holds it) and is skipped when it was applied since. */
+        const char *vp[] = {MIGRATIONS_LOCK_KEY, ver};
+        bool applied_since = false;
+        if (db_exec_cmd(c, "SELECT pg_advisory_xact_lock($1::bigint)", 1, vp, err) != 0 ||
+            !(r = db_exec(c, "SELECT 1 FROM schema_migrations WHERE version = $1::int", 1, vp + 1,
+                          false, err))) {
+            db_rollback(c);
+            goto done;
+        }
+        applied_since = PQntuples(r) > 0;
+        PQclear(r);
+        if (applied_since) {
+            db_rollback(c);
+            continue;
+        }
         if (run_script(c, list[i].sql, list[i].name, err) != 0) {
             db_rollback(c);
             goto done;
