@@ -186,7 +186,13 @@ static const char *str_field(const cJSON *obj, const char *name, const char *pat
         len -= lead;
         s[len] = '\0';
     }
-    if (len == 0 || len > max) {
+    /* Text is measured in characters (code points), as openapi.yaml's
+     * maxLength and the message say; continuation bytes are not counted. */
+    size_t count = len;
+    if (kind == F_TEXT || kind == F_MULTILINE)
+        for (size_t i = 0; i < len; i++)
+            count -= ((unsigned char)s[i] & 0xc0) == 0x80;
+    if (count == 0 || count > max) {
         snprintf(why, why_size, "%s must be 1 to %zu characters long", path, max);
         *bad = true;
         return NULL;

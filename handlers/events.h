@@ -13,12 +13,14 @@
  * Field rules (unknown fields are ignored and never stored):
  *   eventId, accountId, integrationInstance.id, jobId: 1-128 characters of
  *     [A-Za-z0-9._:-]
- *   integrationInstance.name: 1-256 bytes of UTF-8 without control characters
- *   integrationInstance.description: optional (or null), up to 4096 bytes of
- *     UTF-8 without control characters other than tab / newline
+ *   integrationInstance.name: 1-256 characters of UTF-8 without control
+ *     characters
+ *   integrationInstance.description: optional (or null), up to 4096
+ *     characters of UTF-8 without control characters other than tab / CR /
+ *     newline
  *   config.directoryId, clientId: 1-256 of [A-Za-z0-9._-] (blanks at either
  *     end are stripped, as for subscriptionId)
- *   config.clientSecret: 1-1024 bytes of UTF-8 without control characters
+ *   config.clientSecret: 1-1024 characters of UTF-8 without control characters
  *   config.subscriptionId: optional (or null), 1-128 of [A-Za-z0-9._-]
  *   config.ingestActiveDirectory, tagWithAccountName: optional booleans
  * A body holding a NUL (raw or \u0000) is refused as a whole.

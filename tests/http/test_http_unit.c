@@ -293,6 +293,37 @@ static void parse_good(void **state)
     events_parsed_free(&p);
 }
 
+/* Text limits count characters, as openapi.yaml's maxLength and the message
+ * say: a name of 256 two-byte characters (512 bytes) is within its limit. */
+static void parse_text_length_in_characters(void **state)
+{
+    (void)state;
+    for (int n = 256; n <= 257; n++) {
+        sbuf name = SBUF_INIT, body = SBUF_INIT;
+        for (int i = 0; i < n; i++)
+            sbuf_puts(&name, "\xc3\xa9"); /* U+00E9 */
+        sbuf_printf(&body,
+                    "{\"eventId\":\"e\",\"accountId\":\"a\",\"integrationInstance\":{\"id\":"
+                    "\"i\",\"name\":\"%s\",\"description\":\"%s\",\"config\":{"
+                    "\"directoryId\":\"d\",\"clientId\":\"c\",\"clientSecret\":\"s\"}}}",
+                    sbuf_str(&name), sbuf_str(&name));
+        events_parsed p;
+        char why[256] = "";
+        int rc = events_parse(sbuf_str(&body), body.len, &p, why, sizeof why);
+        if (n == 256) {
+            if (rc != 0)
+                fail_msg("256 characters refused: %s", why);
+            assert_int_equal(strlen(p.event.instance_name), 512);
+            events_parsed_free(&p);
+        } else {
+            assert_int_equal(rc, -1);
+            assert_non_null(strstr(why, "integrationInstance.name"));
+        }
+        sbuf_free(&name);
+        sbuf_free(&body);
+    }
+}
+
 static void parse_bad(void **state)
 {
     (void)state;
@@ -522,7 +553,8 @@ int main(void)
         cmocka_unit_test(config_defaults),       cmocka_unit_test(config_values),
         cmocka_unit_test(config_errors),         cmocka_unit_test(signature_known_vector),
         cmocka_unit_test(signature_check),       cmocka_unit_test(content_type),
-        cmocka_unit_test(parse_good),            cmocka_unit_test(parse_bad),
+        cmocka_unit_test(parse_good),            cmocka_unit_test(parse_text_length_in_characters),
+        cmocka_unit_test(parse_bad),
         cmocka_unit_test(route_match),           cmocka_unit_test(database_unreachable),
         cmocka_unit_test(error_shape),
     };
