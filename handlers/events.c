@@ -156,7 +156,7 @@ static bool clean_utf8(const char *s, bool multiline)
 typedef enum field_kind { F_ID, F_TENANT, F_TEXT, F_MULTILINE } field_kind;
 
 /* Returns the string, NULL with *bad set when invalid; NULL without *bad
- * when optional and absent/null. */
+ * when optional and absent, null or empty. */
 static const char *str_field(const cJSON *obj, const char *name, const char *path,
                              bool required, size_t max, field_kind kind, char *why,
                              size_t why_size, bool *bad)
@@ -192,6 +192,8 @@ static const char *str_field(const cJSON *obj, const char *name, const char *pat
     if (kind == F_TEXT || kind == F_MULTILINE)
         for (size_t i = 0; i < len; i++)
             count -= ((unsigned char)s[i] & 0xc0) == 0x80;
+    if (count == 0 && !required)
+        return NULL; /* an optional field left empty is absent (as for collect) */
     if (count == 0 || count > max) {
         snprintf(why, why_size, "%s must be 1 to %zu characters long", path, max);
         *bad = true;

@@ -23,6 +23,8 @@
  *   config.clientSecret: 1-1024 characters of UTF-8 without control characters
  *   config.subscriptionId: optional (or null), 1-128 of [A-Za-z0-9._-]
  *   config.ingestActiveDirectory, tagWithAccountName: optional booleans
+ * An optional string that is empty ("", or blanks for subscriptionId) is
+ * taken as absent, as steps/azure_config does for `collect`.
  * A body holding a NUL (raw or \u0000) is refused as a whole.
  */
 #ifndef AI_HANDLERS_EVENTS_H

@@ -291,6 +291,19 @@ static void parse_good(void **state)
     assert_null(p.event.j1_job_id);
     assert_null(cJSON_GetObjectItem(p.event.config, "subscriptionId"));
     events_parsed_free(&p);
+
+    /* optional fields left empty are absent (a form's cleared field), as
+     * collect's config reader takes them */
+    const char *empty = "{\"eventId\":\"e\",\"accountId\":\"a\",\"jobId\":\"\","
+                        "\"integrationInstance\":{\"id\":\"i\",\"name\":\"n\","
+                        "\"description\":\"\",\"config\":{\"directoryId\":\"d\","
+                        "\"clientId\":\"c\",\"clientSecret\":\"s\",\"subscriptionId\":\" \"}}}";
+    if (events_parse(empty, strlen(empty), &p, why, sizeof why) != 0)
+        fail_msg("empty optional fields refused: %s", why);
+    assert_null(p.event.instance_description);
+    assert_null(p.event.j1_job_id);
+    assert_null(cJSON_GetObjectItem(p.event.config, "subscriptionId"));
+    events_parsed_free(&p);
 }
 
 /* Text limits count characters, as openapi.yaml's maxLength and the message
