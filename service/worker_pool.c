@@ -92,7 +92,8 @@ static void p_steps_planned(void *ctx, const job_step_report *steps, size_t n)
 {
     run_ctx *rc = ctx;
     err_info e = {0};
-    if (job_store_steps_planned(rc->slot->pool->store, rc->job_id, steps, n, &e) != 0)
+    if (job_store_steps_planned(rc->slot->pool->store, rc->job_id, rc->slot->owner, steps, n,
+                                &e) != 0)
         log_progress_error("steps planned", &e);
 }
 
@@ -100,7 +101,8 @@ static void p_step_changed(void *ctx, const job_step_report *step)
 {
     run_ctx *rc = ctx;
     err_info e = {0};
-    if (job_store_step_update(rc->slot->pool->store, rc->job_id, step, &e) != 0)
+    if (job_store_step_update(rc->slot->pool->store, rc->job_id, rc->slot->owner, step,
+                              &e) != 0)
         log_progress_error("step", &e);
 }
 
@@ -108,7 +110,8 @@ static void p_upload_changed(void *ctx, const char *sync_job_id, const char *sta
 {
     run_ctx *rc = ctx;
     err_info e = {0};
-    if (job_store_upload_update(rc->slot->pool->store, rc->job_id, sync_job_id, status, &e) != 0)
+    if (job_store_upload_update(rc->slot->pool->store, rc->job_id, rc->slot->owner,
+                                sync_job_id, status, &e) != 0)
         log_progress_error("upload", &e);
 }
 
@@ -116,7 +119,8 @@ static void p_totals_changed(void *ctx, const job_totals *t)
 {
     run_ctx *rc = ctx;
     err_info e = {0};
-    if (job_store_totals_update(rc->slot->pool->store, rc->job_id, t, &e) != 0)
+    if (job_store_totals_update(rc->slot->pool->store, rc->job_id, rc->slot->owner, t,
+                                &e) != 0)
         log_progress_error("totals", &e);
 }
 
@@ -158,7 +162,7 @@ static void settle(worker_slot *w, const job_claimed *job, const job_outcome *ou
         return;
     }
     /* the runner's totals are the final word */
-    job_store_totals_update(s, job->job_id, &out->totals, &e);
+    job_store_totals_update(s, job->job_id, w->owner, &out->totals, &e);
     err_clear(&e);
     switch (out->result) {
     case JOB_RESULT_SUCCEEDED:

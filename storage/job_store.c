@@ -565,7 +565,8 @@ static const char STEP_UPSERT[] =
     " duration_ms, error)"
     " SELECT $1::uuid, coalesce($2::int, (SELECT coalesce(max(ordinal), -1) + 1 FROM job_steps"
     "   WHERE job_id = $1::uuid)), $3, $4, $5, $6::bigint, $7::bigint, $8::bigint, $9"
-    " WHERE EXISTS (SELECT 1 FROM jobs WHERE id = $1::uuid AND status = 'running')"
+    " WHERE EXISTS (SELECT 1 FROM jobs WHERE id = $1::uuid AND status = 'running'"
+    "   AND lease_owner = $10 FOR SHARE)"
     " ON CONFLICT (job_id, step_id) DO UPDATE SET name = EXCLUDED.name, status = EXCLUDED.status,"
     " entities = EXCLUDED.entities, relationships = EXCLUDED.relationships,"
     " duration_ms = EXCLUDED.duration_ms, error = EXCLUDED.error";
@@ -579,8 +580,8 @@ static bool step_status_ok(const char *s)
     return false;
 }
 
-static int step_exec(db_conn *c, const char *job_id, int ordinal, const job_step_report *st,
-                     int *rows, err_info *err)
+static int step_exec(db_conn *c, const char *job_id, const char *owner, int ordinal,
+                     const job_step_report *st, int *rows, err_info *err)
 {
     if (!st->id || !step_status_ok(st->status))
         return err_set(err, ERR_INVALID, "step report has no id or an unknown status");
@@ -590,8 +591,8 @@ static int step_exec(db_conn *c, const char *job_id, int ordinal, const job_step
     snprintf(rel, sizeof rel, "%lld", (long long)st->relationships);
     snprintf(dur, sizeof dur, "%lld", (long long)st->duration_ms);
     const char *p[] = {job_id, ordinal >= 0 ? ord : NULL, st->id, st->name ? st->name : st->id,
-                       st->status, e, rel, dur, st->error};
-    PGresult *r = db_exec(c, STEP_UPSERT, 9, p, true, err);
+                       st->status, e, rel, dur, st->error, owner};
+    PGresult *r = db_exec(c, STEP_UPSERT, 10, p, true, err);
     if (!r)
         return -1;
     *rows = atoi(PQcmdTuples(r));
@@ -604,20 +605,32 @@ static int not_running(const char *job_id, err_info *err)
     return err_set(err, ERR_CONFLICT, "job %s is not running (finished, or lease lost)", job_id);
 }
 
-int job_store_steps_planned(job_store *s, const char *job_id, const job_step_report *steps,
-                            size_t count, err_info *err)
+int job_store_steps_planned(job_store *s, const char *job_id, const char *owner,
+                            const job_step_report *steps, size_t count, err_info *err)
 {
     db_conn *c = db_pool_checkout(s->pool, err);
     if (!c)
         return -1;
     int rc = -1, rows = 0;
-    const char *p[] = {job_id};
+    const char *p[] = {job_id, owner};
     if (db_begin(c, err) != 0)
         goto done;
+    /* the job row stays locked until commit: no other worker retakes it
+     * between this check and the new plan */
+    PGresult *r = db_exec(c, "SELECT 1 FROM jobs WHERE id = $1::uuid AND status = 'running'"
+                             " AND lease_owner = $2 FOR UPDATE", 2, p, false, err);
+    if (!r)
+        goto fail;
+    rows = PQntuples(r);
+    PQclear(r);
+    if (rows == 0) {
+        not_running(job_id, err);
+        goto fail;
+    }
     if (db_exec_cmd(c, "DELETE FROM job_steps WHERE job_id = $1::uuid", 1, p, err) != 0)
         goto fail;
     for (size_t i = 0; i < count; i++) {
-        if (step_exec(c, job_id, (int)i, &steps[i], &rows, err) != 0)
+        if (step_exec(c, job_id, owner, (int)i, &steps[i], &rows, err) != 0)
             goto fail;
         if (rows == 0) {
             not_running(job_id, err);
@@ -635,45 +648,47 @@ done:
     return rc;
 }
 
-int job_store_step_update(job_store *s, const char *job_id, const job_step_report *step,
-                          err_info *err)
+int job_store_step_update(job_store *s, const char *job_id, const char *owner,
+                          const job_step_report *step, err_info *err)
 {
     db_conn *c = db_pool_checkout(s->pool, err);
     if (!c)
         return -1;
     int rows = 0;
-    int rc = step_exec(c, job_id, -1, step, &rows, err);
+    int rc = step_exec(c, job_id, owner, -1, step, &rows, err);
     db_pool_checkin(s->pool, c);
     if (rc == 0 && rows == 0)
         return not_running(job_id, err);
     return rc;
 }
 
-int job_store_upload_update(job_store *s, const char *job_id, const char *sync_job_id,
-                            const char *status, err_info *err)
+int job_store_upload_update(job_store *s, const char *job_id, const char *owner,
+                            const char *sync_job_id, const char *status, err_info *err)
 {
-    const char *p[] = {job_id, sync_job_id, status};
+    const char *p[] = {job_id, sync_job_id, status, owner};
     int rows = 0;
     if (run(s, "UPDATE jobs SET upload_sync_job_id = coalesce($2, upload_sync_job_id),"
-               " upload_status = $3 WHERE id = $1::uuid AND status = 'running'",
-            3, p, true, &rows, NULL, 0, err) != 0)
+               " upload_status = $3 WHERE id = $1::uuid AND status = 'running'"
+               " AND lease_owner = $4",
+            4, p, true, &rows, NULL, 0, err) != 0)
         return -1;
     return rows ? 0 : not_running(job_id, err);
 }
 
-int job_store_totals_update(job_store *s, const char *job_id, const job_totals *t, err_info *err)
+int job_store_totals_update(job_store *s, const char *job_id, const char *owner,
+                            const job_totals *t, err_info *err)
 {
     char a[24], b[24], c[24], d[24];
     snprintf(a, sizeof a, "%lld", (long long)t->entities);
     snprintf(b, sizeof b, "%lld", (long long)t->relationships);
     snprintf(c, sizeof c, "%lld", (long long)t->api_requests);
     snprintf(d, sizeof d, "%lld", (long long)t->throttled);
-    const char *p[] = {job_id, a, b, c, d};
+    const char *p[] = {job_id, a, b, c, d, owner};
     int rows = 0;
     if (run(s, "UPDATE jobs SET total_entities = $2::bigint, total_relationships = $3::bigint,"
                " total_api_requests = $4::bigint, total_throttled = $5::bigint"
-               " WHERE id = $1::uuid AND status = 'running'",
-            5, p, true, &rows, NULL, 0, err) != 0)
+               " WHERE id = $1::uuid AND status = 'running' AND lease_owner = $6",
+            6, p, true, &rows, NULL, 0, err) != 0)
         return -1;
     return rows ? 0 : not_running(job_id, err);
 }

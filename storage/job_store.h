@@ -128,18 +128,21 @@ int job_store_cancel(job_store *s, const char *job_id, job_cancel_outcome *outco
                      err_info *err);
 
 /* Progress (callers: the worker's job_progress).  Only while the job is
- * running; afterwards (finished, cancelled, handed back) they fail with
- * ERR_CONFLICT and change nothing.  steps_planned replaces the job's step
- * list (a new attempt starts from a fresh plan); step_update upserts one
- * step by id (an unplanned step is appended). */
-int job_store_steps_planned(job_store *s, const char *job_id, const job_step_report *steps,
-                            size_t count, err_info *err);
-int job_store_step_update(job_store *s, const char *job_id, const job_step_report *step,
-                          err_info *err);
-int job_store_upload_update(job_store *s, const char *job_id, const char *sync_job_id,
-                            const char *status, err_info *err);
-int job_store_totals_update(job_store *s, const char *job_id, const job_totals *totals,
-                            err_info *err);
+ * running under owner's lease; otherwise (finished, cancelled, handed
+ * back, or retaken by another worker after the lease expired) they fail
+ * with ERR_CONFLICT and change nothing, so a stalled worker cannot
+ * overwrite the steps, totals or sync job id of the attempt that replaced
+ * it.  steps_planned replaces the job's step list (a new attempt starts
+ * from a fresh plan); step_update upserts one step by id (an unplanned
+ * step is appended). */
+int job_store_steps_planned(job_store *s, const char *job_id, const char *owner,
+                            const job_step_report *steps, size_t count, err_info *err);
+int job_store_step_update(job_store *s, const char *job_id, const char *owner,
+                          const job_step_report *step, err_info *err);
+int job_store_upload_update(job_store *s, const char *job_id, const char *owner,
+                            const char *sync_job_id, const char *status, err_info *err);
+int job_store_totals_update(job_store *s, const char *job_id, const char *owner,
+                            const job_totals *totals, err_info *err);
 
 /* The job document of GET /v1/jobs/{id}, exactly in the contract's shape
  * (jobId, eventId, accountId, integrationInstanceId, status, attempts,

@@ -422,7 +422,7 @@ static void test_hand_back(void **state)
     err_info e = {0};
     enqueue(s, "h1", "i1", a);
     job_claimed *j = claim(s, "w");
-    assert_int_equal(job_store_upload_update(s, a, "sync-1", "AWAITING_UPLOADS", &e), 0);
+    assert_int_equal(job_store_upload_update(s, a, "w", "sync-1", "AWAITING_UPLOADS", &e), 0);
     assert_int_equal(job_store_hand_back(s, a, "w", &e), 0);
     expectf("queued|0|", "SELECT status || '|' || attempts || '|' || coalesce(lease_owner, '')"
                          " FROM jobs WHERE id = '%s'", a);
@@ -451,19 +451,19 @@ static void test_progress_and_reads(void **state)
         {.id = "step-a", .name = "Step A", .status = "pending"},
         {.id = "step-b", .name = "Step B", .status = "skipped"},
     };
-    assert_int_equal(job_store_steps_planned(s, a, plan, 2, &e), -1); /* not running yet */
+    assert_int_equal(job_store_steps_planned(s, a, "w", plan, 2, &e), -1); /* not running yet */
     assert_int_equal(e.kind, ERR_CONFLICT);
     job_claimed *j = claim(s, "w");
     assert_string_equal(j->job_id, a);
-    assert_int_equal(job_store_steps_planned(s, a, plan, 2, &e), 0);
+    assert_int_equal(job_store_steps_planned(s, a, "w", plan, 2, &e), 0);
     job_step_report done = {.id = "step-a", .name = "Step A", .status = "failure", .entities = 5,
                             .relationships = 7, .duration_ms = 812,
                             .error = "403 on Microsoft.Compute: grant Reader"};
-    assert_int_equal(job_store_step_update(s, a, &done, &e), 0);
+    assert_int_equal(job_store_step_update(s, a, "w", &done, &e), 0);
     job_step_report extra = {.id = "step-c", .status = "running"};
-    assert_int_equal(job_store_step_update(s, a, &extra, &e), 0);
+    assert_int_equal(job_store_step_update(s, a, "w", &extra, &e), 0);
     job_totals t = {10, 20, 30, 4};
-    assert_int_equal(job_store_totals_update(s, a, &t, &e), 0);
+    assert_int_equal(job_store_totals_update(s, a, "w", &t, &e), 0);
     cJSON *doc = NULL;
     assert_int_equal(job_store_get(s, a, &doc, &e), 0);
     assert_non_null(doc);
@@ -517,9 +517,57 @@ static void test_progress_and_reads(void **state)
 
     /* after the job ends, progress is refused */
     assert_int_equal(job_store_finish(s, a, "w", "partial", "1 step failed", &e), 0);
-    assert_int_equal(job_store_step_update(s, a, &done, &e), -1);
-    assert_int_equal(job_store_totals_update(s, a, &t, &e), -1);
+    assert_int_equal(job_store_step_update(s, a, "w", &done, &e), -1);
+    assert_int_equal(job_store_totals_update(s, a, "w", &t, &e), -1);
     job_store_claimed_free(j);
+    job_store_free(s);
+}
+
+/* A worker whose lease expired while it stalled (and whose job another
+ * worker retook) can no longer write progress: the new attempt's plan,
+ * sync job id and totals stay, so the next attempt aborts the right sync
+ * job. */
+static void test_progress_refused_after_lease_retaken(void **state)
+{
+    (void)state;
+    job_store *s = store(3, 60, 1000);
+    char a[37];
+    err_info e = {0};
+    enqueue(s, "lr1", "i1", a);
+    job_claimed *old = claim(s, "w-old");
+    job_step_report plan_old[] = {{.id = "old-step", .status = "pending"}};
+    assert_int_equal(job_store_steps_planned(s, a, "w-old", plan_old, 1, &e), 0);
+    assert_int_equal(job_store_upload_update(s, a, "w-old", "sync-old", "AWAITING_UPLOADS", &e),
+                     0);
+    free(testdb_query(g_url, "UPDATE jobs SET lease_expires_at = now() - interval '1 second'"));
+    job_claimed *cur = claim(s, "w-new");
+    assert_non_null(cur);
+    assert_int_equal(cur->attempt, 2);
+    job_step_report plan_new[] = {{.id = "new-step", .status = "running"}};
+    assert_int_equal(job_store_steps_planned(s, a, "w-new", plan_new, 1, &e), 0);
+    assert_int_equal(job_store_upload_update(s, a, "w-new", "sync-new", "AWAITING_UPLOADS", &e),
+                     0);
+    job_totals t_new = {1, 2, 3, 0};
+    assert_int_equal(job_store_totals_update(s, a, "w-new", &t_new, &e), 0);
+
+    /* the stalled worker wakes up: every progress write is refused */
+    job_step_report late = {.id = "old-step", .status = "success", .entities = 99};
+    job_totals t_old = {99, 99, 99, 9};
+    assert_int_equal(job_store_steps_planned(s, a, "w-old", plan_old, 1, &e), -1);
+    assert_int_equal(e.kind, ERR_CONFLICT);
+    assert_int_equal(job_store_steps_planned(s, a, "w-old", plan_old, 0, &e), -1);
+    assert_int_equal(job_store_step_update(s, a, "w-old", &late, &e), -1);
+    assert_int_equal(e.kind, ERR_CONFLICT);
+    assert_int_equal(job_store_upload_update(s, a, "w-old", "sync-old", "FINALIZED", &e), -1);
+    assert_int_equal(e.kind, ERR_CONFLICT);
+    assert_int_equal(job_store_totals_update(s, a, "w-old", &t_old, &e), -1);
+    assert_int_equal(e.kind, ERR_CONFLICT);
+    expectf("sync-new|AWAITING_UPLOADS|1", "SELECT upload_sync_job_id || '|' || upload_status"
+            " || '|' || total_entities FROM jobs WHERE id = '%s'", a);
+    expectf("new-step:running", "SELECT string_agg(step_id || ':' || status, ',')"
+            " FROM job_steps WHERE job_id = '%s'", a);
+    job_store_claimed_free(old);
+    job_store_claimed_free(cur);
     job_store_free(s);
 }
 
@@ -562,6 +610,7 @@ int main(void)
         cmocka_unit_test_setup(test_cancel_not_lost_on_requeue, setup),
         cmocka_unit_test_setup(test_hand_back, setup),
         cmocka_unit_test_setup(test_progress_and_reads, setup),
+        cmocka_unit_test_setup(test_progress_refused_after_lease_retaken, setup),
         cmocka_unit_test_setup(test_undecryptable, setup),
     };
     return cmocka_run_group_tests(tests, group_setup, group_teardown);
