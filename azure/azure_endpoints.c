@@ -10,6 +10,8 @@
  */
 #include "azure/azure_endpoints.h"
 
+#include "common/url.h"
+
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -32,28 +34,10 @@ static const cloud_row clouds[] = {
      "https://management.chinacloudapi.cn", "core.chinacloudapi.cn"},
 };
 
-bool azure_url_is_loopback(const char *url) {
-    const char *p = strstr(url, "://");
-    if (!p) return false;
-    p += 3;
-    size_t n = strcspn(p, ":/?#");
-    if (p[0] == '[') n = strcspn(p, "]") + 1;
-    if ((n == 9 && strncasecmp(p, "localhost", 9) == 0) || (n == 5 && strncmp(p, "[::1]", 5) == 0))
-        return true;
-    /* 127.0.0.0/8: "127." followed by three dot-separated numbers. */
-    if (n < 7 || strncmp(p, "127.", 4) != 0) return false;
-    int dots = 0;
-    for (size_t i = 4; i < n; i++) {
-        if (p[i] == '.') dots++;
-        else if (p[i] < '0' || p[i] > '9') return false;
-    }
-    return dots == 2;
-}
-
 int azure_url_check(const char *url, const char *what, err_info *err) {
-    if (strncasecmp(url, "https://", 8) == 0 && url[8] != '\0' && url[8] != '/') return 0;
-    if (strncasecmp(url, "http://", 7) == 0 && azure_url_is_loopback(url)) return 0;
-    err_set(err, ERR_INVALID, "%s must be an https URL (got \"%.200s\")", what, url);
+    if (url_is_https(url) || url_is_loopback_http(url)) return 0;
+    err_set(err, ERR_INVALID, "%s must be an https URL with a host and no user@ part (got \"%.200s\")",
+            what, url);
     return err_hint(err, "use https://host (plain http is accepted only for 127.0.0.1/localhost)");
 }
 

@@ -15,10 +15,8 @@
  * AzureChinaCloud; case-insensitive). */
 int azure_endpoints_for_cloud(const char *cloud, azure_endpoints *out, err_info *err);
 
-/* True when the URL's host is in 127.0.0.0/8, localhost or [::1]. */
-bool azure_url_is_loopback(const char *url);
-
-/* https, or http on loopback; else ERR_INVALID naming `what`. */
+/* https, or http on loopback, with no user information (common/url.h);
+ * else ERR_INVALID naming `what`. */
 int azure_url_check(const char *url, const char *what, err_info *err);
 
 /* Base URL of a storage account's data-plane service ("blob", "queue",

@@ -12,6 +12,7 @@
 
 #include "common/log.h"
 #include "common/random.h"
+#include "common/url.h"
 
 #include <cjson/cJSON.h>
 #include <curl/curl.h>
@@ -69,17 +70,6 @@ static pthread_once_t curl_once = PTHREAD_ONCE_INIT;
 static CURLcode curl_rc = CURLE_OK;
 static void curl_init_once(void) { curl_rc = curl_global_init(CURL_GLOBAL_DEFAULT); }
 
-static bool is_loopback_http(const char *url)
-{
-    static const char *const ok[] = {"http://127.0.0.1", "http://localhost", "http://[::1]"};
-    for (size_t i = 0; i < sizeof ok / sizeof ok[0]; i++) {
-        size_t n = strlen(ok[i]);
-        if (strncasecmp(url, ok[i], n) == 0 && (url[n] == '\0' || url[n] == ':' || url[n] == '/'))
-            return true;
-    }
-    return false;
-}
-
 int j1_sync_client_new(const char *base_url, const char *api_key, const char *account_id,
                        j1_sync_client **out, err_info *err)
 {
@@ -87,8 +77,9 @@ int j1_sync_client_new(const char *base_url, const char *api_key, const char *ac
     if (!base_url || !*base_url)
         return err_set(err, ERR_INVALID, "JupiterOne API base URL is empty"),
                err_hint(err, "set J1_API_BASE_URL, e.g. https://api.us.jupiterone.io");
-    if (strncasecmp(base_url, "https://", 8) != 0 && !is_loopback_http(base_url))
-        return err_set(err, ERR_INVALID, "JupiterOne API base URL must use https"),
+    if (!url_is_https(base_url) && !url_is_loopback_http(base_url))
+        return err_set(err, ERR_INVALID, "JupiterOne API base URL must be https://host, with no "
+                                         "user@ part"),
                err_hint(err, "use https://...; plain http is accepted only for loopback test servers");
     if (!api_key || !*api_key)
         return err_set(err, ERR_INVALID, "JupiterOne API key is empty"),

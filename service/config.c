@@ -2,6 +2,7 @@
 #include "service/config.h"
 
 #include "azure/azure_endpoints.h"
+#include "common/url.h"
 #include "storage/config_crypto.h"
 
 #include <errno.h>
@@ -96,25 +97,6 @@ bad:
     return err_hint(err, "unset HTTP_ADDR to listen on 0.0.0.0:8080");
 }
 
-/* J1_API_BASE_URL: https, or http to a loopback host (the contract).  The
- * host part (after "://", up to / ? #) must not be empty nor carry user
- * information: in "http://localhost:1@api.example.com" the host is
- * api.example.com, which the loopback test alone took for localhost (the
- * API key would then travel in plain text), and "user:password@" would put
- * a credential into a value that is not treated as a secret. */
-static bool j1_url_ok(const char *url)
-{
-    bool https = strncasecmp(url, "https://", 8) == 0;
-    bool http = strncasecmp(url, "http://", 7) == 0;
-    if (!https && !http)
-        return false;
-    const char *host = url + (https ? 8 : 7);
-    size_t n = strcspn(host, "/?#");
-    if (n == 0 || memchr(host, '@', n))
-        return false;
-    return https || azure_url_is_loopback(url);
-}
-
 /* True when s holds a control character (a Secret made from a file often
  * ends in a newline). */
 static bool has_control(const char *s)
@@ -167,6 +149,15 @@ service_config *config_load(config_getenv_fn getenv_fn, bool for_serve, err_info
         err_hint(err, "use at least 32 random bytes, e.g. `openssl rand -hex 32`");
         goto fail;
     }
+    if (secret && has_control(secret)) {
+        /* the scheduler signs with the secret as typed: every event would
+         * be refused 401 "signature does not match" */
+        err_set(err, ERR_INVALID,
+                "WEBHOOK_SECRET contains a line break or another control character");
+        err_hint(err, "store the secret without a trailing newline (a file written with printf, "
+                      "not echo; or kubectl create secret --from-literal)");
+        goto fail;
+    }
     if (!secret && for_serve) {
         err_set(err, ERR_INVALID, "WEBHOOK_SECRET is not set");
         err_hint(err, "set WEBHOOK_SECRET to the HMAC key the scheduler signs events with");
@@ -202,7 +193,8 @@ service_config *config_load(config_getenv_fn getenv_fn, bool for_serve, err_info
     const char *j1 = val(fn, "J1_API_BASE_URL");
     if (!j1)
         j1 = "https://api.us.jupiterone.io";
-    if (!j1_url_ok(j1)) {
+    /* https, or http to a loopback host (the contract); no user@ part */
+    if (!url_is_https(j1) && !url_is_loopback_http(j1)) {
         err_set(err, ERR_INVALID, "J1_API_BASE_URL must be an https:// URL with a host and no "
                                   "user@ part (http:// only for a loopback host)");
         err_hint(err, "unset it to use https://api.us.jupiterone.io");

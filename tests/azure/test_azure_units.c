@@ -260,13 +260,22 @@ static void test_endpoints_env(void **state) {
     assert_string_equal(url, "https://acct.queue.core.windows.net");
     unsetenv("AZURE_GRAPH_ENDPOINT");
 
-    assert_true(azure_url_is_loopback("http://127.0.0.1:80/x"));
-    assert_true(azure_url_is_loopback("http://127.1.2.3"));
-    assert_true(azure_url_is_loopback("http://localhost:9/"));
-    assert_true(azure_url_is_loopback("http://[::1]:9/"));
-    assert_false(azure_url_is_loopback("http://127.0.0.1.evil.com/"));
-    assert_false(azure_url_is_loopback("http://localhost.evil.com/"));
-    assert_false(azure_url_is_loopback("http://10.0.0.1/"));
+    /* plain http only to a loopback host; never with user information (the
+     * host of the first is evil.example.com, which gets the client secret) */
+    static const char *const refused[] = {"http://localhost:1@evil.example.com",
+                                          "https://user:pw@login.example.com",
+                                          "http://10.0.0.1", "https://"};
+    for (size_t i = 0; i < sizeof refused / sizeof *refused; i++) {
+        setenv("AZURE_AUTHORITY_HOST", refused[i], 1);
+        assert_int_equal(azure_endpoints_from_env(&ep, &err), -1);
+        assert_int_equal(err.kind, ERR_INVALID);
+        assert_non_null(strstr(err.message, "AZURE_AUTHORITY_HOST"));
+    }
+    unsetenv("AZURE_AUTHORITY_HOST");
+    assert_int_equal(azure_url_check("https://management.azure.com", "x", &err), 0);
+    assert_int_equal(azure_url_check("http://127.0.0.1:9", "x", &err), 0);
+    assert_int_equal(azure_url_check("http://127.0.0.1:9@evil.example.com/next", "a link", &err),
+                     -1);
 }
 
 int main(void) {

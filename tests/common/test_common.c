@@ -14,6 +14,7 @@
 #include "common/random.h"
 #include "common/sbuf.h"
 #include "common/timefmt.h"
+#include "common/url.h"
 
 #include <dirent.h>
 #include <float.h>
@@ -420,6 +421,40 @@ static void test_uuid(void **state)
     free(ids);
 }
 
+static void test_url_checks(void **state)
+{
+    (void)state;
+    static const char *const https_ok[] = {"https://api.us.jupiterone.io", "HTTPS://h/x?y#z",
+                                           "https://h:443"};
+    static const char *const https_no[] = {"https://", "https:///x", "http://h",
+                                           "https://u:p@h", "https://localhost:1@evil.com",
+                                           "ftp://h", "h", NULL};
+    for (size_t i = 0; i < sizeof https_ok / sizeof *https_ok; i++)
+        assert_true(url_is_https(https_ok[i]));
+    for (size_t i = 0; i < sizeof https_no / sizeof *https_no; i++)
+        assert_false(url_is_https(https_no[i]));
+    static const char *const loop_ok[] = {
+        "http://127.0.0.1:80/x", "http://127.1.2.3", "http://localhost:9/", "HTTP://LOCALHOST",
+        "http://[::1]:9/", "http://[::1]", "http://localhost/a:b@c", "http://127.0.0.1?x=@"};
+    static const char *const loop_no[] = {
+        "http://127.0.0.1.evil.com/", "http://localhost.evil.com/", "http://10.0.0.1/",
+        "http://localhost:1@evil.example.com", "http://u@localhost", "http://127.0.0.1@evil",
+        "https://127.0.0.1", "http://[::1]x:9", "http://[::1", "http://", "http://127.0.0",
+        "http://127.0.0.1.1", "localhost", NULL};
+    for (size_t i = 0; i < sizeof loop_ok / sizeof *loop_ok; i++)
+        if (!url_is_loopback_http(loop_ok[i]))
+            fail_msg("refused %s", loop_ok[i]);
+    for (size_t i = 0; i < sizeof loop_no / sizeof *loop_no; i++)
+        if (url_is_loopback_http(loop_no[i]))
+            fail_msg("accepted %s", loop_no[i]);
+    const char *a;
+    size_t n;
+    assert_true(url_authority("https://u@h:1/p?q", &a, &n));
+    assert_int_equal(n, 5);
+    assert_memory_equal(a, "u@h:1", 5);
+    assert_false(url_authority("no-scheme", &a, &n));
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -431,6 +466,7 @@ int main(void)
         cmocka_unit_test(test_log_redacts_secrets),   cmocka_unit_test(test_metrics_render),
         cmocka_unit_test(test_uuid),
         cmocka_unit_test(test_sbuf_scratch),
+        cmocka_unit_test(test_url_checks),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -106,6 +106,8 @@ static void config_errors(void **state)
          "J1_API_KEY"},
         {{"DATABASE_URL", "x", "WEBHOOK_SECRET", SECRET}, true, "CONFIG_ENCRYPTION_KEY"},
         {{"WEBHOOK_SECRET", "short-secret", BASE}, true, "WEBHOOK_SECRET"},
+        /* echo-written Secret: every signed event would fail with 401 */
+        {{"WEBHOOK_SECRET", "0123456789abcdef0123456789abcdef\n", BASE}, true, "WEBHOOK_SECRET"},
         {{"DATABASE_URL", "x", "WEBHOOK_SECRET", SECRET, "CONFIG_ENCRYPTION_KEY",
           "bm90LTMyLWJ5dGVzLXNlY3JldC1rZXk="},
          true, "CONFIG_ENCRYPTION_KEY"},

@@ -616,12 +616,19 @@ static void test_rejects_plain_http_remote(void **state)
 {
     fx *x = *state;
     j1_uploader_settings st = settings(x, 0);
-    st.base_url = "http://api.us.jupiterone.io";
-    err_info err = {0};
-    j1_uploader *u = NULL;
-    assert_int_equal(j1_uploader_new(&st, &u, &err), -1);
-    assert_int_equal(err.kind, ERR_INVALID);
-    assert_null(u);
+    /* the second's host is api.us.jupiterone.io: the key would go in plain
+     * text; the third has a credential in the URL */
+    static const char *const refused[] = {"http://api.us.jupiterone.io",
+                                          "http://localhost:1@api.us.jupiterone.io",
+                                          "https://user:pw@api.us.jupiterone.io"};
+    for (size_t i = 0; i < sizeof refused / sizeof *refused; i++) {
+        st.base_url = refused[i];
+        err_info err = {0};
+        j1_uploader *u = NULL;
+        assert_int_equal(j1_uploader_new(&st, &u, &err), -1);
+        assert_int_equal(err.kind, ERR_INVALID);
+        assert_null(u);
+    }
     fake_j1_counts c;
     fake_j1_counts_get(x->fake, &c);
     assert_int_equal(c.jobs_started, 0);
