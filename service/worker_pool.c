@@ -175,12 +175,15 @@ static void settle(worker_slot *w, const job_claimed *job, const job_outcome *ou
         final = "failed";
         break;
     case JOB_RESULT_RETRY: {
-        bool gave_up = false;
-        rc = job_store_retry(s, job->job_id, w->owner, err_text, &gave_up, &e);
-        if (rc == 0) {
-            log_kv(LOG_WARN, gave_up ? "job failed after its last attempt" : "job will be retried",
-                   "error", err_text, NULL);
-            count_finished(gave_up ? "failed" : "retry");
+        const char *now = NULL;
+        rc = job_store_retry(s, job->job_id, w->owner, err_text, &now, &e);
+        if (rc == 0 && strcmp(now, "queued") == 0) {
+            log_kv(LOG_WARN, "job will be retried", "error", err_text, NULL);
+            count_finished("retry");
+        } else if (rc == 0) {
+            /* its last attempt, or a cancel was requested meanwhile */
+            log_kv(LOG_WARN, "job finished", "status", now, "error", err_text, NULL);
+            count_finished(now);
         }
         break;
     }
@@ -192,10 +195,14 @@ static void settle(worker_slot *w, const job_claimed *job, const job_outcome *ou
             final = "cancelled";
             err_text = "cancelled on request";
         } else {
-            rc = job_store_hand_back(s, job->job_id, w->owner, &e);
-            if (rc == 0) {
+            const char *now = NULL;
+            rc = job_store_hand_back(s, job->job_id, w->owner, &now, &e);
+            if (rc == 0 && strcmp(now, "queued") == 0) {
                 log_kv(LOG_INFO, "job handed back to the queue", NULL);
                 count_finished("handed_back");
+            } else if (rc == 0) {
+                log_kv(LOG_INFO, "job finished", "status", now, NULL);
+                count_finished(now);
             }
         }
         break;
@@ -257,14 +264,18 @@ static void run_job(worker_slot *w, job_claimed *job)
 static void hand_back_at_shutdown(worker_slot *w, const char *job_id, const char *state)
 {
     err_info e = {0};
-    if (job_store_hand_back(w->pool->store, job_id, w->owner, &e) != 0) {
+    const char *now = NULL;
+    if (job_store_hand_back(w->pool->store, job_id, w->owner, &now, &e) != 0) {
         char buf[800];
         log_kv(LOG_WARN,
                "could not hand back a job at shutdown; it will be retaken after its lease",
                "job_id", job_id, "state", state, "error", err_describe(&e, buf, sizeof buf),
                NULL);
-    } else {
+    } else if (strcmp(now, "queued") == 0) {
         log_kv(LOG_INFO, "job handed back at shutdown", "job_id", job_id, "state", state, NULL);
+    } else { /* a cancel was requested: it ends here */
+        log_kv(LOG_INFO, "job finished", "job_id", job_id, "status", now, NULL);
+        count_finished(now);
     }
 }
 

@@ -497,8 +497,18 @@ static int requeue(job_store *s, const char *sql, int n, const char *const *p, c
     return 0;
 }
 
+/* The static name of a status a requeue ended in. */
+static const char *requeued_as(const char *st)
+{
+    static const char *const known[] = {"queued", "failed", "cancelled"};
+    for (size_t i = 0; i < sizeof known / sizeof *known; i++)
+        if (strcmp(st, known[i]) == 0)
+            return known[i];
+    return "failed";
+}
+
 int job_store_retry(job_store *s, const char *job_id, const char *owner, const char *error,
-                    bool *gave_up, err_info *err)
+                    const char **new_status, err_info *err)
 {
     char base[24], cap[24], jit[32], st[16] = "";
     snprintf(base, sizeof base, "%d", s->backoff_base_ms);
@@ -516,16 +526,17 @@ int job_store_retry(job_store *s, const char *job_id, const char *owner, const c
             " WHERE id = $1::uuid AND lease_owner = $2 AND status = 'running' RETURNING status",
             6, p, job_id, owner, "failed", error, st, sizeof st, err) != 0)
         return -1;
-    if (gave_up)
-        *gave_up = strcmp(st, "queued") != 0;
+    if (new_status)
+        *new_status = requeued_as(st);
     return 0;
 }
 
-int job_store_hand_back(job_store *s, const char *job_id, const char *owner, err_info *err)
+int job_store_hand_back(job_store *s, const char *job_id, const char *owner,
+                        const char **new_status, err_info *err)
 {
-    char st[16];
+    char st[16] = "";
     const char *p[] = {job_id, owner};
-    return requeue(s,
+    int rc = requeue(s,
         "UPDATE jobs SET status = CASE WHEN cancel_requested THEN 'cancelled' ELSE 'queued' END,"
         " attempts = CASE WHEN cancel_requested THEN attempts ELSE greatest(attempts - 1, 0) END,"
         " finished_at = CASE WHEN cancel_requested THEN now() END,"
@@ -533,6 +544,9 @@ int job_store_hand_back(job_store *s, const char *job_id, const char *owner, err
         " lease_owner = NULL, lease_expires_at = NULL, run_after = now()"
         " WHERE id = $1::uuid AND lease_owner = $2 AND status = 'running' RETURNING status",
         2, p, job_id, owner, "cancelled", NULL, st, sizeof st, err);
+    if (rc == 0 && new_status)
+        *new_status = requeued_as(st);
+    return rc;
 }
 
 int job_store_cancel(job_store *s, const char *job_id, job_cancel_outcome *outcome, err_info *err)

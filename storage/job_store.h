@@ -109,14 +109,16 @@ int job_store_finish(job_store *s, const char *job_id, const char *owner, const 
 
 /* Transient failure: queued again with run_after = now + jittered
  * exponential backoff, or failed when attempts >= max_attempts, or cancelled
- * when a cancel was requested.  *gave_up (may be NULL) is true when the job
- * did not go back to the queue. */
+ * when a cancel was requested.  *new_status (may be NULL): "queued",
+ * "failed" or "cancelled" (a static string). */
 int job_store_retry(job_store *s, const char *job_id, const char *owner, const char *error,
-                    bool *gave_up, err_info *err);
+                    const char **new_status, err_info *err);
 
 /* Drain: back to queued now, lease cleared, attempt not counted (cancelled
- * instead when a cancel was requested). */
-int job_store_hand_back(job_store *s, const char *job_id, const char *owner, err_info *err);
+ * instead when a cancel was requested).  *new_status (may be NULL):
+ * "queued" or "cancelled". */
+int job_store_hand_back(job_store *s, const char *job_id, const char *owner,
+                        const char **new_status, err_info *err);
 
 typedef enum job_cancel_outcome {
     JOB_CANCEL_CANCELLED,   /* was queued: cancelled now */

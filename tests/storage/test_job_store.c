@@ -319,10 +319,10 @@ static void test_backoff_and_max_attempts(void **state)
     char a[37];
     enqueue(s, "r1", "inst", a);
     job_claimed *j = claim(s, "w");
-    bool gave_up = true;
+    const char *now = NULL;
     err_info e = {0};
-    assert_int_equal(job_store_retry(s, a, "w", "timeout talking to Azure", &gave_up, &e), 0);
-    assert_false(gave_up);
+    assert_int_equal(job_store_retry(s, a, "w", "timeout talking to Azure", &now, &e), 0);
+    assert_string_equal(now, "queued");
     /* first retry: 20 s * [0.5, 1) */
     expectf("t", "SELECT status = 'queued' AND run_after BETWEEN now() + interval '9.9 s'"
                  " AND now() + interval '20.1 s' AND lease_owner IS NULL FROM jobs WHERE id = '%s'", a);
@@ -331,8 +331,8 @@ static void test_backoff_and_max_attempts(void **state)
     free(testdb_query(g_url, "UPDATE jobs SET run_after = now()"));
     j = claim(s, "w");
     assert_int_equal(j->attempt, 2);
-    assert_int_equal(job_store_retry(s, a, "w", "again", &gave_up, &e), 0);
-    assert_false(gave_up);
+    assert_int_equal(job_store_retry(s, a, "w", "again", &now, &e), 0);
+    assert_string_equal(now, "queued");
     /* second retry: 40 s * [0.5, 1) */
     expectf("t", "SELECT run_after BETWEEN now() + interval '19.9 s' AND now() + interval '40.1 s'"
                  " FROM jobs WHERE id = '%s'", a);
@@ -340,8 +340,8 @@ static void test_backoff_and_max_attempts(void **state)
     free(testdb_query(g_url, "UPDATE jobs SET run_after = now()"));
     j = claim(s, "w");
     assert_int_equal(j->attempt, 3);
-    assert_int_equal(job_store_retry(s, a, "w", "final error", &gave_up, &e), 0);
-    assert_true(gave_up);
+    assert_int_equal(job_store_retry(s, a, "w", "final error", &now, &e), 0);
+    assert_string_equal(now, "failed");
     expectf("failed|final error|true", "SELECT status || '|' || error || '|' || (finished_at IS NOT NULL)"
                                     " FROM jobs WHERE id = '%s'", a);
     job_store_claimed_free(j);
@@ -388,14 +388,14 @@ static void test_cancel_not_lost_on_requeue(void **state)
     job_store *s = store(3, 60, 1000);
     char a[37], b[37];
     job_cancel_outcome out;
-    bool gave_up = false;
+    const char *now = NULL;
     err_info e = {0};
     enqueue(s, "cr1", "i1", a);
     job_claimed *j = claim(s, "w");
     assert_int_equal(job_store_cancel(s, a, &out, &e), 0);
     assert_int_equal(out, JOB_CANCEL_REQUESTED);
-    assert_int_equal(job_store_retry(s, a, "w", "timeout talking to Azure", &gave_up, &e), 0);
-    assert_true(gave_up);
+    assert_int_equal(job_store_retry(s, a, "w", "timeout talking to Azure", &now, &e), 0);
+    assert_string_equal(now, "cancelled");
     expectf("cancelled|true|", "SELECT status || '|' || (finished_at IS NOT NULL) || '|' ||"
                             " coalesce(lease_owner, '') FROM jobs WHERE id = '%s'", a);
     free(testdb_query(g_url, "UPDATE jobs SET run_after = now()"));
@@ -406,7 +406,8 @@ static void test_cancel_not_lost_on_requeue(void **state)
     j = claim(s, "w");
     assert_int_equal(job_store_cancel(s, b, &out, &e), 0);
     assert_int_equal(out, JOB_CANCEL_REQUESTED);
-    assert_int_equal(job_store_hand_back(s, b, "w", &e), 0);
+    assert_int_equal(job_store_hand_back(s, b, "w", &now, &e), 0);
+    assert_string_equal(now, "cancelled");
     expectf("cancelled|true|", "SELECT status || '|' || (finished_at IS NOT NULL) || '|' ||"
                             " coalesce(lease_owner, '') FROM jobs WHERE id = '%s'", b);
     assert_null(claim(s, "w2"));
@@ -423,7 +424,9 @@ static void test_hand_back(void **state)
     enqueue(s, "h1", "i1", a);
     job_claimed *j = claim(s, "w");
     assert_int_equal(job_store_upload_update(s, a, "w", "sync-1", "AWAITING_UPLOADS", &e), 0);
-    assert_int_equal(job_store_hand_back(s, a, "w", &e), 0);
+    const char *now = NULL;
+    assert_int_equal(job_store_hand_back(s, a, "w", &now, &e), 0);
+    assert_string_equal(now, "queued");
     expectf("queued|0|", "SELECT status || '|' || attempts || '|' || coalesce(lease_owner, '')"
                          " FROM jobs WHERE id = '%s'", a);
     job_store_claimed_free(j);
@@ -432,9 +435,10 @@ static void test_hand_back(void **state)
     assert_string_equal(j->previous_sync_job_id, "sync-1");
     /* a newer queued job for the instance supersedes a handed-back one */
     assert_int_equal(enqueue(s, "h2", "i1", b), JOB_ENQUEUE_CREATED);
-    assert_int_equal(job_store_hand_back(s, a, "w2", &e), 0);
+    assert_int_equal(job_store_hand_back(s, a, "w2", &now, &e), 0);
+    assert_string_equal(now, "cancelled");
     expectf("cancelled", "SELECT status FROM jobs WHERE id = '%s'", a);
-    assert_int_equal(job_store_hand_back(s, a, "w2", &e), -1);
+    assert_int_equal(job_store_hand_back(s, a, "w2", NULL, &e), -1);
     job_store_claimed_free(j);
     job_store_free(s);
 }

@@ -46,7 +46,8 @@ static int fake_run(void *ctx, const job_request *req, const job_progress *p, jo
     s1.entities = 3;
     s1.duration_ms = 5;
     p->step_changed(p->ctx, &s1);
-    if (strcmp(mode, "gate") == 0 || strcmp(mode, "block") == 0) {
+    bool gated = strcmp(mode, "gate_retry") == 0;
+    if (strcmp(mode, "gate") == 0 || strcmp(mode, "block") == 0 || gated) {
         while (!p->should_stop(p->ctx) && !atomic_load(&g_release))
             usleep(10000);
         if (p->should_stop(p->ctx)) {
@@ -62,7 +63,7 @@ static int fake_run(void *ctx, const job_request *req, const job_progress *p, jo
         err_hint(&out->error, "check clientId and clientSecret");
         return 0;
     }
-    if (strcmp(mode, "retry") == 0) {
+    if (strcmp(mode, "retry") == 0 || gated) {
         out->result = JOB_RESULT_RETRY;
         err_set(&out->error, ERR_NETWORK, "connection reset");
         return 0;
@@ -271,6 +272,41 @@ static void test_cancel_running(void **state)
     job_store_free(s);
 }
 
+/* A cancel requested while the job runs, before the heartbeat notices it,
+ * and then a transient failure: the job ends cancelled (not queued again)
+ * and is counted as such, not as a failure or a retry. */
+static void test_cancel_then_retry_counts_cancelled(void **state)
+{
+    (void)state;
+    job_store *s = store(3, 60); /* heartbeat every 20 s: the cancel goes unnoticed */
+    worker_pool *wp = start(s, 1, 60);
+    char id[37];
+    enqueue(s, "cancel-retry", "gate_retry", id);
+    worker_pool_notify(wp);
+    cJSON *doc = wait_status(s, id, "running");
+    cJSON_Delete(doc);
+    job_cancel_outcome out;
+    err_info e = {0};
+    assert_int_equal(job_store_cancel(s, id, &out, &e), 0);
+    assert_int_equal(out, JOB_CANCEL_REQUESTED);
+    atomic_store(&g_release, 1);
+    doc = wait_status(s, id, "cancelled");
+    assert_int_equal(cJSON_GetObjectItem(doc, "attempts")->valuedouble, 1);
+    cJSON_Delete(doc);
+    assert_int_equal(worker_pool_drain(wp, worker_pool_now_ms() + 5000), 0);
+    sbuf m;
+    sbuf_init(&m);
+    metrics_render(&m);
+    const char *text = sbuf_str(&m);
+    assert_non_null(strstr(text, "jobs_finished_total{status=\"cancelled\"} 1"));
+    assert_null(strstr(text, "jobs_finished_total{status=\"failed\"}"));
+    assert_null(strstr(text, "jobs_finished_total{status=\"retry\"}"));
+    sbuf_free(&m);
+    assert_int_equal(atomic_load(&g_runs), 1);
+    worker_pool_free(wp);
+    job_store_free(s);
+}
+
 static void test_drain_hands_back(void **state)
 {
     (void)state;
@@ -425,6 +461,7 @@ int main(void)
         cmocka_unit_test_setup(test_live_progress, setup),
         cmocka_unit_test_setup(test_outcomes, setup),
         cmocka_unit_test_setup(test_cancel_running, setup),
+        cmocka_unit_test_setup(test_cancel_then_retry_counts_cancelled, setup),
         cmocka_unit_test_setup(test_drain_hands_back, setup),
         cmocka_unit_test_setup(test_claim_landing_during_drain, setup),
         cmocka_unit_test_setup(test_drain_deadline, setup),
