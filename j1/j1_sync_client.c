@@ -81,13 +81,12 @@ int j1_sync_client_new(const char *base_url, const char *api_key, const char *ac
         return err_set(err, ERR_INVALID, "JupiterOne API base URL must be https://host, with no "
                                          "user@ part"),
                err_hint(err, "use https://...; plain http is accepted only for loopback test servers");
-    if (!api_key || !*api_key)
-        return err_set(err, ERR_INVALID, "JupiterOne API key is empty"),
-               err_hint(err, "set J1_API_KEY");
     if (!account_id || !*account_id)
         return err_set(err, ERR_INVALID, "JupiterOne account id is empty"),
                err_hint(err, "set the instance's JupiterOne account id");
-    if (strpbrk(api_key, "\r\n") || strpbrk(account_id, "\r\n"))
+    if (api_key && !*api_key)
+        api_key = NULL;
+    if ((api_key && strpbrk(api_key, "\r\n")) || strpbrk(account_id, "\r\n"))
         return err_set(err, ERR_INVALID, "JupiterOne API key or account id contains a line break"),
                err_hint(err, "check the configured values for stray newlines");
     pthread_once(&curl_once, curl_init_once);
@@ -101,18 +100,20 @@ int j1_sync_client_new(const char *base_url, const char *api_key, const char *ac
     if (!c)
         goto nomem;
     pthread_mutex_init(&c->pool_mu, NULL);
-    sbuf_printf(&a, "Authorization: Bearer %s", api_key);
+    if (api_key)
+        sbuf_printf(&a, "Authorization: Bearer %s", api_key);
     sbuf_printf(&b, "JupiterOne-Account: %s", account_id);
     c->base_url = strdup(base_url);
-    c->api_key = strdup(api_key);
-    if (sbuf_failed(&a) || sbuf_failed(&b) || !c->base_url || !c->api_key)
+    c->api_key = api_key ? strdup(api_key) : NULL;
+    if (sbuf_failed(&a) || sbuf_failed(&b) || !c->base_url || (api_key && !c->api_key))
         goto nomem;
-    c->auth_header = sbuf_take(&a);
+    c->auth_header = api_key ? sbuf_take(&a) : NULL;
     c->account_header = sbuf_take(&b);
     size_t n = strlen(c->base_url);
     while (n > 0 && c->base_url[n - 1] == '/')
         c->base_url[--n] = '\0';
-    log_secret_register(api_key);
+    if (api_key)
+        log_secret_register(api_key);
     *out = c;
     return 0;
 nomem:
@@ -131,7 +132,8 @@ void j1_sync_client_free(j1_sync_client *c)
 {
     if (!c)
         return;
-    log_secret_unregister(c->api_key);
+    if (c->api_key)
+        log_secret_unregister(c->api_key);
     for (size_t i = 0; i < c->pool_count; i++)
         curl_easy_cleanup(c->pool[i]);
     pthread_mutex_destroy(&c->pool_mu);
@@ -214,9 +216,11 @@ static CURLcode attempt(j1_sync_client *c, const char *method, const char *url,
     struct curl_slist *hd = NULL, *tmp;
     char corr[96];
     CURLcode rc = CURLE_OUT_OF_MEMORY;
-    if (!(tmp = curl_slist_append(hd, c->auth_header)))
-        goto done;
-    hd = tmp;
+    if (c->auth_header) {
+        if (!(tmp = curl_slist_append(hd, c->auth_header)))
+            goto done;
+        hd = tmp;
+    }
     if (!(tmp = curl_slist_append(hd, c->account_header)))
         goto done;
     hd = tmp;
@@ -298,6 +302,7 @@ static int call(j1_sync_client *c, const char *method, const char *path,
 {
     resp->status = 0;
     resp->retries = 0;
+    resp->without_key = !c->auth_header;
     sbuf_init(&resp->body);
     sbuf url;
     sbuf_init(&url);
@@ -383,7 +388,10 @@ int j1_response_to_err(const j1_response *r, const char *context, err_info *err)
         err_set(err, kind, "%s (API response: code=%ld)", context, r->status);
     if (err)
         err->http_status = (int)r->status;
-    if (kind == ERR_AUTH || kind == ERR_FORBIDDEN)
+    if (kind == ERR_AUTH && r->without_key)
+        err_hint(err, "J1_API_KEY is not set, so the request carried no Authorization header: "
+                      "set it to a JupiterOne API key allowed to upload to the account");
+    else if (kind == ERR_AUTH || kind == ERR_FORBIDDEN)
         err_hint(err, "check the JupiterOne API key and account id");
     return -1;
 }

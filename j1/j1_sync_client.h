@@ -34,6 +34,7 @@ typedef struct j1_response {
     long status;             /* HTTP status of the last attempt */
     sbuf body;               /* its body (caller frees with j1_response_free) */
     int retries;             /* attempts beyond the first */
+    bool without_key;        /* sent with no Authorization header (no API key) */
 } j1_response;
 
 int j1_sync_client_new(const char *base_url, const char *api_key, const char *account_id,

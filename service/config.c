@@ -24,6 +24,7 @@ struct service_config {
     azure_endpoints azure;
     int job_max_attempts;
     int job_lease_seconds;
+    int job_retention_days;
     log_level level;
 };
 
@@ -140,7 +141,8 @@ service_config *config_load(config_getenv_fn getenv_fn, bool for_serve, err_info
         goto fail;
     if (int_var(fn, "WORKER_THREADS", 4, 1, 256, &c->worker_threads, err) != 0 ||
         int_var(fn, "JOB_MAX_ATTEMPTS", 3, 1, 100, &c->job_max_attempts, err) != 0 ||
-        int_var(fn, "JOB_LEASE_SECONDS", 60, 5, 3600, &c->job_lease_seconds, err) != 0)
+        int_var(fn, "JOB_LEASE_SECONDS", 60, 5, 3600, &c->job_lease_seconds, err) != 0 ||
+        int_var(fn, "JOB_RETENTION_DAYS", 30, 0, 3650, &c->job_retention_days, err) != 0)
         goto fail;
 
     const char *secret = val(fn, "WEBHOOK_SECRET");
@@ -202,12 +204,10 @@ service_config *config_load(config_getenv_fn getenv_fn, bool for_serve, err_info
     }
     if (!(c->j1_api_base_url = dup_or_fail(j1, err)))
         goto fail;
+    /* Optional (the contract): without it uploads carry no Authorization
+     * header, for a deployment whose egress proxy adds one; serve warns at
+     * start and JupiterOne's 401 names the variable. */
     const char *apikey = val(fn, "J1_API_KEY");
-    if (!apikey && for_serve) {
-        err_set(err, ERR_INVALID, "J1_API_KEY is not set");
-        err_hint(err, "set J1_API_KEY to a JupiterOne API key allowed to upload to the account");
-        goto fail;
-    }
     if (apikey && has_control(apikey)) {
         /* The uploader refuses such a key: serve would start and be ready,
          * and then fail every job. */
@@ -257,4 +257,5 @@ const char *config_j1_api_key(const service_config *c) { return c->j1_api_key; }
 const azure_endpoints *config_azure(const service_config *c) { return &c->azure; }
 int config_job_max_attempts(const service_config *c) { return c->job_max_attempts; }
 int config_job_lease_seconds(const service_config *c) { return c->job_lease_seconds; }
+int config_job_retention_days(const service_config *c) { return c->job_retention_days; }
 log_level config_log_level(const service_config *c) { return c->level; }

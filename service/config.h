@@ -50,6 +50,7 @@ const char *config_j1_api_key(const service_config *c);          /* NULL when un
 const azure_endpoints *config_azure(const service_config *c);
 int config_job_max_attempts(const service_config *c);
 int config_job_lease_seconds(const service_config *c);
+int config_job_retention_days(const service_config *c); /* 0: finished jobs are kept */
 log_level config_log_level(const service_config *c);
 
 #endif

@@ -40,9 +40,9 @@ struct job_engine {
 int job_engine_new(const job_engine_settings *settings, job_engine **out, err_info *err)
 {
     *out = NULL;
-    if (!settings || !settings->j1_api_base_url || !settings->j1_api_key) {
-        err_set(err, ERR_INVALID, "the job engine needs J1_API_BASE_URL and J1_API_KEY");
-        return err_hint(err, "set both environment variables for `serve`");
+    if (!settings || !settings->j1_api_base_url) {
+        err_set(err, ERR_INVALID, "the job engine needs J1_API_BASE_URL");
+        return err_hint(err, "set it for `serve` (default https://api.us.jupiterone.io)");
     }
     size_t count = 0;
     const step_def *const *table = registry_steps(&count);
@@ -53,16 +53,18 @@ int job_engine_new(const job_engine_settings *settings, job_engine **out, err_in
         return err_set(err, ERR_NOMEM, "out of memory creating the job engine");
     e->s = *settings;
     e->j1_base = strdup(settings->j1_api_base_url);
-    e->j1_key = strdup(settings->j1_api_key);
+    e->j1_key = settings->j1_api_key ? strdup(settings->j1_api_key) : NULL;
     e->spill_dir = settings->spill_dir ? strdup(settings->spill_dir) : NULL;
-    if (!e->j1_base || !e->j1_key || (settings->spill_dir && !e->spill_dir)) {
+    if (!e->j1_base || (settings->j1_api_key && !e->j1_key) ||
+        (settings->spill_dir && !e->spill_dir)) {
         job_engine_free(e);
         return err_set(err, ERR_NOMEM, "out of memory creating the job engine");
     }
     e->s.j1_api_base_url = e->j1_base;
     e->s.j1_api_key = e->j1_key;
     e->s.spill_dir = e->spill_dir;
-    log_secret_register(e->j1_key);
+    if (e->j1_key)
+        log_secret_register(e->j1_key);
     *out = e;
     return 0;
 }

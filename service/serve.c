@@ -104,6 +104,9 @@ serve *serve_start(const service_config *cfg, const serve_options *opts, err_inf
     log_secret_register(config_webhook_secret(cfg));
     if (config_j1_api_key(cfg))
         log_secret_register(config_j1_api_key(cfg));
+    else
+        log_kv(LOG_WARN, "J1_API_KEY is not set: uploads carry no Authorization header "
+                         "(for a proxy that adds one); JupiterOne refuses them otherwise", NULL);
 
     int threads = config_worker_threads(cfg);
     db_pool_options po = {.url = config_database_url(cfg), .size = threads + 16};
@@ -122,7 +125,8 @@ serve *serve_start(const service_config *cfg, const serve_options *opts, err_inf
     }
     job_store_options so = {.max_attempts = config_job_max_attempts(cfg),
                             .lease_seconds = config_job_lease_seconds(cfg),
-                            .backoff_base_ms = opts->backoff_base_ms};
+                            .backoff_base_ms = opts->backoff_base_ms,
+                            .retention_days = config_job_retention_days(cfg)};
     if (!(s->store = job_store_new(s->pool, s->crypto, &so, err)))
         goto fail;
     job_store_register_metrics(s->store);

@@ -28,6 +28,11 @@
 #include <stdlib.h>
 #include <string.h>
 
+/* Retention purge: one batch per claim at most this often per process
+ * (a backlog of 10,000 jobs goes in under two hours). */
+#define JOB_PURGE_INTERVAL_MS (10 * 60 * 1000LL)
+#define JOB_PURGE_BATCH 1000
+
 struct job_store {
     db_pool *pool;
     const config_crypto *crypto;
@@ -36,6 +41,8 @@ struct job_store {
     int backoff_base_ms;
     int backoff_max_ms;
     atomic_llong last_sweep_ms;  /* sweep_expired runs at most once a second */
+    atomic_llong last_purge_ms;  /* purge_finished at most every JOB_PURGE_INTERVAL_MS */
+    int retention_days;
 };
 
 static const char *const STATUS_NAMES[6] = {"queued", "running", "succeeded",
@@ -92,7 +99,9 @@ job_store *job_store_new(db_pool *pool, const config_crypto *crypto, const job_s
     s->lease_seconds = o->lease_seconds ? o->lease_seconds : 60;
     s->backoff_base_ms = o->backoff_base_ms ? o->backoff_base_ms : 30000;
     s->backoff_max_ms = o->backoff_max_ms ? o->backoff_max_ms : 15 * 60 * 1000;
+    s->retention_days = o->retention_days > 0 ? o->retention_days : 0;
     atomic_init(&s->last_sweep_ms, -1000000);
+    atomic_init(&s->last_purge_ms, -JOB_PURGE_INTERVAL_MS);
     return s;
 }
 
@@ -298,6 +307,62 @@ static int sweep_expired(db_conn *c, err_info *err)
     return 0;
 }
 
+static int purge_on(db_conn *c, int retention_days, int limit, int *deleted, err_info *err)
+{
+    char days[16], lim[16];
+    snprintf(days, sizeof days, "%d", retention_days);
+    snprintf(lim, sizeof lim, "%d", limit);
+    const char *p[] = {days, lim};
+    PGresult *r = db_exec(c,
+        "DELETE FROM jobs WHERE id IN (SELECT id FROM jobs"
+        " WHERE status IN ('succeeded', 'partial', 'failed', 'cancelled')"
+        " AND finished_at < now() - make_interval(days => $1::int)"
+        " ORDER BY finished_at LIMIT $2::int)", 2, p, true, err);
+    if (!r)
+        return -1;
+    if (deleted)
+        *deleted = atoi(PQcmdTuples(r));
+    PQclear(r);
+    return 0;
+}
+
+int job_store_purge_finished(job_store *s, int limit, int *deleted, err_info *err)
+{
+    if (deleted)
+        *deleted = 0;
+    if (s->retention_days <= 0 || limit <= 0)
+        return 0;
+    db_conn *c = db_pool_checkout(s->pool, err);
+    if (!c)
+        return -1;
+    int rc = purge_on(c, s->retention_days, limit, deleted, err);
+    db_pool_checkin(s->pool, c);
+    return rc;
+}
+
+/* Called on a claim: at most every JOB_PURGE_INTERVAL_MS per process, one
+ * batch; a failure is logged, never fails the claim. */
+static void purge_now_and_then(job_store *s, db_conn *c, long long now_ms)
+{
+    long long last = atomic_load(&s->last_purge_ms);
+    if (s->retention_days <= 0 || now_ms - last < JOB_PURGE_INTERVAL_MS ||
+        !atomic_compare_exchange_strong(&s->last_purge_ms, &last, now_ms))
+        return;
+    int n = 0;
+    err_info e = {0};
+    if (purge_on(c, s->retention_days, JOB_PURGE_BATCH, &n, &e) != 0) {
+        char buf[800];
+        log_kv(LOG_WARN, "could not delete jobs past their retention; will try again", "error",
+               err_describe(&e, buf, sizeof buf), NULL);
+    } else if (n > 0) {
+        char count[16], days[16];
+        snprintf(count, sizeof count, "%d", n);
+        snprintf(days, sizeof days, "%d", s->retention_days);
+        log_kv(LOG_INFO, "deleted finished jobs past their retention", "jobs", count,
+               "retention_days", days, NULL);
+    }
+}
+
 static int fail_undecryptable(db_conn *c, const char *id, const err_info *why)
 {
     char msg[800];
@@ -327,6 +392,7 @@ int job_store_claim(job_store *s, const char *owner, job_claimed **out, err_info
     if (now_ms - last >= 1000 && atomic_compare_exchange_strong(&s->last_sweep_ms, &last, now_ms) &&
         sweep_expired(c, err) != 0)
         goto done;
+    purge_now_and_then(s, c, now_ms);
     char lease[16];
     snprintf(lease, sizeof lease, "%d", s->lease_seconds);
     const char *p[] = {owner, lease};

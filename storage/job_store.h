@@ -20,6 +20,10 @@
  *    attempt.
  *  - a job whose cancel was requested while it ran never goes back to the
  *    queue: retry and hand back end it cancelled.
+ *  - retention: a job that finished more than retention_days ago is deleted
+ *    with its steps and event ids (a claim runs the purge at most every
+ *    JOB_PURGE_INTERVAL_MS per process); the table, the scrape's counts and
+ *    the encrypted configs it keeps stay bounded.
  * Every statement is parameterized.  Config is stored only encrypted
  * (config_crypto, AAD = job id) and only job_store_claim returns it.
  * Thread safe: all state is in the database; calls check out their own
@@ -44,7 +48,13 @@ typedef struct job_store_options {
     int lease_seconds;       /* JOB_LEASE_SECONDS; 0 = 60 */
     int backoff_base_ms;     /* first retry delay; 0 = 30000 */
     int backoff_max_ms;      /* cap; 0 = 15 minutes */
+    int retention_days;      /* JOB_RETENTION_DAYS: finished jobs older are deleted; 0 = kept */
 } job_store_options;
+
+/* Deletes up to `limit` jobs that finished more than retention_days ago,
+ * oldest first, with their steps and event ids; *deleted (may be NULL) gets
+ * the count.  Nothing when retention_days is 0. */
+int job_store_purge_finished(job_store *s, int limit, int *deleted, err_info *err);
 
 /* pool and crypto are borrowed and must outlive the store. */
 job_store *job_store_new(db_pool *pool, const config_crypto *crypto,

@@ -88,6 +88,13 @@ static void config_values(void **state)
             fail_msg("%s refused: %s", urls[i], e.message);
         config_free(c);
     }
+    /* J1_API_KEY is optional (the contract: default none) */
+    const char *no_key[] = {"DATABASE_URL", "x", "WEBHOOK_SECRET", SECRET,
+                            "CONFIG_ENCRYPTION_KEY", KEY1, NULL};
+    c = load(no_key, true, &e);
+    assert_non_null(c);
+    assert_null(config_j1_api_key(c));
+    config_free(c);
 }
 
 /* Each bad environment fails with a message naming the variable and never
@@ -102,8 +109,6 @@ static void config_errors(void **state)
     } cases[] = {
         {{"WEBHOOK_SECRET", SECRET, "CONFIG_ENCRYPTION_KEY", KEY1}, true, "DATABASE_URL"},
         {{"DATABASE_URL", "x", "CONFIG_ENCRYPTION_KEY", KEY1}, true, "WEBHOOK_SECRET"},
-        {{"DATABASE_URL", "x", "WEBHOOK_SECRET", SECRET, "CONFIG_ENCRYPTION_KEY", KEY1}, true,
-         "J1_API_KEY"},
         {{"DATABASE_URL", "x", "WEBHOOK_SECRET", SECRET}, true, "CONFIG_ENCRYPTION_KEY"},
         {{"WEBHOOK_SECRET", "short-secret", BASE}, true, "WEBHOOK_SECRET"},
         /* echo-written Secret: every signed event would fail with 401 */

@@ -634,10 +634,31 @@ static void test_rejects_plain_http_remote(void **state)
     assert_int_equal(c.jobs_started, 0);
 }
 
+/* Without an API key (J1_API_KEY is optional: a proxy may add the header)
+ * the requests carry no Authorization header; JupiterOne's 401 then fails
+ * with a hint naming J1_API_KEY. */
+static void test_without_key(void **state)
+{
+    fx *x = *state;
+    j1_uploader_settings st = settings(x, 0);
+    st.api_key = NULL;
+    err_info err = {0};
+    j1_uploader *u = NULL;
+    assert_int_equal(j1_uploader_new(&st, &u, &err), -1);
+    assert_null(u);
+    assert_int_equal(err.kind, ERR_AUTH);
+    assert_non_null(strstr(err.hint, "J1_API_KEY is not set"));
+    fake_j1_counts c;
+    fake_j1_counts_get(x->fake, &c);
+    assert_int_equal(c.jobs_started, 0);
+    assert_int_equal(c.bad_requests, 1);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup_teardown(test_uploads_once_and_finalizes, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_without_key, setup, teardown),
         cmocka_unit_test_setup_teardown(test_start_body_with_job_id, setup, teardown),
         cmocka_unit_test_setup_teardown(test_retries_429_and_500, setup, teardown),
         cmocka_unit_test_setup_teardown(test_413_splits_batches, setup, teardown),

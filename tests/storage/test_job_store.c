@@ -575,6 +575,81 @@ static void test_progress_refused_after_lease_retaken(void **state)
     job_store_free(s);
 }
 
+/* Runs one job of its own instance to `status` and dates its end `days`
+ * ago. */
+static void finished_job(job_store *s, const char *event, const char *status, int days,
+                         char id[37])
+{
+    err_info e = {0};
+    enqueue(s, event, event, id);
+    job_claimed *j = claim(s, "w");
+    assert_non_null(j);
+    assert_string_equal(j->job_id, id);
+    job_step_report st = {.id = "step", .status = "success"};
+    assert_int_equal(job_store_step_update(s, id, "w", &st, &e), 0);
+    assert_int_equal(job_store_finish(s, id, "w", status, NULL, &e), 0);
+    job_store_claimed_free(j);
+    char sql[256];
+    snprintf(sql, sizeof sql,
+             "UPDATE jobs SET finished_at = now() - make_interval(days => %d) WHERE id = '%s'",
+             days, id);
+    free(testdb_query(g_url, sql));
+}
+
+/* Retention: jobs that finished more than retention_days ago go (oldest
+ * first, `limit` per call) with their steps and event ids; newer ones,
+ * unfinished ones and a store with retention 0 keep everything; a claim
+ * runs the purge by itself. */
+static void test_retention_purge(void **state)
+{
+    (void)state;
+    err_info e = {0};
+    job_store *keep = store(3, 60, 1000); /* retention 0 */
+    job_store_options o = {.max_attempts = 3, .lease_seconds = 60, .retention_days = 30};
+    job_store *s = job_store_new(g_pool, g_crypto, &o, &e);
+    assert_non_null(s);
+    char old40[37], old31[37], recent[37], queued[37];
+    finished_job(s, "r40", "succeeded", 40, old40);
+    finished_job(s, "r31", "failed", 31, old31);
+    finished_job(s, "r29", "partial", 29, recent);
+    enqueue(s, "rq", "rq", queued);
+    free(testdb_query(g_url, "UPDATE jobs SET created_at = now() - interval '90 days'"
+                             " WHERE status = 'queued'"));
+    int n = -1;
+    assert_int_equal(job_store_purge_finished(keep, 100, &n, &e), 0);
+    assert_int_equal(n, 0);
+    assert_int_equal(job_store_purge_finished(s, 1, &n, &e), 0);
+    assert_int_equal(n, 1);
+    cJSON *doc = NULL;
+    assert_int_equal(job_store_get(s, old40, &doc, &e), 0);
+    assert_null(doc);
+    assert_int_equal(job_store_get(s, old31, &doc, &e), 0);
+    assert_non_null(doc);
+    cJSON_Delete(doc);
+    assert_int_equal(job_store_purge_finished(s, 100, &n, &e), 0);
+    assert_int_equal(n, 1);
+    expect("SELECT (SELECT count(*) FROM jobs) || '|' || (SELECT count(*) FROM job_steps)"
+           " || '|' || (SELECT count(*) FROM job_events)", "2|1|2");
+    expectf("t", "SELECT bool_and(id = '%s' OR status = 'queued') FROM jobs", recent);
+    /* an event id past retention makes a new job */
+    char again[37];
+    assert_int_equal(enqueue(s, "r40", "r40", again), JOB_ENQUEUE_CREATED);
+    assert_string_not_equal(again, old40);
+
+    /* a claim purges on its own (the first one of a store, then at most
+     * every 10 minutes) */
+    free(testdb_query(g_url, "DELETE FROM jobs WHERE status = 'queued'"));
+    char old50[37];
+    finished_job(keep, "r50", "cancelled", 50, old50);
+    job_store *s2 = job_store_new(g_pool, g_crypto, &o, &e);
+    job_claimed *j = claim(s2, "w2");
+    job_store_claimed_free(j);
+    expectf("0", "SELECT count(*) FROM jobs WHERE id = '%s'", old50);
+    job_store_free(s2);
+    job_store_free(s);
+    job_store_free(keep);
+}
+
 static void test_undecryptable(void **state)
 {
     (void)state;
@@ -615,6 +690,7 @@ int main(void)
         cmocka_unit_test_setup(test_hand_back, setup),
         cmocka_unit_test_setup(test_progress_and_reads, setup),
         cmocka_unit_test_setup(test_progress_refused_after_lease_retaken, setup),
+        cmocka_unit_test_setup(test_retention_purge, setup),
         cmocka_unit_test_setup(test_undecryptable, setup),
     };
     return cmocka_run_group_tests(tests, group_setup, group_teardown);
