@@ -209,6 +209,15 @@ static void test_live_progress(void **state)
     job_store_free(s);
 }
 
+/* The process's metrics as /metrics renders them (caller sbuf_free()s). */
+static sbuf metrics_text(void)
+{
+    sbuf m;
+    sbuf_init(&m);
+    metrics_render(&m);
+    return m;
+}
+
 static void test_outcomes(void **state)
 {
     (void)state;
@@ -235,9 +244,7 @@ static void test_outcomes(void **state)
     assert_int_equal(worker_pool_drain(wp, worker_pool_now_ms() + 5000), 0);
     /* metrics: attempts by outcome, durations, jobs by status from the store */
     job_store_register_metrics(s);
-    sbuf m;
-    sbuf_init(&m);
-    metrics_render(&m);
+    sbuf m = metrics_text();
     const char *text = sbuf_str(&m);
     assert_non_null(strstr(text, "jobs_finished_total{status=\"failed\"} 2"));
     assert_non_null(strstr(text, "jobs_finished_total{status=\"retry\"} 1"));
@@ -294,9 +301,7 @@ static void test_cancel_then_retry_counts_cancelled(void **state)
     assert_int_equal(cJSON_GetObjectItem(doc, "attempts")->valuedouble, 1);
     cJSON_Delete(doc);
     assert_int_equal(worker_pool_drain(wp, worker_pool_now_ms() + 5000), 0);
-    sbuf m;
-    sbuf_init(&m);
-    metrics_render(&m);
+    sbuf m = metrics_text();
     const char *text = sbuf_str(&m);
     assert_non_null(strstr(text, "jobs_finished_total{status=\"cancelled\"} 1"));
     assert_null(strstr(text, "jobs_finished_total{status=\"failed\"}"));
