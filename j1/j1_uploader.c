@@ -580,19 +580,63 @@ static bool mark_ended(j1_uploader *u)
     return was;
 }
 
-static int post_job_action(j1_uploader *u, const char *action, const char *body, bool retry,
+/* Whether a job in `status` shows that `action` (finalize or abort) took
+ * effect. */
+static bool action_applied(const char *action, const char *status)
+{
+    if (strcmp(action, "finalize") == 0)
+        return strcmp(status, "FINALIZE_PENDING") == 0 || strncmp(status, "FINALIZING_", 11) == 0 ||
+               strcmp(status, "FINISHED") == 0;
+    return strncmp(status, "ABORTED", 7) == 0;
+}
+
+/* The job's status as JupiterOne reports it now (Status, 1.2 #6), into buf
+ * ("" when it cannot be read). */
+static void job_status_now(j1_uploader *u, char *buf, size_t size)
+{
+    char path[256];
+    snprintf(path, sizeof path, "/persister/synchronization/jobs/%s", u->job_id);
+    j1_response r;
+    err_info e = {0};
+    buf[0] = '\0';
+    if (j1_sync_call(u->client, "GET", path, NULL, 0, NULL, &u->policy, NULL, &r, &e) == 0 &&
+        r.status >= 200 && r.status < 300)
+        job_status_from(&r, buf, size);
+    j1_response_free(&r);
+}
+
+/* Finalize (retried: 5xx, 429, no answer; the SDK's 5 attempts) or abort
+ * (one attempt).  A retry may follow an attempt that JupiterOne applied
+ * but whose answer was lost (a gateway's 502, a timeout): the retry is then
+ * refused because the job has ended, so an error answer after a retry is
+ * checked against the job's status, and counts as done when the status
+ * shows the action took effect (aborting a job whose finalize went through
+ * would throw its upload away). */
+static int post_job_action(j1_uploader *u, const char *action, const char *body,
                            const char *new_status, err_info *err)
 {
     char path[512], ctx[256];
     snprintf(path, sizeof path, "/persister/synchronization/jobs/%s/%s", u->job_id, action);
-    j1_retry_policy once = {1, 1, 1};
+    j1_retry_policy policy = u->policy;
+    if (strcmp(action, "abort") == 0)
+        policy = (j1_retry_policy){1, 1, 1};
     j1_response r;
-    if (j1_sync_call(u->client, "POST", path, body, strlen(body), NULL, retry ? &u->policy : &once,
-                     NULL, &r, err) < 0) {
+    if (j1_sync_call(u->client, "POST", path, body, strlen(body), NULL, &policy, NULL, &r,
+                     err) < 0) {
         j1_response_free(&r);
         return err_prefix(err, "%s of JupiterOne synchronization job %s", action, u->job_id);
     }
     if (r.status < 200 || r.status >= 300) {
+        char now[48] = "";
+        if (r.retries > 0)
+            job_status_now(u, now, sizeof now);
+        if (now[0] && action_applied(action, now)) {
+            log_kv(LOG_INFO, "an earlier attempt of the request took effect (its answer was lost)",
+                   "action", action, "syncJobId", u->job_id, "status", now, NULL);
+            j1_response_free(&r);
+            set_status(u, now);
+            return 0;
+        }
         snprintf(ctx, sizeof ctx, "%s of JupiterOne synchronization job %s", action, u->job_id);
         j1_response_to_err(&r, ctx, err);
         j1_response_free(&r);
@@ -616,7 +660,7 @@ static int do_abort(j1_uploader *u, const char *reason, err_info *err)
         sbuf_free(&b);
         return err_set(err, ERR_NOMEM, "out of memory aborting the JupiterOne job");
     }
-    int rc = post_job_action(u, "abort", sbuf_str(&b), false, "ABORTED", err);
+    int rc = post_job_action(u, "abort", sbuf_str(&b), "ABORTED", err);
     sbuf_free(&b);
     if (rc == 0)
         log_kv(LOG_WARN, "JupiterOne synchronization job aborted", "syncJobId", u->job_id, NULL);
@@ -714,7 +758,7 @@ static int sink_finish(void *ctx, const char *const *partial_types, size_t count
         sbuf_free(&b);
         return err_set(err, ERR_NOMEM, "out of memory finalizing the JupiterOne job");
     }
-    int rc = post_job_action(u, "finalize", sbuf_str(&b), true, "FINALIZE_PENDING", err);
+    int rc = post_job_action(u, "finalize", sbuf_str(&b), "FINALIZE_PENDING", err);
     sbuf_free(&b);
     if (rc < 0) {
         err_info ae = {0};

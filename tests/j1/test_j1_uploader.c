@@ -12,6 +12,8 @@
 #include "fakes/fake_j1.h"
 #include "j1/j1_uploader.h"
 
+#include <arpa/inet.h>
+#include <netinet/in.h>
 #include <pthread.h>
 #include <setjmp.h>
 #include <stdarg.h>
@@ -23,6 +25,7 @@
 #include <unistd.h>
 
 #include <cmocka.h>
+#include <microhttpd.h>
 
 #define API_KEY "j1-secret-key-0123456789abcdef"
 #define ACCOUNT "acct-1"
@@ -67,6 +70,143 @@ static j1_uploader_settings settings(fx *x, size_t limit)
         .base_url = fake_j1_url(x->fake), .api_key = API_KEY, .account_id = ACCOUNT,
         .instance_id = "inst-1", .integration_job_id = NULL, .on_state = on_state, .on_state_arg = x,
         .batch_limit_bytes = limit, .max_attempts = 5, .backoff_initial_ms = 5, .backoff_max_ms = 50};
+}
+
+/* ---- a scripted JupiterOne for what fake_j1 cannot inject ---------------
+ * One job ("job-1"); finalize and abort answers can be lost after the
+ * server applied them (a proxy's 502 / a timeout: the client cannot tell)
+ * or refused with 503 before anything happened; uploads can be throttled
+ * with a given status and Retry-After value. */
+typedef struct scripted {
+    struct MHD_Daemon *d;
+    char url[64];
+    pthread_mutex_t mu;
+    char status[48];          /* the job's */
+    int finalize_lost;        /* next N finalizes: applied, answered 502 */
+    int abort_lost;           /* next N aborts: applied, answered 502 */
+    int abort_503;            /* next N aborts: answered 503, not applied */
+    int throttle_uploads;     /* next N uploads: answered throttle_status ... */
+    int throttle_status;
+    char retry_after[64];     /* ... with this Retry-After ("" = none) */
+    int finalizes, aborts, status_calls, uploads; /* requests received */
+} scripted;
+
+static enum MHD_Result scripted_send(struct MHD_Connection *conn, unsigned status,
+                                     const char *body, const char *retry_after)
+{
+    struct MHD_Response *r =
+        MHD_create_response_from_buffer(strlen(body), (void *)body, MHD_RESPMEM_MUST_COPY);
+    if (!r)
+        return MHD_NO;
+    MHD_add_response_header(r, "Content-Type", "application/json");
+    if (retry_after && *retry_after)
+        MHD_add_response_header(r, "Retry-After", retry_after);
+    enum MHD_Result rc = MHD_queue_response(conn, status, r);
+    MHD_destroy_response(r);
+    return rc;
+}
+
+static enum MHD_Result scripted_request(void *cls, struct MHD_Connection *conn, const char *url,
+                                        const char *method, const char *version,
+                                        const char *upload_data, size_t *upload_size,
+                                        void **con_cls)
+{
+    (void)version;
+    (void)upload_data;
+    scripted *sv = cls;
+    static int started;
+    if (!*con_cls) {
+        *con_cls = &started;
+        return MHD_YES;
+    }
+    if (*upload_size) {
+        *upload_size = 0;
+        return MHD_YES;
+    }
+    static const char ended[] =
+        "{\"error\":{\"code\":\"JOB_NOT_AWAITING_UPLOADS\",\"message\":\"job has already ended\"}}";
+    char job[160], ra[64] = "";
+    unsigned code = 200;
+    const char *body = job;
+    pthread_mutex_lock(&sv->mu);
+    const char *base = "/persister/synchronization/jobs";
+    if (strcmp(url, base) == 0) {
+        snprintf(sv->status, sizeof sv->status, "AWAITING_UPLOADS");
+    } else if (strcmp(method, "GET") == 0) {
+        sv->status_calls++;
+    } else if (strstr(url, "/entities") || strstr(url, "/relationships")) {
+        sv->uploads++;
+        if (sv->throttle_uploads > 0) {
+            sv->throttle_uploads--;
+            code = (unsigned)sv->throttle_status;
+            snprintf(ra, sizeof ra, "%s", sv->retry_after);
+        }
+        body = "{}";
+    } else if (strstr(url, "/finalize")) {
+        sv->finalizes++;
+        if (strcmp(sv->status, "AWAITING_UPLOADS") != 0) {
+            code = 400;
+            body = ended;
+        } else {
+            snprintf(sv->status, sizeof sv->status, "FINALIZE_PENDING");
+            if (sv->finalize_lost > 0) {
+                sv->finalize_lost--;
+                code = 502;
+                body = "bad gateway";
+            }
+        }
+    } else if (strstr(url, "/abort")) {
+        sv->aborts++;
+        if (sv->abort_503 > 0) {
+            sv->abort_503--;
+            code = 503;
+            body = "unavailable";
+        } else if (strcmp(sv->status, "AWAITING_UPLOADS") != 0) {
+            code = 400;
+            body = ended;
+        } else {
+            snprintf(sv->status, sizeof sv->status, "ABORTED");
+            if (sv->abort_lost > 0) {
+                sv->abort_lost--;
+                code = 502;
+                body = "bad gateway";
+            }
+        }
+    }
+    snprintf(job, sizeof job, "{\"job\":{\"id\":\"job-1\",\"status\":\"%s\"}}", sv->status);
+    pthread_mutex_unlock(&sv->mu);
+    return scripted_send(conn, code, body, ra);
+}
+
+static scripted *scripted_start(void)
+{
+    scripted *sv = calloc(1, sizeof *sv);
+    assert_non_null(sv);
+    pthread_mutex_init(&sv->mu, NULL);
+    struct sockaddr_in addr = {.sin_family = AF_INET, .sin_port = 0};
+    addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    sv->d = MHD_start_daemon(MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_THREAD_PER_CONNECTION |
+                                 MHD_USE_POLL,
+                             0, NULL, NULL, scripted_request, sv, MHD_OPTION_SOCK_ADDR,
+                             (struct sockaddr *)&addr, MHD_OPTION_END);
+    assert_non_null(sv->d);
+    const union MHD_DaemonInfo *info = MHD_get_daemon_info(sv->d, MHD_DAEMON_INFO_BIND_PORT);
+    snprintf(sv->url, sizeof sv->url, "http://127.0.0.1:%u", info ? info->port : 0);
+    return sv;
+}
+
+static void scripted_stop(scripted *sv)
+{
+    MHD_stop_daemon(sv->d);
+    pthread_mutex_destroy(&sv->mu);
+    free(sv);
+}
+
+static j1_uploader_settings scripted_settings(const scripted *sv)
+{
+    return (j1_uploader_settings){.base_url = sv->url, .api_key = API_KEY, .account_id = ACCOUNT,
+                                  .instance_id = "inst-1", .max_attempts = 5,
+                                  .backoff_initial_ms = 5, .backoff_max_ms = 50};
 }
 
 /* Objects of one chunk, built as compact JSON. */
@@ -654,6 +794,33 @@ static void test_without_key(void **state)
     assert_int_equal(c.bad_requests, 1);
 }
 
+/* Finalize's answer is lost after JupiterOne applied it (a gateway's 502,
+ * a timeout): the retry is answered JOB_NOT_AWAITING_UPLOADS.  The job's
+ * status shows the finalize took effect, so finish succeeds and the job
+ * is not aborted (which would have thrown the upload away). */
+static void test_finalize_answer_lost(void **state)
+{
+    (void)state;
+    scripted *sv = scripted_start();
+    sv->finalize_lost = 1;
+    j1_uploader_settings st = scripted_settings(sv);
+    err_info err = {0};
+    j1_uploader *u = NULL;
+    assert_int_equal(j1_uploader_new(&st, &u, &err), 0);
+    graph_sink s = j1_uploader_sink(u);
+    if (s.finish(s.ctx, NULL, 0, "{}", &err) != 0)
+        fail_msg("finish failed: %s", err.message);
+    char status[48];
+    j1_uploader_status(u, status, sizeof status);
+    assert_string_equal(status, "FINALIZE_PENDING");
+    j1_uploader_free(u);
+    assert_int_equal(sv->finalizes, 2);
+    assert_int_equal(sv->status_calls, 1);
+    assert_int_equal(sv->aborts, 0);
+    assert_string_equal(sv->status, "FINALIZE_PENDING");
+    scripted_stop(sv);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -676,6 +843,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_abort_releases_blocked_writer, setup, teardown),
         cmocka_unit_test_setup_teardown(test_retry_after_is_honoured, setup, teardown),
         cmocka_unit_test_setup_teardown(test_connection_refused_is_network_error, setup, teardown),
+        cmocka_unit_test(test_finalize_answer_lost),
     };
     int rc = cmocka_run_group_tests(tests, NULL, NULL);
     metrics_reset();
