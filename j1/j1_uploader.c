@@ -605,8 +605,9 @@ static void job_status_now(j1_uploader *u, char *buf, size_t size)
     j1_response_free(&r);
 }
 
-/* Finalize (retried: 5xx, 429, no answer; the SDK's 5 attempts) or abort
- * (one attempt).  A retry may follow an attempt that JupiterOne applied
+/* Finalize or abort.  Both are retried (5xx, 429, no answer): finalize with
+ * the upload policy (the SDK's 5 attempts), abort with 3 attempts (the
+ * SDK's HTTP layer).  A retry may follow an attempt that JupiterOne applied
  * but whose answer was lost (a gateway's 502, a timeout): the retry is then
  * refused because the job has ended, so an error answer after a retry is
  * checked against the job's status, and counts as done when the status
@@ -618,8 +619,8 @@ static int post_job_action(j1_uploader *u, const char *action, const char *body,
     char path[512], ctx[256];
     snprintf(path, sizeof path, "/persister/synchronization/jobs/%s/%s", u->job_id, action);
     j1_retry_policy policy = u->policy;
-    if (strcmp(action, "abort") == 0)
-        policy = (j1_retry_policy){1, 1, 1};
+    if (strcmp(action, "abort") == 0 && policy.max_attempts > 3)
+        policy.max_attempts = 3;
     j1_response r;
     if (j1_sync_call(u->client, "POST", path, body, strlen(body), NULL, &policy, NULL, &r,
                      err) < 0) {

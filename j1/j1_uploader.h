@@ -14,6 +14,9 @@
  * retried with jittered exponential backoff; 413 splits the batch in halves
  * (never drops), and a single object still refused gets its _rawData shrunk
  * as the SDK does before the upload fails.  JOB_NOT_AWAITING_UPLOADS is fatal.
+ * Finalize (5 attempts) and abort (3) are retried too; an error answer to a
+ * retry whose earlier attempt took effect (its answer lost) counts as done
+ * when the job's status shows it.
  * finish() waits for every upload then finalizes with the partial types;
  * after any fatal error finish() aborts the job instead and fails; abort()
  * aborts with the reason.  The state callback reports the sync job id and

@@ -821,6 +821,36 @@ static void test_finalize_answer_lost(void **state)
     scripted_stop(sv);
 }
 
+/* Abort is retried on a 5xx like every other call (the SDK's HTTP layer
+ * makes 3 attempts): one 503 does not leave the job open; an abort whose
+ * answer was lost after it took effect counts as done. */
+static void test_abort_retried(void **state)
+{
+    (void)state;
+    for (int lost = 0; lost < 2; lost++) {
+        scripted *sv = scripted_start();
+        if (lost)
+            sv->abort_lost = 1;
+        else
+            sv->abort_503 = 1;
+        j1_uploader_settings st = scripted_settings(sv);
+        err_info err = {0};
+        j1_uploader *u = NULL;
+        assert_int_equal(j1_uploader_new(&st, &u, &err), 0);
+        graph_sink s = j1_uploader_sink(u);
+        if (s.abort(s.ctx, "job cancelled by operator", &err) != 0)
+            fail_msg("abort failed (%s): %s", lost ? "lost" : "503", err.message);
+        char status[48];
+        j1_uploader_status(u, status, sizeof status);
+        assert_string_equal(status, "ABORTED");
+        j1_uploader_free(u);
+        assert_int_equal(sv->aborts, 2);
+        assert_int_equal(sv->finalizes, 0);
+        assert_string_equal(sv->status, "ABORTED");
+        scripted_stop(sv);
+    }
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -844,6 +874,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_retry_after_is_honoured, setup, teardown),
         cmocka_unit_test_setup_teardown(test_connection_refused_is_network_error, setup, teardown),
         cmocka_unit_test(test_finalize_answer_lost),
+        cmocka_unit_test(test_abort_retried),
     };
     int rc = cmocka_run_group_tests(tests, NULL, NULL);
     metrics_reset();
