@@ -12,6 +12,7 @@
 
 #include "common/log.h"
 #include "common/random.h"
+#include "common/timefmt.h"
 #include "common/url.h"
 
 #include <cjson/cJSON.h>
@@ -152,7 +153,7 @@ void j1_response_free(j1_response *r)
 
 typedef struct attempt_out {
     sbuf *body;
-    long retry_after_s;  /* -1 when absent */
+    char retry_after[64];  /* the Retry-After header's value, "" when absent */
 } attempt_out;
 
 static size_t on_body(char *p, size_t size, size_t n, void *arg)
@@ -167,19 +168,43 @@ static size_t on_header(char *p, size_t size, size_t n, void *arg)
     attempt_out *o = arg;
     size_t len = size * n;
     static const char name[] = "retry-after:";
-    if (len > sizeof name - 1 && strncasecmp(p, name, sizeof name - 1) == 0) {
-        char tmp[32];
-        size_t m = len - (sizeof name - 1);
-        if (m >= sizeof tmp)
-            m = sizeof tmp - 1;
-        memcpy(tmp, p + sizeof name - 1, m);
-        tmp[m] = '\0';
-        char *end;
-        long v = strtol(tmp, &end, 10);
-        if (end != tmp && v >= 0)
-            o->retry_after_s = v;
+    if (len >= 5 && strncmp(p, "HTTP/", 5) == 0) {
+        o->retry_after[0] = '\0';  /* a new response: forget an earlier one's */
+    } else if (len > sizeof name - 1 && strncasecmp(p, name, sizeof name - 1) == 0) {
+        const char *v = p + sizeof name - 1, *end = p + len;
+        while (v < end && (*v == ' ' || *v == '\t'))
+            v++;
+        while (end > v && (end[-1] == '\r' || end[-1] == '\n' || end[-1] == ' '))
+            end--;
+        size_t m = (size_t)(end - v);
+        if (m >= sizeof o->retry_after)
+            m = sizeof o->retry_after - 1;
+        memcpy(o->retry_after, v, m);
+        o->retry_after[m] = '\0';
     }
     return len;
+}
+
+/* The wait a Retry-After value asks for, in ms: delta seconds ("120") or
+ * an HTTP date ("Wed, 21 Oct 2015 07:28:00 GMT", 0 when past); -1 when
+ * absent or unreadable. */
+static long retry_after_ms(const char *v)
+{
+    if (!v[0])
+        return -1;
+    if (v[0] >= '0' && v[0] <= '9') {
+        char *end;
+        long s = strtol(v, &end, 10);
+        if (*end != '\0' || s < 0)
+            return -1;
+        return (s > 86400 ? 86400 : s) * 1000;
+    }
+    int64_t at;
+    if (!timefmt_parse_http_date(v, &at))
+        return -1;
+    int64_t now = timefmt_now_ms() / 1000;
+    int64_t d = at > now ? at - now : 0;
+    return (long)(d > 86400 ? 86400 : d) * 1000;
 }
 
 /* A contiguous body as a source. */
@@ -320,7 +345,7 @@ static int call(j1_sync_client *c, const char *method, const char *path,
         if (n > 0)
             resp->retries++;
         sbuf_reset(&resp->body);
-        attempt_out o = {&resp->body, -1};
+        attempt_out o = {.body = &resp->body};
         long status = 0;
         rc = attempt(c, method, sbuf_str(&url), body, correlation_id, &status, &o);
         bool transient = rc != CURLE_OK || status >= 500 || status == 429;
@@ -332,10 +357,9 @@ static int call(j1_sync_client *c, const char *method, const char *path,
         resp->status = status;
         if (n + 1 >= attempts || (cancel && atomic_load(cancel)))
             break;
-        long delay;
-        if (status == 429 && o.retry_after_s >= 0)
-            delay = o.retry_after_s * 1000;
-        else {
+        /* 429 and 503 may say when to come back (RFC 9110 10.2.3) */
+        long delay = status == 429 || status == 503 ? retry_after_ms(o.retry_after) : -1;
+        if (delay < 0) {
             double f = (double)initial * (double)(1L << (n < 20 ? n : 20));
             delay = (long)(f * (0.7 + 0.3 * random_unit()));
         }

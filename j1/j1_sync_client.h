@@ -5,8 +5,9 @@
  * Every request carries Authorization (Bearer key), JupiterOne-Account and
  * Content-Type; uploads add a JupiterOne-Correlation-Id that the caller keeps
  * across the retries of one batch.  j1_sync_call retries connection errors,
- * 5xx and 429 (honouring Retry-After, capped) with jittered exponential
- * backoff; it returns any other answer (2xx, 413, 4xx) to the caller, which
+ * 5xx and 429 with jittered exponential backoff; a 429 or 503 with
+ * Retry-After (delta seconds or an HTTP date) waits that long instead (capped);
+ * it returns any other answer (2xx, 413, 4xx) to the caller, which
  * knows what 413 or JOB_NOT_AWAITING_UPLOADS mean for it.  The client holds
  * no per-request state, so several threads may call it at once (each call
  * uses its own curl easy handle).  The API key is registered with the log

@@ -851,6 +851,48 @@ static void test_abort_retried(void **state)
     }
 }
 
+/* Retry-After is honoured on 503 as on 429, in both of its forms (delta
+ * seconds and an HTTP date); the backoff alone would retry after 5 ms. */
+static void test_retry_after_503_and_http_date(void **state)
+{
+    (void)state;
+    for (int k = 0; k < 2; k++) {
+        scripted *sv = scripted_start();
+        sv->throttle_uploads = 1;
+        if (k == 0) {
+            sv->throttle_status = 503;
+            snprintf(sv->retry_after, sizeof sv->retry_after, "1");
+        } else {
+            sv->throttle_status = 429;
+            time_t t = time(NULL) + 2;
+            struct tm tm;
+            gmtime_r(&t, &tm);
+            strftime(sv->retry_after, sizeof sv->retry_after, "%a, %d %b %Y %H:%M:%S GMT", &tm);
+        }
+        j1_uploader_settings st = scripted_settings(sv);
+        st.backoff_max_ms = 3000; /* cap above the server's wait */
+        err_info err = {0};
+        j1_uploader *u = NULL;
+        assert_int_equal(j1_uploader_new(&st, &u, &err), 0);
+        graph_sink s = j1_uploader_sink(u);
+        objs a = make_objs("ea", "azure_a", 1, 10, false);
+        struct timespec t0, t1;
+        clock_gettime(CLOCK_MONOTONIC, &t0);
+        assert_int_equal(write_objs(&s, &a, "azure_a", GRAPH_ENTITIES, &err), 0);
+        assert_int_equal(s.finish(s.ctx, NULL, 0, "{}", &err), 0);
+        clock_gettime(CLOCK_MONOTONIC, &t1);
+        double waited = (double)(t1.tv_sec - t0.tv_sec) + (double)(t1.tv_nsec - t0.tv_nsec) / 1e9;
+        if (waited < 0.9)
+            fail_msg("case %d (%d, Retry-After %s): retried after %.3f s", k, sv->throttle_status,
+                     sv->retry_after, waited);
+        assert_true(waited < 2.9);
+        assert_int_equal(sv->uploads, 2);
+        free_objs(&a);
+        j1_uploader_free(u);
+        scripted_stop(sv);
+    }
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -875,6 +917,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_connection_refused_is_network_error, setup, teardown),
         cmocka_unit_test(test_finalize_answer_lost),
         cmocka_unit_test(test_abort_retried),
+        cmocka_unit_test(test_retry_after_503_and_http_date),
     };
     int rc = cmocka_run_group_tests(tests, NULL, NULL);
     metrics_reset();
