@@ -7,7 +7,10 @@
  * DIRECTORY_ID, SUBSCRIPTION_ID, INGEST_ACTIVE_DIRECTORY,
  * TAG_WITH_ACCOUNT_NAME); the instance from INTEGRATION_INSTANCE_ID /
  * _NAME / _ACCOUNT_ID with the SDK's defaults; Azure endpoints from
- * azure_endpoints_from_env.  The graph is written by the SDK writer to DIR
+ * azure_endpoints_from_env.  The config passes the checks POST /v1/events
+ * applies to an event's config (handlers/events.c) and is normalized as the
+ * service stores it, so collect accepts what the service accepts and runs it
+ * the same way.  The graph is written by the SDK writer to DIR
  * (default .j1-integration).  Exit codes (service-contract.md): 0 every
  * step succeeded, 2 some failed (partial), 1 fatal, 64 usage.
  */
@@ -18,7 +21,9 @@
 #include "engine/graph_store.h"
 #include "engine/runner.h"
 #include "engine/sdk_writer.h"
+#include "handlers/events.h"
 #include "steps/azure_job.h"
+#include "storage/config_crypto.h"
 #include "steps/registry.h"
 
 #include <stdio.h>
@@ -44,33 +49,92 @@ static const char *env_or(const char *name, const char *dflt)
     return v && *v ? v : dflt;
 }
 
+/* The event config's fields and the SDK's environment variables for them. */
+static const struct {
+    const char *field, *env;
+    bool boolean;
+} k_fields[] = {
+    {"clientId", "CLIENT_ID", false},
+    {"clientSecret", "CLIENT_SECRET", false},
+    {"directoryId", "DIRECTORY_ID", false},
+    {"subscriptionId", "SUBSCRIPTION_ID", false},
+    {"ingestActiveDirectory", "INGEST_ACTIVE_DIRECTORY", true},
+    {"tagWithAccountName", "TAG_WITH_ACCOUNT_NAME", true},
+};
+
 static cJSON *config_from_env(err_info *err)
 {
-    static const struct { const char *field, *env; bool boolean; } fields[] = {
-        {"clientId", "CLIENT_ID", false},
-        {"clientSecret", "CLIENT_SECRET", false},
-        {"directoryId", "DIRECTORY_ID", false},
-        {"subscriptionId", "SUBSCRIPTION_ID", false},
-        {"ingestActiveDirectory", "INGEST_ACTIVE_DIRECTORY", true},
-        {"tagWithAccountName", "TAG_WITH_ACCOUNT_NAME", true},
-    };
     cJSON *c = cJSON_CreateObject();
-    for (size_t i = 0; c && i < sizeof fields / sizeof *fields; i++) {
-        const char *v = getenv(fields[i].env);
+    for (size_t i = 0; c && i < sizeof k_fields / sizeof *k_fields; i++) {
+        const char *v = getenv(k_fields[i].env);
         if (!v)
             continue;
-        if (fields[i].boolean) {
+        if (k_fields[i].boolean) {
             if (strcasecmp(v, "true") != 0 && strcasecmp(v, "false") != 0) {
                 cJSON_Delete(c);
-                err_set(err, ERR_INVALID, "%s must be true or false", fields[i].env);
+                err_set(err, ERR_INVALID, "%s must be true or false", k_fields[i].env);
                 return NULL;
             }
-            cJSON_AddBoolToObject(c, fields[i].field, strcasecmp(v, "true") == 0);
+            cJSON_AddBoolToObject(c, k_fields[i].field, strcasecmp(v, "true") == 0);
         } else {
-            cJSON_AddStringToObject(c, fields[i].field, v);
+            cJSON_AddStringToObject(c, k_fields[i].field, v);
         }
     }
     return c;
+}
+
+/* Checks config exactly as POST /v1/events checks an event's config
+ * (handlers/events.c: required fields, types, characters, lengths) and
+ * returns the config the service would store for it (ids trimmed, empty
+ * optional fields dropped, booleans defaulted), or NULL with the edge's
+ * message naming the field (never a value). */
+static cJSON *config_as_edge(cJSON *config, const char *path, err_info *err)
+{
+    cJSON *ev = cJSON_CreateObject();
+    cJSON *inst = cJSON_AddObjectToObject(ev, "integrationInstance");
+    char *body = NULL;
+    if (!inst || !cJSON_AddStringToObject(ev, "eventId", "collect") ||
+        !cJSON_AddStringToObject(ev, "accountId", "collect") ||
+        !cJSON_AddStringToObject(inst, "id", "collect") ||
+        !cJSON_AddStringToObject(inst, "name", "collect") ||
+        !cJSON_AddItemReferenceToObject(inst, "config", config) ||
+        !(body = cJSON_PrintUnformatted(ev))) {
+        cJSON_Delete(ev);
+        err_set(err, ERR_NOMEM, "out of memory checking the config");
+        return NULL;
+    }
+    cJSON_Delete(ev); /* the reference leaves config alone */
+    events_parsed parsed;
+    char why[256];
+    int rc = events_parse(body, strlen(body), &parsed, why, sizeof why);
+    config_crypto_wipe(body, strlen(body));
+    free(body);
+    if (rc != 0) {
+        static const char prefix[] = "integrationInstance.";
+        const char *msg = strncmp(why, prefix, sizeof prefix - 1) == 0 ? why + sizeof prefix - 1
+                                                                        : why;
+        const char *env = NULL;
+        for (size_t i = 0; !path && i < sizeof k_fields / sizeof *k_fields; i++) {
+            size_t n = strlen(k_fields[i].field);
+            if (strncmp(msg, "config.", 7) == 0 && strncmp(msg + 7, k_fields[i].field, n) == 0 &&
+                msg[7 + n] == ' ')
+                env = k_fields[i].env;
+        }
+        if (path)
+            err_set(err, ERR_INVALID, "config file %s: %s", path, msg);
+        else if (env)
+            err_set(err, ERR_INVALID, "%s: %s", env, msg);
+        else
+            err_set(err, ERR_INVALID, "%s", msg);
+        err_hint(err, "the config takes the fields and values of an event's "
+                      "integrationInstance.config");
+        return NULL;
+    }
+    cJSON *out = parsed.config;
+    parsed.config = NULL;
+    parsed.event.config = NULL;
+    events_parsed_free(&parsed);
+    return out;
 }
 
 static cJSON *read_config(const char *path, err_info *err)
@@ -144,17 +208,20 @@ int cmd_collect(int argc, char **argv)
     }
     int code = 1;
     err_info err = {0};
-    cJSON *config = config_path ? read_config(config_path, &err) : config_from_env(&err);
+    cJSON *raw = config_path ? read_config(config_path, &err) : config_from_env(&err);
+    cJSON *config = NULL;
     azure_job *job = NULL;
     sdk_writer *writer = NULL;
     graph_store *store = NULL;
     runner *run = NULL;
     const char *secret = NULL;
-    if (!config)
+    if (!raw)
         goto done;
-    secret = json_get_string(config, "clientSecret");
+    secret = json_get_string(raw, "clientSecret");
     if (secret)
         log_secret_register(secret);
+    if (!(config = config_as_edge(raw, config_path, &err)))
+        goto done;
     azure_endpoints ep;
     if (azure_endpoints_from_env(&ep, &err) != 0)
         goto done;
@@ -202,6 +269,7 @@ done:
     azure_job_free(job);
     if (secret)
         log_secret_unregister(secret);
-    cJSON_Delete(config);
+    /* both trees hold the client secret: wiped, then freed */
+    events_parsed_free(&(events_parsed){.root = raw, .config = config});
     return code;
 }
