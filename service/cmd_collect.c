@@ -10,8 +10,8 @@
  * azure_endpoints_from_env.  The config passes the checks POST /v1/events
  * applies to an event's config (handlers/events.c) and is normalized as the
  * service stores it, so collect accepts what the service accepts and runs it
- * the same way.  The graph is written by the SDK writer to DIR
- * (default .j1-integration).  Exit codes (service-contract.md): 0 every
+ * the same way.  LOG_LEVEL as for serve.  The graph is written by the SDK
+ * writer to DIR (default .j1-integration).  Exit codes (service-contract.md): 0 every
  * step succeeded, 2 some failed (partial), 1 fatal, 64 usage.
  */
 #include "service/commands.h"
@@ -208,6 +208,14 @@ int cmd_collect(int argc, char **argv)
     }
     int code = 1;
     err_info err = {0};
+    /* LOG_LEVEL as for serve and migrate (service/config.c) */
+    const char *level_text = getenv("LOG_LEVEL");
+    log_level level = LOG_INFO;
+    if (level_text && *level_text && log_level_parse(level_text, &level) != 0) {
+        fprintf(stderr, "collect: LOG_LEVEL must be one of debug, info, warn, error\n");
+        return 1;
+    }
+    log_set_level(level);
     cJSON *raw = config_path ? read_config(config_path, &err) : config_from_env(&err);
     cJSON *config = NULL;
     azure_job *job = NULL;
@@ -229,7 +237,8 @@ int cmd_collect(int argc, char **argv)
         .instance_id = env_or("INTEGRATION_INSTANCE_ID", "local-integration-instance"),
         .instance_name = env_or("INTEGRATION_INSTANCE_NAME", "Local Integration"),
         .account_id = env_or("INTEGRATION_INSTANCE_ACCOUNT_ID",
-                             env_or("JUPITERONE_LOCAL_INTEGRATION_INSTANCE_ACCOUNT_ID", "Your account")),
+                             env_or("JUPITERONE_LOCAL_INTEGRATION_INSTANCE_ACCOUNT_ID",
+                                    "Your account")),
     };
     if (sdk_writer_new(output, &writer, &err) != 0)
         goto done;

@@ -1,7 +1,7 @@
 /* collect / document commands: exit codes for usage and configuration
  * errors (service-contract.md: 64 usage, 1 fatal), document prints the
  * generated section; collect against the fake Azure: 0 / 2, config checked
- * as the HTTP edge checks it. */
+ * as the HTTP edge checks it, LOG_LEVEL. */
 #include "service/commands.h"
 
 #include <setjmp.h>
@@ -247,6 +247,34 @@ static void test_config_checked_like_the_edge(void **state)
     rm_rf(dir);
 }
 
+/* LOG_LEVEL (service-contract.md: debug, info, warn, error) applies to
+ * collect too; another value is a configuration error. */
+static void test_log_level(void **state)
+{
+    (void)state;
+    char dir[] = "/tmp/ai-collect-XXXXXX";
+    assert_non_null(mkdtemp(dir));
+    char cfg[600], out[600];
+    snprintf(cfg, sizeof cfg, "%s/config.json", dir);
+    snprintf(out, sizeof out, "%s/out", dir);
+    write_file(cfg, GOOD_CONFIG "}");
+    const char *argv[] = {"collect", "--config", cfg, "--output", out};
+    char *text = NULL;
+    setenv("LOG_LEVEL", "error", 1);
+    assert_int_equal(collect_captured(5, argv, &text), 0);
+    assert_null(strstr(text, "\"level\":\"info\""));
+    free(text);
+    setenv("LOG_LEVEL", "loud", 1);
+    assert_int_equal(collect_captured(5, argv, &text), 1);
+    assert_non_null(strstr(text, "LOG_LEVEL"));
+    free(text);
+    unsetenv("LOG_LEVEL");
+    assert_int_equal(collect_captured(5, argv, &text), 0);
+    assert_non_null(strstr(text, "\"level\":\"info\""));
+    free(text);
+    rm_rf(dir);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -256,6 +284,7 @@ int main(void)
     const struct CMUnitTest with_fake[] = {
         cmocka_unit_test(test_exit_codes),
         cmocka_unit_test(test_config_checked_like_the_edge),
+        cmocka_unit_test(test_log_level),
     };
     int failed = cmocka_run_group_tests(tests, NULL, NULL);
     return failed + cmocka_run_group_tests(with_fake, fake_setup, fake_teardown);
