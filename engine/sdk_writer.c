@@ -12,6 +12,7 @@
 
 #include "common/random.h"
 
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <ftw.h>
@@ -108,14 +109,63 @@ static int write_atomic(const char *path, const char *const *parts, const size_t
     return 0;
 }
 
+/* What the SDK keeps at the top of its storage root (jupiterone.md §3.2),
+ * and our summary's temporary file left by an interrupted run. */
+static bool sdk_entry(const char *name)
+{
+    static const char tmp[] = "summary.json.tmp-";
+    return strcmp(name, "graph") == 0 || strcmp(name, "index") == 0 ||
+           strcmp(name, "summary.json") == 0 || strcmp(name, "key-tracker.db") == 0 ||
+           strncmp(name, tmp, sizeof tmp - 1) == 0;
+}
+
+/* The root is deleted only when it is an earlier output (or empty): it is
+ * any path the operator names, and `--output .` or a mistyped path must
+ * not delete files collect never wrote.  1 = exists (delete it), 0 = absent,
+ * -1 = refused. */
+static int check_root(const char *root, err_info *err)
+{
+    struct stat st;
+    if (lstat(root, &st) != 0) {
+        if (errno == ENOENT)
+            return 0;
+        return err_set(err, ERR_IO, "cannot read the output directory %s: %s", root,
+                       strerror(errno));
+    }
+    if (!S_ISDIR(st.st_mode)) {
+        err_set(err, ERR_INVALID, "output %s exists and is not a directory", root);
+        return err_hint(err, "name a new directory, or the output directory of an earlier run");
+    }
+    DIR *d = opendir(root);
+    if (!d)
+        return err_set(err, ERR_IO, "cannot read the output directory %s: %s", root,
+                       strerror(errno));
+    int rc = 1;
+    for (struct dirent *e; rc == 1 && (e = readdir(d));) {
+        if (strcmp(e->d_name, ".") == 0 || strcmp(e->d_name, "..") == 0 || sdk_entry(e->d_name))
+            continue;
+        err_set(err, ERR_INVALID,
+                "output directory %s holds '%.200s', which collect does not write; "
+                "it is deleted only when it holds an earlier output",
+                root, e->d_name);
+        rc = err_hint(err, "name a new or empty directory, or the output directory of an "
+                           "earlier run");
+    }
+    closedir(d);
+    return rc;
+}
+
 int sdk_writer_new(const char *root, sdk_writer **out, err_info *err)
 {
     *out = NULL;
     if (!root || !*root || strcmp(root, "/") == 0)
         return err_set(err, ERR_INVALID, "an output directory is required");
-    struct stat st;
-    if (lstat(root, &st) == 0 && nftw(root, rm_entry, 32, FTW_DEPTH | FTW_PHYS) != 0)
-        return err_set(err, ERR_IO, "cannot delete the previous output %s: %s", root, strerror(errno));
+    int exists = check_root(root, err);
+    if (exists < 0)
+        return -1;
+    if (exists && nftw(root, rm_entry, 32, FTW_DEPTH | FTW_PHYS) != 0)
+        return err_set(err, ERR_IO, "cannot delete the previous output %s: %s", root,
+                       strerror(errno));
     if (mkdirs(root, err) != 0)
         return -1;
     sdk_writer *w = calloc(1, sizeof *w);

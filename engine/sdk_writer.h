@@ -5,7 +5,11 @@
  * at most 500 objects per file, index/<kind>/<_type>/<uuid>.json symlinks,
  * and summary.json at finish.  Every file is written to a temporary name
  * and renamed, so a reader never sees half a file.  The root is deleted and
- * recreated by sdk_writer_new (the SDK does the same at every run).
+ * recreated by sdk_writer_new (the SDK does the same at every run), but only
+ * when it is absent, empty or an earlier output (nothing at its top but
+ * graph, index, summary.json, key-tracker.db): anything else (a file, a
+ * directory holding other files, a symbolic link) is refused, so that a
+ * mistyped --output never deletes what collect did not write.
  */
 #ifndef AI_ENGINE_SDK_WRITER_H
 #define AI_ENGINE_SDK_WRITER_H

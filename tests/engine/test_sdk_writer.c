@@ -1,5 +1,6 @@
 /* sdk_writer: layout (one _type per file, <= 500 objects, index links,
- * nothing else under graph/), summary.json, output dir deleted at start;
+ * nothing else under graph/), summary.json, an earlier output deleted at
+ * start, anything else refused;
  * driven through graph store + runner as `collect` does. */
 #include "common/json.h"
 #include "engine/graph_store.h"
@@ -121,8 +122,11 @@ static void test_layout_and_summary(void **state)
     (void)state;
     char root[] = "/tmp/ai-sdkw-XXXXXX";
     assert_non_null(mkdtemp(root));
+    /* an earlier output */
     char stale[PATH_MAX];
-    snprintf(stale, sizeof stale, "%s/stale.txt", root);
+    snprintf(stale, sizeof stale, "%s/graph", root);
+    assert_int_equal(mkdir(stale, 0755), 0);
+    snprintf(stale, sizeof stale, "%s/graph/old-step.json", root);
     FILE *f = fopen(stale, "w");
     fputs("x", f);
     fclose(f);
@@ -185,11 +189,57 @@ static void test_refuses_root(void **state)
     assert_null(w);
 }
 
+/* --output names any path: what collect did not write is never deleted. */
+static void test_refuses_foreign_output(void **state)
+{
+    (void)state;
+    char root[] = "/tmp/ai-sdkw-XXXXXX";
+    assert_non_null(mkdtemp(root));
+    char path[PATH_MAX];
+    snprintf(path, sizeof path, "%s/summary.json", root);
+    FILE *f = fopen(path, "w");
+    fputs("{}", f);
+    fclose(f);
+    snprintf(path, sizeof path, "%s/notes.txt", root);
+    f = fopen(path, "w");
+    fputs("mine", f);
+    fclose(f);
+    sdk_writer *w = NULL;
+    err_info err = {0};
+    assert_int_equal(sdk_writer_new(root, &w, &err), -1);
+    assert_null(w);
+    assert_non_null(strstr(err.message, "notes.txt"));
+    assert_int_equal(access(path, F_OK), 0);
+    /* a file */
+    err_clear(&err);
+    assert_int_equal(sdk_writer_new(path, &w, &err), -1);
+    assert_int_equal(access(path, F_OK), 0);
+    /* a symbolic link to a directory */
+    char link[PATH_MAX + 8];
+    snprintf(link, sizeof link, "%s-link", root);
+    assert_int_equal(symlink(root, link), 0);
+    err_clear(&err);
+    assert_int_equal(sdk_writer_new(link, &w, &err), -1);
+    assert_int_equal(access(path, F_OK), 0);
+    unlink(link);
+    /* an empty directory is fine */
+    char empty[PATH_MAX];
+    snprintf(empty, sizeof empty, "%s/empty", root);
+    assert_int_equal(mkdir(empty, 0755), 0);
+    err_clear(&err);
+    assert_int_equal(sdk_writer_new(empty, &w, &err), 0);
+    sdk_writer_free(w);
+    char cmd[PATH_MAX + 16];
+    snprintf(cmd, sizeof cmd, "rm -rf %s", root);
+    assert_int_equal(system(cmd), 0);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_layout_and_summary),
         cmocka_unit_test(test_refuses_root),
+        cmocka_unit_test(test_refuses_foreign_output),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
