@@ -230,10 +230,21 @@ static size_t on_read(char *buf, size_t size, size_t n, void *arg)
     return src->read(src->ctx, buf, size * n);
 }
 
+/* Stops a transfer in flight once the caller's cancel flag is set. */
+static int on_progress(void *arg, curl_off_t a, curl_off_t b, curl_off_t c, curl_off_t d)
+{
+    (void)a;
+    (void)b;
+    (void)c;
+    (void)d;
+    atomic_bool *cancel = arg;
+    return cancel && atomic_load(cancel) ? 1 : 0;
+}
+
 /* One attempt.  Returns the CURLcode; fills *status on an answer. */
 static CURLcode attempt(j1_sync_client *c, const char *method, const char *url,
-                        const j1_body_source *body, const char *correlation_id, long *status,
-                        attempt_out *o)
+                        const j1_body_source *body, const char *correlation_id,
+                        atomic_bool *cancel, long *status, attempt_out *o)
 {
     CURL *h = borrow(c);
     if (!h)
@@ -271,6 +282,13 @@ static CURLcode attempt(j1_sync_client *c, const char *method, const char *url,
     curl_easy_setopt(h, CURLOPT_HEADERFUNCTION, on_header);
     curl_easy_setopt(h, CURLOPT_HEADERDATA, o);
     curl_easy_setopt(h, CURLOPT_USERAGENT, "azure-integration");
+    if (cancel) {
+        /* a cancelled upload stops now, not when a hung server answers
+         * (the timeout is 5 minutes) */
+        curl_easy_setopt(h, CURLOPT_NOPROGRESS, 0L);
+        curl_easy_setopt(h, CURLOPT_XFERINFOFUNCTION, on_progress);
+        curl_easy_setopt(h, CURLOPT_XFERINFODATA, (void *)cancel);
+    }
     if (strcmp(method, "GET") != 0) {
         /* the body is read as it is sent (64 KiB at a time) */
         body->rewind(body->ctx);
@@ -347,7 +365,11 @@ static int call(j1_sync_client *c, const char *method, const char *path,
         sbuf_reset(&resp->body);
         attempt_out o = {.body = &resp->body};
         long status = 0;
-        rc = attempt(c, method, sbuf_str(&url), body, correlation_id, &status, &o);
+        rc = attempt(c, method, sbuf_str(&url), body, correlation_id, cancel, &status, &o);
+        if (rc == CURLE_ABORTED_BY_CALLBACK) {
+            sbuf_free(&url);
+            return err_set(err, ERR_CANCELLED, "JupiterOne request %s %s cancelled", method, path);
+        }
         bool transient = rc != CURLE_OK || status >= 500 || status == 429;
         if (!transient) {
             resp->status = status;

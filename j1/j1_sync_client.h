@@ -44,9 +44,10 @@ void j1_sync_client_free(j1_sync_client *c);
 
 /* Performs method on base_url+path with the JSON body (NULL for GET).
  * correlation_id may be NULL.  `cancel`, when non-NULL and set, stops
- * further retries.  Returns 0 when an HTTP answer was obtained (any status,
- * after retries of 5xx/429 were exhausted), -1 with ERR_NETWORK when no
- * answer came after all attempts. */
+ * further retries and the transfer in flight (-1 with ERR_CANCELLED).
+ * Returns 0 when an HTTP answer was obtained (any status, after retries of
+ * 5xx/429 were exhausted), -1 with ERR_NETWORK when no answer came after all
+ * attempts. */
 int j1_sync_call(j1_sync_client *c, const char *method, const char *path,
                  const char *body, size_t body_len, const char *correlation_id,
                  const j1_retry_policy *policy, atomic_bool *cancel,

@@ -893,6 +893,38 @@ static void test_retry_after_503_and_http_date(void **state)
     }
 }
 
+/* abort() does not wait for uploads in flight to be answered: a JupiterOne
+ * that hangs (here: 3 s per upload answer; the request timeout is 5
+ * minutes) cannot hold a cancelled job or a draining process. */
+static void test_abort_stops_uploads_in_flight(void **state)
+{
+    fx *x = *state;
+    fake_j1_faults f = {.delay_ms = 3000};
+    fake_j1_set_faults(x->fake, &f);
+    err_info err = {0};
+    j1_uploader *u = NULL;
+    j1_uploader_settings st = settings(x, 500); /* one object (~420 bytes) per batch */
+    assert_int_equal(j1_uploader_new(&st, &u, &err), 0);
+    graph_sink s = j1_uploader_sink(u);
+    objs a = make_objs("ea", "azure_a", 3, 300, false);
+    assert_int_equal(write_objs(&s, &a, "azure_a", GRAPH_ENTITIES, &err), 0);
+    struct timespec ts = {0, 300 * 1000000L};
+    nanosleep(&ts, NULL); /* the two closed batches are being sent */
+    struct timespec t0, t1;
+    clock_gettime(CLOCK_MONOTONIC, &t0);
+    assert_int_equal(s.abort(s.ctx, "job cancelled by operator", &err), 0);
+    clock_gettime(CLOCK_MONOTONIC, &t1);
+    double took = (double)(t1.tv_sec - t0.tv_sec) + (double)(t1.tv_nsec - t0.tv_nsec) / 1e9;
+    if (took > 1.5)
+        fail_msg("abort took %.2f s", took);
+    fake_j1_counts c;
+    fake_j1_counts_get(x->fake, &c);
+    assert_int_equal(c.aborts, 1);
+    assert_int_equal(c.finalizes, 0);
+    free_objs(&a);
+    j1_uploader_free(u);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -917,6 +949,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_connection_refused_is_network_error, setup, teardown),
         cmocka_unit_test(test_finalize_answer_lost),
         cmocka_unit_test(test_abort_retried),
+        cmocka_unit_test_setup_teardown(test_abort_stops_uploads_in_flight, setup, teardown),
         cmocka_unit_test(test_retry_after_503_and_http_date),
     };
     int rc = cmocka_run_group_tests(tests, NULL, NULL);
