@@ -658,7 +658,9 @@ static int walk_pages(azure_client *c, azure_api api, const char *path, bool con
     azure_link_guard guard;
     azure_link_guard_init(&guard);
     char *url = strdup(path);
-    if (!url) {
+    /* a continuation's link was followed already: a page linking back to
+     * it repeats it (else that page would be read and used twice) */
+    if (!url || (continuation && azure_link_guard_add(&guard, path) < 0)) {
         err_set(err, ERR_NOMEM, "out of memory");
         goto done;
     }

@@ -865,6 +865,42 @@ static int rss_item(void *arg, const cJSON *item, err_info *err) {
     return 0;
 }
 
+/* A list whose first page came in a Graph batch and whose next page links
+ * to itself: the repeated link is caught at once, as azure_list catches it
+ * (the page with the repeated link is not used), not after that page was
+ * fetched and handed to the callback twice. */
+static void test_graph_batch_repeated_link(void **state) {
+    (void)state;
+    fixture *fx = fixture_new(NULL, NULL);
+    fake_azure_add_response(fx->fake, "GET", "/v1.0/groups/g0/members", 200, NULL,
+                            "{\"value\":[{\"id\":\"a\"}],\"@odata.nextLink\":"
+                            "\"https://graph.microsoft.com/v1.0/groups/g0/members?$skiptoken=1\"}");
+    fake_azure_add_response(fx->fake, "GET", "/v1.0/groups/g0/members?$skiptoken=1", 200, NULL,
+                            "{\"value\":[{\"id\":\"c\"}],\"@odata.nextLink\":"
+                            "\"https://graph.microsoft.com/v1.0/groups/g0/members?$skiptoken=1\"}");
+    fake_azure_add_response(fx->fake, "GET", "/v1.0/groups/g1/members", 200, NULL,
+                            "{\"value\":[{\"id\":\"a\"},{\"id\":\"b\"}]}");
+    const char *paths[] = {"/groups/g0/members", "/groups/g1/members"};
+    ordered *o = calloc(1, sizeof *o);
+    assert_non_null(o);
+    o->fail_index = -1;
+    err_info err, errs[2];
+    assert_int_equal(azure_list_many(fx->client, AZURE_API_GRAPH, paths, 2, ordered_item, o, errs,
+                                     &err),
+                     -1);
+    fake_azure_counts c;
+    fake_azure_get_counts(fx->fake, &c);
+    assert_int_equal(c.batch_requests, 1);
+    assert_int_equal(errs[0].kind, ERR_UPSTREAM);
+    assert_non_null(strstr(errs[0].message, "already followed"));
+    assert_string_equal(o->seen[0], "a");
+    assert_int_equal(errs[1].kind, ERR_NONE);
+    assert_string_equal(o->seen[1], "ab");
+    assert_int_equal(fake_azure_count_path(fx->fake, "/v1.0/groups/g0/members?$skiptoken=1"), 1);
+    free(o);
+    fixture_free(fx);
+}
+
 static void test_ten_thousand_pages(void **state) {
     (void)state;
     fixture *fx = fixture_new(NULL, NULL);
@@ -1038,6 +1074,7 @@ int main(void) {
         cmocka_unit_test(test_concurrency_bound),
         cmocka_unit_test(test_many_event_loop),
         cmocka_unit_test(test_graph_batch),
+        cmocka_unit_test(test_graph_batch_repeated_link),
         cmocka_unit_test(test_ten_thousand_pages),
         cmocka_unit_test(test_no_secret_in_logs),
         cmocka_unit_test(test_absent_lists_logged_once),
