@@ -72,6 +72,8 @@ struct j1_uploader {
     char status[48];
     j1_upload_stats stats;
     atomic_bool cancel;
+    char **skipped_types;            /* types with an object too large to upload */
+    size_t nskipped;
 
     batch *open[2];                  /* store thread only */
     pthread_t threads[J1_MAX_CONCURRENCY];
@@ -480,6 +482,25 @@ static int close_batch(j1_uploader *u, graph_kind kind, err_info *err)
     return 0;
 }
 
+/* Under mu: remembers the type of an object skipped as too large, so that
+ * finalize sends it as a partial dataset (JupiterOne would otherwise delete
+ * the copy it holds).  Out of memory: the type is not remembered, and the
+ * skip's warning still names it. */
+static void note_skipped_type(j1_uploader *u, const char *type)
+{
+    if (!type || !*type)
+        return;
+    for (size_t i = 0; i < u->nskipped; i++)
+        if (strcmp(u->skipped_types[i], type) == 0)
+            return;
+    char **grown = realloc(u->skipped_types, (u->nskipped + 1) * sizeof *grown);
+    if (!grown)
+        return;
+    u->skipped_types = grown;
+    if ((grown[u->nskipped] = strdup(type)))
+        u->nskipped++;
+}
+
 static int sink_write(void *ctx, const graph_chunk *chunk, err_info *err)
 {
     j1_uploader *u = ctx;
@@ -503,6 +524,7 @@ static int sink_write(void *ctx, const graph_chunk *chunk, err_info *err)
                 free(copy);
                 pthread_mutex_lock(&u->mu);
                 u->stats.objects_skipped_oversize++;
+                note_skipped_type(u, chunk->type);
                 pthread_mutex_unlock(&u->mu);
                 char sz[32];
                 snprintf(sz, sizeof sz, "%zu", len);
@@ -754,6 +776,21 @@ static int sink_finish(void *ctx, const char *const *partial_types, size_t count
             sbuf_putc(&b, ',');
         sbuf_json_string(&b, partial_types[i]);
     }
+    /* no lock: the workers have stopped (drain) and the store thread is here */
+    size_t added = 0;
+    for (size_t i = 0; i < u->nskipped; i++) {
+        bool listed = false;
+        for (size_t k = 0; k < count && !listed; k++)
+            listed = strcmp(partial_types[k], u->skipped_types[i]) == 0;
+        if (listed)
+            continue;
+        if (count + added++)
+            sbuf_putc(&b, ',');
+        sbuf_json_string(&b, u->skipped_types[i]);
+        log_kv(LOG_WARN, "a type with objects too large to upload is sent as a partial dataset, "
+                         "so JupiterOne keeps its stored objects", "type", u->skipped_types[i],
+               NULL);
+    }
     sbuf_puts(&b, "]}}");
     if (sbuf_failed(&b)) {
         sbuf_free(&b);
@@ -925,6 +962,9 @@ void j1_uploader_free(j1_uploader *u)
     j1_sync_client_free(u->client);
     free(u->instance_id);
     free(u->integration_job_id);
+    for (size_t i = 0; i < u->nskipped; i++)
+        free(u->skipped_types[i]);
+    free(u->skipped_types);
     pthread_cond_destroy(&u->cv);
     pthread_mutex_destroy(&u->mu);
     free(u);

@@ -5,7 +5,9 @@
  * j1_uploader_new() starts a synchronization job (POST .../jobs) and returns
  * an uploader whose sink re-batches incoming chunks by serialized size
  * (jupiterone.md 1.5: <= 5,000,000 bytes, _rawData dropped from an object
- * alone over the limit, an object still over it skipped and counted), and
+ * alone over the limit, an object still over it skipped and counted, and
+ * its _type sent as a partial dataset at finalize so that JupiterOne keeps
+ * the copy it holds instead of deleting it), and
  * hands batches to a small pool of upload threads (at most 6 requests in
  * flight, 2 more queued).  write_chunk blocks while the queue is full, so memory
  * stays bounded whatever the tenant size.
