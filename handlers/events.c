@@ -288,6 +288,55 @@ void events_parsed_free(events_parsed *p)
     memset(p, 0, sizeof *p);
 }
 
+int events_config_check(cJSON *cfg, const char *path, cJSON **out, char *why, size_t why_size)
+{
+    *out = NULL;
+    if (!cJSON_IsObject(cfg)) {
+        snprintf(why, why_size, "%s must be an object", path);
+        return -1;
+    }
+    char p[6][96];
+    static const char *const names[] = {"directoryId",    "clientId",
+                                        "clientSecret",   "subscriptionId",
+                                        "ingestActiveDirectory", "tagWithAccountName"};
+    /* path.name of each field, for the messages */
+    for (size_t i = 0; i < 6; i++)
+        snprintf(p[i], sizeof p[i], "%s.%s", path, names[i]);
+    bool bad = false;
+    const char *dir = str_field(cfg, names[0], p[0], true, 256, F_TENANT, why, why_size, &bad);
+    if (bad)
+        return -1;
+    const char *cid = str_field(cfg, names[1], p[1], true, 256, F_TENANT, why, why_size, &bad);
+    if (bad)
+        return -1;
+    const char *sec = str_field(cfg, names[2], p[2], true, 1024, F_TEXT, why, why_size, &bad);
+    if (bad)
+        return -1;
+    const char *sub = str_field(cfg, names[3], p[3], false, 128, F_TENANT, why, why_size, &bad);
+    if (bad)
+        return -1;
+    bool ingest_ad = false, tag = false;
+    if (bool_field(cfg, names[4], p[4], &ingest_ad, why, why_size) < 0 ||
+        bool_field(cfg, names[5], p[5], &tag, why, why_size) < 0)
+        return -1;
+    cJSON *c = cJSON_CreateObject();
+    if (!c || !cJSON_AddStringToObject(c, "directoryId", dir) ||
+        !cJSON_AddStringToObject(c, "clientId", cid) ||
+        !cJSON_AddStringToObject(c, "clientSecret", sec) ||
+        (sub && !cJSON_AddStringToObject(c, "subscriptionId", sub)) ||
+        !cJSON_AddBoolToObject(c, "ingestActiveDirectory", ingest_ad) ||
+        !cJSON_AddBoolToObject(c, "tagWithAccountName", tag)) {
+        if (c) {
+            wipe_tree(c);
+            cJSON_Delete(c);
+        }
+        snprintf(why, why_size, "out of memory");
+        return -1;
+    }
+    *out = c;
+    return 0;
+}
+
 int events_parse(const char *body, size_t len, events_parsed *out, char *why, size_t why_size)
 {
     memset(out, 0, sizeof *out);
@@ -355,49 +404,13 @@ int events_parse(const char *body, size_t len, events_parsed *out, char *why, si
                               &bad);
     if (bad)
         goto fail;
-    const cJSON *cfg = cJSON_GetObjectItemCaseSensitive(inst, "config");
+    cJSON *cfg = cJSON_GetObjectItemCaseSensitive(inst, "config");
     if (!cfg) {
         snprintf(why, why_size, "integrationInstance.config is required");
         goto fail;
     }
-    if (!cJSON_IsObject(cfg)) {
-        snprintf(why, why_size, "integrationInstance.config must be an object");
+    if (events_config_check(cfg, "integrationInstance.config", &out->config, why, why_size) != 0)
         goto fail;
-    }
-    const char *dir = str_field(cfg, "directoryId", "integrationInstance.config.directoryId",
-                                true, 256, F_TENANT, why, why_size, &bad);
-    if (bad)
-        goto fail;
-    const char *cid = str_field(cfg, "clientId", "integrationInstance.config.clientId", true, 256,
-                                F_TENANT, why, why_size, &bad);
-    if (bad)
-        goto fail;
-    const char *sec = str_field(cfg, "clientSecret", "integrationInstance.config.clientSecret",
-                                true, 1024, F_TEXT, why, why_size, &bad);
-    if (bad)
-        goto fail;
-    const char *sub = str_field(cfg, "subscriptionId",
-                                "integrationInstance.config.subscriptionId", false, 128,
-                                F_TENANT, why, why_size, &bad);
-    if (bad)
-        goto fail;
-    bool ingest_ad = false, tag = false;
-    if (bool_field(cfg, "ingestActiveDirectory", "integrationInstance.config.ingestActiveDirectory",
-                   &ingest_ad, why, why_size) < 0 ||
-        bool_field(cfg, "tagWithAccountName", "integrationInstance.config.tagWithAccountName",
-                   &tag, why, why_size) < 0)
-        goto fail;
-
-    out->config = cJSON_CreateObject();
-    if (!out->config || !cJSON_AddStringToObject(out->config, "directoryId", dir) ||
-        !cJSON_AddStringToObject(out->config, "clientId", cid) ||
-        !cJSON_AddStringToObject(out->config, "clientSecret", sec) ||
-        (sub && !cJSON_AddStringToObject(out->config, "subscriptionId", sub)) ||
-        !cJSON_AddBoolToObject(out->config, "ingestActiveDirectory", ingest_ad) ||
-        !cJSON_AddBoolToObject(out->config, "tagWithAccountName", tag)) {
-        snprintf(why, why_size, "out of memory");
-        goto fail;
-    }
     ev->config = out->config;
     return 0;
 fail:

@@ -58,6 +58,14 @@ typedef struct events_parsed {
     job_event event;
 } events_parsed;
 
+/* Checks an integration instance's config object by the rules above (the
+ * strings of cfg are trimmed in place) and returns in *out a fresh tree of
+ * the known fields as the service stores them (booleans defaulted, empty
+ * optional fields dropped); the caller wipes and frees it.  -1 with a
+ * message in why naming the field as path.<field> (never a value).  Also
+ * used by `collect`, so a config it accepts is one the service accepts. */
+int events_config_check(cJSON *cfg, const char *path, cJSON **out, char *why, size_t why_size);
+
 /* Parses and validates body.  Returns 0, or -1 with a message naming the
  * field in why (never a value). */
 int events_parse(const char *body, size_t len, events_parsed *out, char *why, size_t why_size);

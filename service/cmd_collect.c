@@ -23,7 +23,6 @@
 #include "engine/sdk_writer.h"
 #include "handlers/events.h"
 #include "steps/azure_job.h"
-#include "storage/config_crypto.h"
 #include "steps/registry.h"
 
 #include <stdio.h>
@@ -84,57 +83,32 @@ static cJSON *config_from_env(err_info *err)
 }
 
 /* Checks config exactly as POST /v1/events checks an event's config
- * (handlers/events.c: required fields, types, characters, lengths) and
+ * (events_config_check: required fields, types, characters, lengths) and
  * returns the config the service would store for it (ids trimmed, empty
  * optional fields dropped, booleans defaulted), or NULL with the edge's
  * message naming the field (never a value). */
 static cJSON *config_as_edge(cJSON *config, const char *path, err_info *err)
 {
-    cJSON *ev = cJSON_CreateObject();
-    cJSON *inst = cJSON_AddObjectToObject(ev, "integrationInstance");
-    char *body = NULL;
-    if (!inst || !cJSON_AddStringToObject(ev, "eventId", "collect") ||
-        !cJSON_AddStringToObject(ev, "accountId", "collect") ||
-        !cJSON_AddStringToObject(inst, "id", "collect") ||
-        !cJSON_AddStringToObject(inst, "name", "collect") ||
-        !cJSON_AddItemReferenceToObject(inst, "config", config) ||
-        !(body = cJSON_PrintUnformatted(ev))) {
-        cJSON_Delete(ev);
-        err_set(err, ERR_NOMEM, "out of memory checking the config");
-        return NULL;
-    }
-    cJSON_Delete(ev); /* the reference leaves config alone */
-    events_parsed parsed;
+    cJSON *out = NULL;
     char why[256];
-    int rc = events_parse(body, strlen(body), &parsed, why, sizeof why);
-    config_crypto_wipe(body, strlen(body));
-    free(body);
-    if (rc != 0) {
-        static const char prefix[] = "integrationInstance.";
-        const char *msg = strncmp(why, prefix, sizeof prefix - 1) == 0 ? why + sizeof prefix - 1
-                                                                        : why;
-        const char *env = NULL;
-        for (size_t i = 0; !path && i < sizeof k_fields / sizeof *k_fields; i++) {
-            size_t n = strlen(k_fields[i].field);
-            if (strncmp(msg, "config.", 7) == 0 && strncmp(msg + 7, k_fields[i].field, n) == 0 &&
-                msg[7 + n] == ' ')
-                env = k_fields[i].env;
-        }
-        if (path)
-            err_set(err, ERR_INVALID, "config file %s: %s", path, msg);
-        else if (env)
-            err_set(err, ERR_INVALID, "%s: %s", env, msg);
-        else
-            err_set(err, ERR_INVALID, "%s", msg);
-        err_hint(err, "the config takes the fields and values of an event's "
-                      "integrationInstance.config");
-        return NULL;
+    if (events_config_check(config, "config", &out, why, sizeof why) == 0)
+        return out;
+    const char *env = NULL;
+    for (size_t i = 0; !path && i < sizeof k_fields / sizeof *k_fields; i++) {
+        size_t n = strlen(k_fields[i].field);
+        if (strncmp(why, "config.", 7) == 0 && strncmp(why + 7, k_fields[i].field, n) == 0 &&
+            why[7 + n] == ' ')
+            env = k_fields[i].env;
     }
-    cJSON *out = parsed.config;
-    parsed.config = NULL;
-    parsed.event.config = NULL;
-    events_parsed_free(&parsed);
-    return out;
+    if (path)
+        err_set(err, ERR_INVALID, "config file %s: %s", path, why);
+    else if (env)
+        err_set(err, ERR_INVALID, "%s: %s", env, why);
+    else
+        err_set(err, ERR_INVALID, "%s", why);
+    err_hint(err, "the config takes the fields and values of an event's "
+                  "integrationInstance.config");
+    return NULL;
 }
 
 static cJSON *read_config(const char *path, err_info *err)
