@@ -371,7 +371,10 @@ int events_parse(const char *body, size_t len, events_parsed *out, char *why, si
     bool bad = false;
     job_event *ev = &out->event;
     const cJSON *root = out->root;
-    ev->event_id = str_field(root, "eventId", "eventId", true, EVENTS_ID_MAX, F_ID, why,
+    /* the contract asks only 1-128 characters of the idempotency key: any
+     * text the scheduler uses is taken (stored and echoed, never in a
+     * header, URL or key) */
+    ev->event_id = str_field(root, "eventId", "eventId", true, EVENTS_ID_MAX, F_TEXT, why,
                              why_size, &bad);
     if (bad)
         goto fail;

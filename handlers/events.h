@@ -11,8 +11,10 @@
  * with Retry-After when the database is unreachable).
  *
  * Field rules (unknown fields are ignored and never stored):
- *   eventId, accountId, integrationInstance.id, jobId: 1-128 characters of
- *     [A-Za-z0-9._:-]
+ *   eventId: 1-128 characters of UTF-8 without control characters (the
+ *     contract's only rule for the idempotency key)
+ *   accountId, integrationInstance.id, jobId: 1-128 characters of
+ *     [A-Za-z0-9._:-] (they travel in JupiterOne request headers and bodies)
  *   integrationInstance.name: 1-256 characters of UTF-8 without control
  *     characters
  *   integrationInstance.description: optional (or null), up to 4096

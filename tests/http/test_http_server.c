@@ -436,7 +436,7 @@ static void bad_events_write_nothing(void **state)
     memset(id129, 'y', 129);
     id129[129] = '\0';
     char *ev129 = event_json(id129, "inst-bad", "ok");
-    char *quote = event_json("ev\\\"1", "inst-bad", "ok");
+    char *ctl_id = event_json("ev\\u0007x", "inst-bad", "ok"); /* a control character */
     char *nul = event_json("ev\\u0000x", "inst-bad", "ok");
     char *nul_inst = event_json("ev-n", "inst\\u0000bad", "ok");
     char *sqli = event_json("ev-s", "x'); DELETE FROM jobs; --", "ok");
@@ -485,7 +485,7 @@ static void bad_events_write_nothing(void **state)
         {big, big_len, 0, SIG_OK, "application/json", true, 413, "bytes"},
         {longev, 0, 0, SIG_OK, "application/json", false, 400, "eventId"},
         {ev129, 0, 0, SIG_OK, "application/json", false, 400, "eventId"},
-        {quote, 0, 0, SIG_OK, "application/json", false, 400, "eventId"},
+        {ctl_id, 0, 0, SIG_OK, "application/json", false, 400, "eventId"},
         {nul, 0, 0, SIG_OK, "application/json", false, 400, "NUL"},
         {nul_inst, 0, 0, SIG_OK, "application/json", false, 400, "NUL"},
         {sqli, 0, 0, SIG_OK, "application/json", false, 400, "integrationInstance.id"},
@@ -510,7 +510,7 @@ static void bad_events_write_nothing(void **state)
     free(good);
     free(longev);
     free(ev129);
-    free(quote);
+    free(ctl_id);
     free(nul);
     free(nul_inst);
     free(sqli);
