@@ -25,6 +25,7 @@ for s in "${scales[@]}"; do
   bound=$(sed -n 's/^run: .*lower bound \([0-9.]*\) s.*/\1/p' "$log")
   ratio=$(sed -n 's/^run: .*ratio \([0-9.]*\).*/\1/p' "$log")
   cpu=$(sed -n 's/^serve process: \([0-9.]*\) CPU s.*/\1/p' "$log")
+  tokens=$(sed -n 's/^e2e: .* \([0-9]*\)-byte tokens.*/\1/p' "$log")
   rss=$(sed -n 's/^serve process: .*peak RSS \([0-9.]*\) MB.*/\1/p' "$log")
   ents=$(awk '/^[0-9a-f-]+ +succeeded|^[0-9a-f-]+ +partial/ {print $5; exit}' "$log")
   rels=$(awk '/^[0-9a-f-]+ +succeeded|^[0-9a-f-]+ +partial/ {print $6; exit}' "$log")
@@ -39,6 +40,8 @@ done
     set -- $r
     echo "| $1 | $9 | ${10} | $7 | $8 | $2 | $3 | $4 | $5 | $6 | $([ "${11}" = 2 ] && echo yes || echo NO) |"
   done
+  echo
+  echo "Fake Azure AD tokens of ${tokens:-?} bytes (every request carries one); $(date -u +%Y-%m-%d)."
 } > "$out"
 cat "$out"
 # SVG: wall time and lower bound (left axis, s), CPU s and RSS MB (right
