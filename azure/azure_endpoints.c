@@ -36,8 +36,8 @@ static const cloud_row clouds[] = {
 
 int azure_url_check(const char *url, const char *what, err_info *err) {
     if (url_is_https(url) || url_is_loopback_http(url)) return 0;
-    err_set(err, ERR_INVALID, "%s must be an https URL with a host and no user@ part (got \"%.200s\")",
-            what, url);
+    err_set(err, ERR_INVALID,
+            "%s must be an https URL with a host and no user@ part (got \"%.200s\")", what, url);
     return err_hint(err, "use https://host (plain http is accepted only for 127.0.0.1/localhost)");
 }
 

@@ -41,7 +41,8 @@ done
     echo "| $1 | $9 | ${10} | $7 | $8 | $2 | $3 | $4 | $5 | $6 | $([ "${11}" = 2 ] && echo yes || echo NO) |"
   done
   echo
-  echo "Fake Azure AD tokens of ${tokens:-?} bytes (every request carries one); $(date -u +%Y-%m-%d)."
+  echo "Fake Azure AD tokens of ${tokens:-?} bytes (every request carries one);" \
+       "$(date -u +%Y-%m-%d)."
 } > "$out"
 cat "$out"
 # SVG: wall time and lower bound (left axis, s), CPU s and RSS MB (right
