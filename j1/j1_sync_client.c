@@ -392,8 +392,13 @@ static int call(j1_sync_client *c, const char *method, const char *path,
         log_kv(LOG_WARN, "JupiterOne request failed; retrying", "method", method, "path", path,
                "status", status ? st : curl_easy_strerror(rc), NULL);
         sleep_ms_cancellable(delay, cancel);
+        if (cancel && atomic_load(cancel))
+            break; /* no new attempt once cancelled */
     }
     sbuf_free(&url);
+    if (cancel && atomic_load(cancel))
+        return err_set(err, ERR_CANCELLED, "JupiterOne request %s %s cancelled after %d attempt(s)",
+                       method, path, resp->retries + 1);
     if (rc != CURLE_OK) {
         err_set(err, ERR_NETWORK, "JupiterOne request %s %s failed after %d attempts: %s", method,
                 path, attempts, curl_easy_strerror(rc));

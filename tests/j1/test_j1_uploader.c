@@ -10,9 +10,11 @@
 #include "common/metrics.h"
 #include "common/sbuf.h"
 #include "fakes/fake_j1.h"
+#include "j1/j1_sync_client.h"
 #include "j1/j1_uploader.h"
 
 #include <arpa/inet.h>
+#include <cjson/cJSON.h>
 #include <netinet/in.h>
 #include <pthread.h>
 #include <setjmp.h>
@@ -932,11 +934,66 @@ static void test_abort_stops_uploads_in_flight(void **state)
     j1_uploader_free(u);
 }
 
+typedef struct canceller {
+    atomic_bool *flag;
+    int after_ms;
+} canceller;
+
+static void *cancel_later(void *arg)
+{
+    canceller *c = arg;
+    usleep((useconds_t)c->after_ms * 1000);
+    atomic_store(c->flag, true);
+    return NULL;
+}
+
+/* A cancel that comes while a request waits to be retried ends it as
+ * cancelled (as the header says), not as an answered 500 or a network
+ * error: the job's error then says what happened. */
+static void test_cancel_between_retries(void **state)
+{
+    fx *x = *state;
+    fake_j1_faults f = {.fail_500 = 100};
+    fake_j1_set_faults(x->fake, &f);
+    j1_sync_client *c = NULL;
+    err_info err = {0};
+    assert_int_equal(j1_sync_client_new(fake_j1_url(x->fake), API_KEY, ACCOUNT, &c, &err), 0);
+    j1_response r;
+    const char start[] = "{\"source\":\"integration-managed\",\"integrationInstanceId\":\"i\"}";
+    assert_int_equal(j1_sync_call(c, "POST", "/persister/synchronization/jobs", start,
+                                  strlen(start), NULL, NULL, NULL, &r, &err), 0);
+    cJSON *j = cJSON_ParseWithLength(r.body.data, r.body.len);
+    const cJSON *job = cJSON_GetObjectItem(j, "job");
+    char path[256];
+    snprintf(path, sizeof path, "/persister/synchronization/jobs/%s/entities",
+             cJSON_GetObjectItem(job, "id")->valuestring);
+    cJSON_Delete(j);
+    j1_response_free(&r);
+    atomic_bool flag = false;
+    canceller cl = {&flag, 150};
+    pthread_t t;
+    pthread_create(&t, NULL, cancel_later, &cl);
+    const char body[] = "{\"entities\":[]}";
+    j1_retry_policy slow = {.max_attempts = 5, .initial_ms = 5000, .max_ms = 5000};
+    const char *corr = "0f8fad5b-d9cb-469f-a165-70867728950e";
+    assert_int_equal(j1_sync_call(c, "POST", path, body, strlen(body), corr, &slow, &flag, &r,
+                                  &err), -1);
+    pthread_join(t, NULL);
+    assert_int_equal(err.kind, ERR_CANCELLED);
+    assert_non_null(strstr(err.message, "cancelled after 1 attempt"));
+    j1_response_free(&r);
+    fake_j1_counts n;
+    fake_j1_counts_get(x->fake, &n);
+    assert_int_equal(n.upload_requests, 1);
+    j1_sync_client_free(c);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup_teardown(test_uploads_once_and_finalizes, setup, teardown),
         cmocka_unit_test_setup_teardown(test_without_key, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_cancel_between_retries, setup, teardown),
         cmocka_unit_test_setup_teardown(test_start_body_with_job_id, setup, teardown),
         cmocka_unit_test_setup_teardown(test_retries_429_and_500, setup, teardown),
         cmocka_unit_test_setup_teardown(test_413_splits_batches, setup, teardown),
