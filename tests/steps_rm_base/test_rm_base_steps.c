@@ -20,6 +20,7 @@
 
 #include "steps_governance/gov_case.h"
 
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -218,6 +219,51 @@ static const gov_case test_storage_tables_case = {
 
 /* Azure's 400 FeatureNotSupportedForAccount / OperationNotAllowedOnKind for
  * an account (here one whose kind claims queues and tables) means none. */
+/* tagProperties ["environment"] (SDK assignTags): the tag key matches
+ * case-insensitively and the value is lower-cased; an empty value is no
+ * tag.  The account list is answered with one BlobStorage account of the
+ * recording (its blob service properties still from the recording). */
+#define TAGGED_ACCOUNT(tags)                                                                      \
+    "{\"value\":[{\"sku\":{\"name\":\"Standard_LRS\"},\"kind\":\"BlobStorage\",\"id\":"            \
+    "\"/subscriptions/" SUB_D "/resourceGroups/j1dev/providers/Microsoft.Storage/"             \
+    "storageAccounts/ndowmon1j1devblobstorage\",\"name\":\"ndowmon1j1devblobstorage\","        \
+    "\"type\":\"Microsoft.Storage/storageAccounts\",\"location\":\"eastus\",\"tags\":" tags      \
+    ",\"properties\":{\"supportsHttpsTrafficOnly\":true}}]}"
+
+static void test_storage_environment_tag(void **state)
+{
+    (void)state;
+    static const struct {
+        const char *tags, *environment;
+    } cases[] = {{"{\"Environment\":\"J1Dev\"}", "j1dev"},
+                 {"{\"environment\":\"Prod\"}", "prod"},
+                 {"{\"environment\":\"\"}", NULL}};
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        char body[1024];
+        snprintf(body, sizeof body, TAGGED_ACCOUNT("%s"), cases[i].tags);
+        gov_case c = {.hars = {STORAGE "resource-manager-step-storage-accounts_690738595/"
+                                       "recording.har"},
+                      .subscription = SUB_D,
+                      .seed = {SEED_RG(SUB_D, "j1dev")},
+                      .faults = {{"/providers/Microsoft.Storage/storageAccounts?", 200, body}},
+                      .steps = {"ad-account", "rm-storage-resources"}};
+        cJSON *out = NULL;
+        gov_case_run(&c, &out, NULL, 0);
+        const cJSON *acct = find_entity(out, "/subscriptions/" SUB_D "/resourceGroups/j1dev/"
+                                             "providers/Microsoft.Storage/storageAccounts/"
+                                             "ndowmon1j1devblobstorage");
+        assert_non_null(acct);
+        const cJSON *env = cJSON_GetObjectItemCaseSensitive(acct, "environment");
+        if (cases[i].environment) {
+            assert_true(cJSON_IsString(env));
+            assert_string_equal(env->valuestring, cases[i].environment);
+        } else {
+            assert_null(env);
+        }
+        cJSON_Delete(out);
+    }
+}
+
 static void test_storage_kind_without_queues_or_tables(void **state)
 {
     (void)state;
@@ -426,6 +472,7 @@ int main(void)
         GOV_CASE_TEST(test_storage_file_shares),
         GOV_CASE_TEST(test_storage_queues),
         GOV_CASE_TEST(test_storage_tables),
+        cmocka_unit_test(test_storage_environment_tag),
         cmocka_unit_test(test_storage_kind_without_queues_or_tables),
         cmocka_unit_test(test_storage_403_fails_only_its_step),
         cmocka_unit_test(test_storage_data_plane_403),
