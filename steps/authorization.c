@@ -42,19 +42,52 @@
 #define RD_API "2018-01-01-preview"
 #define CA_API "2015-06-01"
 
-/* Fields Azure returns that the reference's SDK model does not know: they
- * appear neither in properties nor in _rawData. */
-static const char *const unmodelled_fields[] = {"createdOn", "updatedOn", "createdBy",
-                                                "updatedBy", NULL};
+/* The reference reads these through its SDK's models (role assignments
+ * 2018-09-01-preview, role definitions 2018-01-01-preview), which keep only
+ * the fields they know: whatever else Azure returns (createdOn/updatedOn/
+ * createdBy/updatedBy, and in newer answers condition, conditionVersion,
+ * description, delegatedManagedIdentityResourceId, ...) appears neither in
+ * properties nor in _rawData. */
+static const char *const model_top_fields[] = {"id", "name", "type", "properties", NULL};
+static const char *const role_assignment_fields[] = {"scope", "roleDefinitionId", "principalId",
+                                                     "principalType", "canDelegate", NULL};
+static const char *const role_definition_fields[] = {"roleName", "description", "type",
+                                                     "permissions", "assignableScopes", NULL};
 
-/* A copy of an ARM item without the unmodelled properties.* fields. */
-static cJSON *model_copy(const cJSON *item)
+static bool model_knows(const char *const *fields, const char *name)
+{
+    for (size_t i = 0; name && fields[i]; i++)
+        if (strcmp(fields[i], name) == 0)
+            return true;
+    return false;
+}
+
+/* Removes the members of obj that are not in fields. */
+static void model_keep(cJSON *obj, const char *const *fields)
+{
+    cJSON *m = obj ? obj->child : NULL;
+    while (m) {
+        cJSON *next = m->next;
+        if (!model_knows(fields, m->string))
+            cJSON_Delete(cJSON_DetachItemViaPointer(obj, m));
+        m = next;
+    }
+}
+
+/* A copy of an ARM item reduced to the SDK model's fields. */
+static cJSON *model_copy(const cJSON *item, const char *const *property_fields)
 {
     cJSON *copy = cJSON_Duplicate(item, 1);
+    model_keep(copy, model_top_fields);
     cJSON *props = copy ? cJSON_GetObjectItemCaseSensitive(copy, "properties") : NULL;
-    for (size_t i = 0; props && unmodelled_fields[i]; i++)
-        cJSON_DeleteItemFromObjectCaseSensitive(props, unmodelled_fields[i]);
+    if (cJSON_IsObject(props))
+        model_keep(props, property_fields);
     return copy;
+}
+
+static cJSON *role_assignment_model(const cJSON *item)
+{
+    return model_copy(item, role_assignment_fields);
 }
 
 /* ---- rm-authorization-role-assignments --------------------------------- */
@@ -81,7 +114,7 @@ const entity_spec authz_role_assignment_spec = {
 
 static const gov_sub_collection role_assignments = {
     .spec = &authz_role_assignment_spec,
-    .prepare = model_copy,
+    .prepare = role_assignment_model,
     .path_fmt = "/subscriptions/%s/providers/Microsoft.Authorization/roleAssignments?api-version=" RA_API,
 };
 
@@ -335,7 +368,7 @@ static int rd_answer(void *arg, size_t index, const cJSON *body, err_info *err)
     }
     gov_found found;
     if (!gov_find(st->ctx, id, &found)) {
-        cJSON *model = model_copy(body);
+        cJSON *model = model_copy(body, role_definition_fields);
         cJSON *entity = NULL;
         err_info e = {0};
         if (!model)

@@ -362,6 +362,49 @@ static const gov_case test_storage_containers_429_retried_case = {
     .steps = {"ad-account", "rm-storage-containers"}
 };
 
+/* A role assignment answered with fields the reference's SDK model
+ * (2018-09-01-preview) does not know (newer Azure answers carry
+ * description, condition, ...): they appear neither as properties nor in
+ * _rawData (part A §2.4 "model fields only"). */
+#define RA_ID "/subscriptions/" SUB_D "/providers/Microsoft.Authorization/roleAssignments/ra-1"
+static void test_role_assignment_model_fields_only(void **state)
+{
+    (void)state;
+    gov_case c = {
+        .hars = {AD_HAR, RM "authorization/__recordings__/"
+                         "iterateRoleAssignments_3257374565/recording.har"},
+        .subscription = SUB_D,
+        .faults = {{"/providers/Microsoft.Authorization/roleAssignments", 200,
+                    "{\"value\":[{\"properties\":{\"roleDefinitionId\":\"/subscriptions/" SUB_D
+                    "/providers/Microsoft.Authorization/roleDefinitions/rd-1\",\"principalId\":"
+                    "\"p-1\",\"principalType\":\"User\",\"scope\":\"/subscriptions/" SUB_D "\","
+                    "\"condition\":\"@Resource[x] StringEquals 'y'\",\"conditionVersion\":"
+                    "\"2.0\",\"description\":\"break-glass access\","
+                    "\"delegatedManagedIdentityResourceId\":null,\"createdOn\":"
+                    "\"2023-01-01T00:00:00Z\",\"createdBy\":\"u-1\"},\"id\":\"" RA_ID "\","
+                    "\"type\":\"Microsoft.Authorization/roleAssignments\",\"name\":\"ra-1\"}]}"}},
+        .steps = {"ad-account", "rm-authorization-role-assignments"}};
+    cJSON *out = NULL;
+    gov_case_run(&c, &out, NULL, 0);
+    const cJSON *ra = find_entity(out, RA_ID);
+    assert_non_null(ra);
+    assert_string_equal(cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(ra, "principalId")),
+                        "p-1");
+    /* _rawData holds the SDK object (properties hoisted) */
+    const cJSON *raw = cJSON_GetObjectItemCaseSensitive(
+        cJSON_GetArrayItem(cJSON_GetObjectItemCaseSensitive(ra, "_rawData"), 0), "rawData");
+    assert_string_equal(cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(raw, "principalId")),
+                        "p-1");
+    static const char *const unknown[] = {"description", "condition", "conditionVersion",
+                                          "delegatedManagedIdentityResourceId", "createdOn",
+                                          "createdBy"};
+    for (size_t i = 0; i < sizeof unknown / sizeof unknown[0]; i++) {
+        assert_null(cJSON_GetObjectItemCaseSensitive(ra, unknown[i]));
+        assert_null(cJSON_GetObjectItemCaseSensitive(raw, unknown[i]));
+    }
+    cJSON_Delete(out);
+}
+
 /* No subscription configured: every readable subscription is ingested. */
 static void test_all_subscriptions(void **state)
 {
@@ -478,6 +521,7 @@ int main(void)
         cmocka_unit_test(test_storage_data_plane_403),
         cmocka_unit_test(test_storage_data_plane_bad_xml),
         GOV_CASE_TEST(test_storage_containers_429_retried),
+        cmocka_unit_test(test_role_assignment_model_fields_only),
         cmocka_unit_test(test_all_subscriptions),
         cmocka_unit_test(test_generated_storage_children),
     };
