@@ -166,14 +166,16 @@ static int map_rg(const cJSON *v, const cJSON *item, const map_ctx *m, cJSON **o
 }
 
 /* createIntegrationEntity's tagProperties ["environment"]: the tag whose
- * lower-cased key is "environment", its value lower-cased. */
+ * lower-cased key is "environment", its value lower-cased (assignTags skips
+ * empty values). */
 static int environment_tag(const cJSON *item, cJSON *entity, const map_ctx *mctx, err_info *err)
 {
     (void)mctx;
     const cJSON *t;
     cJSON_ArrayForEach(t, json_get(item, "tags"))
     {
-        if (!t->string || strcasecmp(t->string, "environment") != 0 || !cJSON_IsString(t))
+        if (!t->string || strcasecmp(t->string, "environment") != 0 || !cJSON_IsString(t) ||
+            !*t->valuestring)
             continue;
         char *low = strdup(t->valuestring);
         if (!low)

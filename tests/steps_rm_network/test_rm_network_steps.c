@@ -15,6 +15,7 @@
 
 #include "steps_governance/gov_case.h"
 
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -99,6 +100,52 @@ static const gov_case test_virtual_networks_case = {
     .steps = {"ad-account", "rm-network-security-groups",
               "rm-network-virtual-networks"}
 };
+
+/* tagProperties ["environment"] of security groups (SDK assignTags): key
+ * matched case-insensitively, value lower-cased, an empty value is no tag.
+ * The group list is answered with the recorded group (its diagnostic
+ * settings still from the recording) carrying the given tags. */
+#define TAGGED_NSG(tags)                                                                          \
+    "{\"value\":[{\"id\":\"/subscriptions/" SUB_8 "/resourceGroups/j1dev/providers/"           \
+    "Microsoft.Network/networkSecurityGroups/j1dev\",\"name\":\"j1dev\",\"type\":"              \
+    "\"Microsoft.Network/networkSecurityGroups\",\"location\":\"eastus\",\"tags\":" tags       \
+    ",\"properties\":{\"securityRules\":[],\"defaultSecurityRules\":[]}}]}"
+
+static void test_security_group_environment_tag(void **state)
+{
+    (void)state;
+    static const struct {
+        const char *tags, *environment;
+    } cases[] = {{"{\"Environment\":\"Prod\"}", "prod"}, {"{\"environment\":\"\"}", NULL}};
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        char body[1024];
+        snprintf(body, sizeof body, TAGGED_NSG("%s"), cases[i].tags);
+        gov_case c = {.hars = {AD_HAR, NET_HAR},
+                      .subscription = SUB_8,
+                      .seed = {SEED_RG_KEYED(SUB_8, "J1DEV", "j1dev")},
+                      .faults = {{"/providers/Microsoft.Network/networkSecurityGroups?", 200,
+                                  body}},
+                      .steps = {"ad-account", "rm-network-security-groups"}};
+        cJSON *out = NULL;
+        gov_case_run(&c, &out, NULL, 0);
+        const cJSON *nsg = NULL, *e;
+        cJSON_ArrayForEach(e, cJSON_GetObjectItemCaseSensitive(out, "entities"))
+        {
+            const char *type = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(e, "_type"));
+            if (type && strcmp(type, "azure_security_group") == 0)
+                nsg = e;
+        }
+        assert_non_null(nsg);
+        const cJSON *env = cJSON_GetObjectItemCaseSensitive(nsg, "environment");
+        if (cases[i].environment) {
+            assert_true(cJSON_IsString(env));
+            assert_string_equal(env->valuestring, cases[i].environment);
+        } else {
+            assert_null(env);
+        }
+        cJSON_Delete(out);
+    }
+}
 
 static void test_security_group_rules(void **state)
 {
@@ -351,6 +398,7 @@ int main(void)
         GOV_CASE_TEST(test_public_ips),
         cmocka_unit_test(test_network_interfaces),
         GOV_CASE_TEST(test_security_groups),
+        cmocka_unit_test(test_security_group_environment_tag),
         GOV_CASE_TEST(test_virtual_networks),
         cmocka_unit_test(test_security_group_rules),
         GOV_CASE_TEST(test_security_group_rule_targets),
