@@ -73,7 +73,7 @@ static const prop_map account_props[] = {
     {"category", NULL, MAP_CONST_STRING_ARRAY, "infrastructure"},
     {"endpoints", "properties.readLocations", MAP_FN, .fn = account_endpoints},
     /* tagProperties: ["environment"] */
-    {"environment", "tags.environment", MAP_STRING, .flags = MAPF_KEEP_EXISTING},
+    {"environment", "tags", MAP_FN, .fn = arm_map_environment_tag, .flags = MAPF_KEEP_EXISTING},
     {NULL},
 };
 
@@ -91,7 +91,7 @@ static const prop_map database_props[] = {
     {"encrypted", NULL, MAP_CONST_BOOL, "true"},
     {"resourceGroup", "id", MAP_FN, .fn = arm_map_resource_group},
     {"classification", NULL, MAP_FN, .fn = map_null},
-    {"environment", "tags.environment", MAP_STRING, .flags = MAPF_KEEP_EXISTING},
+    {"environment", "tags", MAP_FN, .fn = arm_map_environment_tag, .flags = MAPF_KEEP_EXISTING},
     {NULL},
 };
 

@@ -57,7 +57,7 @@ static const prop_map vault_props[] = {
     {"resourceGroup", "id", MAP_FN, .fn = arm_map_resource_group},
     {"endpoints", "properties.vaultUri", MAP_FN, .fn = vault_endpoints},
     {"category", NULL, MAP_CONST_STRING_ARRAY, "infrastructure"},
-    {"environment", "tags.environment", MAP_ANY},
+    {"environment", "tags", MAP_FN, .fn = arm_map_environment_tag},
     {NULL},
 };
 

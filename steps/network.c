@@ -165,28 +165,14 @@ static int map_rg(const cJSON *v, const cJSON *item, const map_ctx *m, cJSON **o
     return arm_map_resource_group(v, item, m, out, err);
 }
 
-/* createIntegrationEntity's tagProperties ["environment"]: the tag whose
- * lower-cased key is "environment", its value lower-cased (assignTags skips
- * empty values). */
+/* createIntegrationEntity's tagProperties ["environment"] (arm_common). */
 static int environment_tag(const cJSON *item, cJSON *entity, const map_ctx *mctx, err_info *err)
 {
-    (void)mctx;
-    const cJSON *t;
-    cJSON_ArrayForEach(t, json_get(item, "tags"))
-    {
-        if (!t->string || strcasecmp(t->string, "environment") != 0 || !cJSON_IsString(t) ||
-            !*t->valuestring)
-            continue;
-        char *low = strdup(t->valuestring);
-        if (!low)
-            return nomem(err, "an environment tag");
-        for (char *c = low; *c; c++)
-            *c = (char)tolower((unsigned char)*c);
-        bool ok = json_set(entity, "environment", cJSON_CreateString(low));
-        free(low);
-        if (!ok)
-            return nomem(err, "an environment tag");
-    }
+    cJSON *env = NULL;
+    if (arm_map_environment_tag(json_get(item, "tags"), item, mctx, &env, err) != 0)
+        return -1;
+    if (env && !json_set(entity, "environment", env))
+        return nomem(err, "an environment tag");
     return 0;
 }
 
@@ -637,6 +623,8 @@ static int subnet_patch(cJSON *entity, const cJSON *item, void *arg, step_ctx *c
     (void)ctx;
     const cJSON *vnet = arg;
     const char *region = json_get_string(vnet, "location");
+    /* a plain property in the reference (vnet.tags['environment'], as
+     * is), not its tagProperties rule */
     const char *env = json_path_string(vnet, "tags.environment");
     cJSON_DeleteItemFromObjectCaseSensitive(entity, "region");
     cJSON_DeleteItemFromObjectCaseSensitive(entity, "environment");

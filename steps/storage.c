@@ -497,33 +497,6 @@ static int account_endpoints(const cJSON *value, const cJSON *item, const map_ct
     return 0;
 }
 
-/* tagProperties ["environment"] (SDK assignTags): the last tag whose key
- * lower-cased is "environment" and whose value is not empty, its value
- * lower-cased. */
-static int account_environment(const cJSON *value, const cJSON *item, const map_ctx *mctx,
-                               cJSON **out, err_info *err)
-{
-    (void)item;
-    (void)mctx;
-    *out = NULL;
-    const char *env = NULL;
-    const cJSON *t;
-    const cJSON *tags = cJSON_IsObject(value) ? value : NULL;
-    cJSON_ArrayForEach(t, tags)
-    {
-        if (t->string && strcasecmp(t->string, "environment") == 0 && cJSON_IsString(t) &&
-            *t->valuestring)
-            env = t->valuestring;
-    }
-    if (!env)
-        return 0;
-    if (!(*out = cJSON_CreateString(env)))
-        return err_set(err, ERR_NOMEM, "out of memory mapping a storage account");
-    for (char *c = (*out)->valuestring; *c; c++)
-        *c = (char)tolower((unsigned char)*c);
-    return 0;
-}
-
 /* Paths are on the prepared item (SDK model names, see prepare_account). */
 static const prop_map account_props[] = {
     {"displayName", "name", MAP_STRING},
@@ -556,7 +529,7 @@ static const prop_map account_props[] = {
     {"encryption.keyVaultProperties.currentVersionedKeyIdentifier",
      "properties.encryption.keyVaultProperties.currentVersionedKeyIdentifier", MAP_ANY,
      .flags = MAPF_NULL},
-    {"environment", "tags", MAP_FN, .fn = account_environment},
+    {"environment", "tags", MAP_FN, .fn = arm_map_environment_tag},
     {NULL},
 };
 
