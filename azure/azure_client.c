@@ -41,6 +41,7 @@
 #include "common/metrics.h"
 #include "common/random.h"
 #include "common/sbuf.h"
+#include "common/timefmt.h"
 
 #include <pthread.h>
 #include <stdatomic.h>
@@ -465,7 +466,7 @@ static req_next req_after(azure_client *c, req_state *rs, int r, azure_http_resp
     }
     int64_t w = -1;
     if (action == AZURE_RETRY_THROTTLED)
-        w = azure_retry_after_ms(resp->retry_after[0] ? resp->retry_after : NULL, time(NULL));
+        w = timefmt_retry_after_ms(resp->retry_after, timefmt_now_ms() / 1000);
     if (w < 0) {
         int base = c->opts.max_retry_wait_ms < 500 ? c->opts.max_retry_wait_ms : 500;
         w = azure_retry_backoff_ms(rs->attempt, base, c->opts.max_retry_wait_ms);

@@ -21,31 +21,6 @@ azure_retry_action azure_retry_classify(int status) {
     return AZURE_RETRY_FAIL;
 }
 
-int64_t azure_retry_after_ms(const char *value, time_t now) {
-    if (!value) return -1;
-    while (isspace((unsigned char)*value)) value++;
-    if (*value == '\0') return -1;
-    if (isdigit((unsigned char)*value)) {
-        errno = 0;
-        char *end = NULL;
-        long long s = strtoll(value, &end, 10);
-        while (end && isspace((unsigned char)*end)) end++;
-        if (errno != 0 || !end || *end != '\0' || s < 0) return -1;
-        if (s > 86400) s = 86400;
-        return (int64_t)s * 1000;
-    }
-    struct tm tm;
-    memset(&tm, 0, sizeof tm);
-    const char *end = strptime(value, "%a, %d %b %Y %H:%M:%S GMT", &tm);
-    if (!end || *end != '\0') return -1;
-    time_t at = timegm(&tm);
-    if (at == (time_t)-1) return -1;
-    if (at <= now) return 0;
-    int64_t d = (int64_t)(at - now);
-    if (d > 86400) d = 86400;
-    return d * 1000;
-}
-
 int64_t azure_retry_backoff_ms(int attempt, int base_ms, int cap_ms) {
     if (attempt < 1) attempt = 1;
     if (base_ms < 1) base_ms = 1;

@@ -6,7 +6,7 @@
  *   2xx/3xx          done
  *   401              refresh the token and retry once (a token revoked or
  *                    expired early); a second 401 is final (ERR_AUTH)
- *   429, 503         throttled: wait Retry-After (seconds or an HTTP date),
+ *   429, 503         throttled: wait Retry-After (timefmt_retry_after_ms),
  *                    capped; without the header, backoff
  *   408, other 5xx   transient: jittered exponential backoff
  *   (except 501, 505: the server will never do it)
@@ -33,11 +33,6 @@ typedef enum azure_retry_action {
 
 /* status 0 = the transfer failed (transport error). */
 azure_retry_action azure_retry_classify(int status);
-
-/* Parses Retry-After: delta-seconds ("120") or an IMF-fixdate
- * ("Wed, 21 Oct 2015 07:28:00 GMT") relative to `now`.  Returns the wait in
- * milliseconds (0 for a date in the past) or -1 when absent or unparsable. */
-int64_t azure_retry_after_ms(const char *value, time_t now);
 
 /* Jittered exponential backoff for attempt n (1-based), in ms, <= cap_ms. */
 int64_t azure_retry_backoff_ms(int attempt, int base_ms, int cap_ms);

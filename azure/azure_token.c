@@ -8,6 +8,7 @@
 #include "common/json.h"
 #include "common/log.h"
 #include "common/sbuf.h"
+#include "common/timefmt.h"
 
 #include <pthread.h>
 #include <stdbool.h>
@@ -227,8 +228,7 @@ static int fetch_token(azure_token_cache *c, const char *resource, char **token,
         int r = azure_http_perform(c->http, &req, &resp, err);
         if (r == 0) r = parse_answer(&resp, token, expires_in, &retryable, err);
         else retryable = err->kind == ERR_NETWORK;
-        int64_t wait = azure_retry_after_ms(resp.retry_after[0] ? resp.retry_after : NULL,
-                                            time(NULL));
+        int64_t wait = timefmt_retry_after_ms(resp.retry_after, timefmt_now_ms() / 1000);
         azure_http_response_free(&resp);
         if (r == 0) {
             rc = 0;

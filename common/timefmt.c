@@ -5,7 +5,9 @@
 #include "common/timefmt.h"
 
 #include <ctype.h>
+#include <errno.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <strings.h>
 #include <time.h>
@@ -135,8 +137,14 @@ bool timefmt_parse_http_date(const char *text, int64_t *out_seconds)
         return false;
     char wday[4], mon[4];
     int day, year, hh, mm, ss;
-    if (sscanf(text, "%3s, %d %3s %d %d:%d:%d GMT", wday, &day, mon, &year, &hh, &mm, &ss) != 7)
+    int used = -1;
+    if (sscanf(text, "%3s, %d %3s %d %d:%d:%d GMT%n", wday, &day, mon, &year, &hh, &mm, &ss,
+               &used) != 7 || used < 0)
         return false;
+    while (isspace((unsigned char)text[used]))
+        used++;
+    if (text[used] != '\0')
+        return false; /* nothing may follow "GMT" */
     int month = 0;
     for (int i = 0; i < 12; i++)
         if (strcasecmp(mon, months[i]) == 0)
@@ -145,4 +153,30 @@ bool timefmt_parse_http_date(const char *text, int64_t *out_seconds)
         return false;
     *out_seconds = days_from_civil(year, month, day) * 86400 + hh * 3600 + mm * 60 + ss;
     return true;
+}
+
+int64_t timefmt_retry_after_ms(const char *value, int64_t now_s)
+{
+    const int64_t day = 86400;
+    if (!value)
+        return -1;
+    while (isspace((unsigned char)*value))
+        value++;
+    if (*value == '\0')
+        return -1;
+    if (isdigit((unsigned char)*value)) {
+        errno = 0;
+        char *end = NULL;
+        long long s = strtoll(value, &end, 10);
+        while (end && isspace((unsigned char)*end))
+            end++;
+        if (errno != 0 || !end || *end != '\0' || s < 0)
+            return -1;
+        return (s > day ? day : (int64_t)s) * 1000;
+    }
+    int64_t at;
+    if (!timefmt_parse_http_date(value, &at))
+        return -1;
+    int64_t d = at > now_s ? at - now_s : 0;
+    return (d > day ? day : d) * 1000;
 }

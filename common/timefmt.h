@@ -26,4 +26,10 @@ void timefmt_rfc3339(int64_t ms, char *buf, size_t size);
 /* Parses an HTTP-date (RFC 7231 IMF-fixdate) to epoch seconds. */
 bool timefmt_parse_http_date(const char *text, int64_t *out_seconds);
 
+/* The wait a Retry-After header value asks for (RFC 9110 10.2.3), in ms:
+ * delta-seconds ("120", blanks around allowed) or an HTTP-date relative to
+ * now_s (0 when past); capped at a day.  -1 when value is NULL, empty or
+ * unreadable.  Shared by the Azure and JupiterOne clients. */
+int64_t timefmt_retry_after_ms(const char *value, int64_t now_s);
+
 #endif

@@ -185,28 +185,6 @@ static size_t on_header(char *p, size_t size, size_t n, void *arg)
     return len;
 }
 
-/* The wait a Retry-After value asks for, in ms: delta seconds ("120") or
- * an HTTP date ("Wed, 21 Oct 2015 07:28:00 GMT", 0 when past); -1 when
- * absent or unreadable. */
-static long retry_after_ms(const char *v)
-{
-    if (!v[0])
-        return -1;
-    if (v[0] >= '0' && v[0] <= '9') {
-        char *end;
-        long s = strtol(v, &end, 10);
-        if (*end != '\0' || s < 0)
-            return -1;
-        return (s > 86400 ? 86400 : s) * 1000;
-    }
-    int64_t at;
-    if (!timefmt_parse_http_date(v, &at))
-        return -1;
-    int64_t now = timefmt_now_ms() / 1000;
-    int64_t d = at > now ? at - now : 0;
-    return (long)(d > 86400 ? 86400 : d) * 1000;
-}
-
 /* A contiguous body as a source. */
 typedef struct flat_body {
     const char *data;
@@ -380,7 +358,9 @@ static int call(j1_sync_client *c, const char *method, const char *path,
         if (n + 1 >= attempts || (cancel && atomic_load(cancel)))
             break;
         /* 429 and 503 may say when to come back (RFC 9110 10.2.3) */
-        long delay = status == 429 || status == 503 ? retry_after_ms(o.retry_after) : -1;
+        long delay = status == 429 || status == 503
+                         ? (long)timefmt_retry_after_ms(o.retry_after, timefmt_now_ms() / 1000)
+                         : -1;
         if (delay < 0) {
             double f = (double)initial * (double)(1L << (n < 20 ? n : 20));
             delay = (long)(f * (0.7 + 0.3 * random_unit()));

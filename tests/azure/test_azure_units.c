@@ -36,20 +36,6 @@ static void test_classify(void **state) {
     assert_int_equal(azure_retry_classify(0), AZURE_RETRY_BACKOFF);
 }
 
-static void test_retry_after(void **state) {
-    (void)state;
-    time_t now = 1445412480; /* Wed, 21 Oct 2015 07:28:00 GMT */
-    assert_int_equal(azure_retry_after_ms("120", now), 120000);
-    assert_int_equal(azure_retry_after_ms(" 2 ", now), 2000);
-    assert_int_equal(azure_retry_after_ms("Wed, 21 Oct 2015 07:28:05 GMT", now), 5000);
-    assert_int_equal(azure_retry_after_ms("Wed, 21 Oct 2015 07:27:00 GMT", now), 0);
-    assert_int_equal(azure_retry_after_ms(NULL, now), -1);
-    assert_int_equal(azure_retry_after_ms("", now), -1);
-    assert_int_equal(azure_retry_after_ms("soon", now), -1);
-    assert_int_equal(azure_retry_after_ms("-3", now), -1);
-    assert_int_equal(azure_retry_after_ms("12abc", now), -1);
-}
-
 static void test_backoff_bounds(void **state) {
     (void)state;
     for (int attempt = 1; attempt <= 12; attempt++) {
@@ -280,7 +266,7 @@ static void test_endpoints_env(void **state) {
 
 int main(void) {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_classify),      cmocka_unit_test(test_retry_after),
+        cmocka_unit_test(test_classify),
         cmocka_unit_test(test_backoff_bounds), cmocka_unit_test(test_pacing_bucket),
         cmocka_unit_test(test_pacing_release_grid),
         cmocka_unit_test(test_pacing_shared), cmocka_unit_test(test_interleave),

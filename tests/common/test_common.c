@@ -455,6 +455,25 @@ static void test_url_checks(void **state)
     assert_false(url_authority("no-scheme", &a, &n));
 }
 
+/* Retry-After as both clients (Azure, JupiterOne) read it. */
+static void test_retry_after(void **state)
+{
+    (void)state;
+    const int64_t now = 1445412480; /* Wed, 21 Oct 2015 07:28:00 GMT */
+    assert_int_equal(timefmt_retry_after_ms("120", now), 120000);
+    assert_int_equal(timefmt_retry_after_ms(" 2 ", now), 2000);
+    assert_int_equal(timefmt_retry_after_ms("999999", now), 86400000); /* a day at most */
+    assert_int_equal(timefmt_retry_after_ms("Wed, 21 Oct 2015 07:28:05 GMT", now), 5000);
+    assert_int_equal(timefmt_retry_after_ms("Wed, 21 Oct 2015 07:27:00 GMT", now), 0);
+    assert_int_equal(timefmt_retry_after_ms("Fri, 21 Oct 2016 07:28:00 GMT", now), 86400000);
+    assert_int_equal(timefmt_retry_after_ms(NULL, now), -1);
+    assert_int_equal(timefmt_retry_after_ms("", now), -1);
+    assert_int_equal(timefmt_retry_after_ms("soon", now), -1);
+    assert_int_equal(timefmt_retry_after_ms("-3", now), -1);
+    assert_int_equal(timefmt_retry_after_ms("12abc", now), -1);
+    assert_int_equal(timefmt_retry_after_ms("Wed, 21 Oct 2015 07:28:05 GMT+1", now), -1);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -467,6 +486,7 @@ int main(void)
         cmocka_unit_test(test_uuid),
         cmocka_unit_test(test_sbuf_scratch),
         cmocka_unit_test(test_url_checks),
+        cmocka_unit_test(test_retry_after),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
