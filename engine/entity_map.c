@@ -192,7 +192,25 @@ static cJSON *parse_tag_value(const char *v)
     return cJSON_CreateString(v);
 }
 
-static int assign_one_tag(cJSON *entity, const char *k, const char *v, err_info *err)
+/* entity[prop] = v lower-cased. */
+static int set_lowered(cJSON *entity, const char *prop, const char *v, err_info *err)
+{
+    cJSON *low = cJSON_CreateString(v);
+    if (!low || !low->valuestring) {
+        cJSON_Delete(low);
+        return err_set(err, ERR_NOMEM, "out of memory assigning tags");
+    }
+    for (char *c = low->valuestring; *c; c++)
+        *c = (char)tolower((unsigned char)*c);
+    if (!json_set(entity, prop, low))
+        return err_set(err, ERR_NOMEM, "out of memory assigning tags");
+    return 0;
+}
+
+/* SDK assignTags for one tag; `props` (NULL-ended, may be NULL) are the
+ * spec's tagProperties, lowered like the SDK's common tag properties. */
+static int assign_one_tag(cJSON *entity, const char *k, const char *v,
+                          const char *const *props, err_info *err)
 {
     if (!k || !v || !*v)
         return 0;
@@ -223,24 +241,19 @@ static int assign_one_tag(cJSON *entity, const char *k, const char *v, err_info 
             !json_set(entity, "name", cJSON_CreateString(v)))
             return err_set(err, ERR_NOMEM, "out of memory assigning tags");
     }
-    static const char *const lowered[] = {"classification", "owner", "email"};
-    for (size_t i = 0; i < 3; i++) {
-        if (strcasecmp(k, lowered[i]) != 0)
-            continue;
-        char *low = strdup(v);
-        if (!low)
-            return err_set(err, ERR_NOMEM, "out of memory assigning tags");
-        for (char *c = low; *c; c++)
-            *c = (char)tolower((unsigned char)*c);
-        ok = json_set(entity, lowered[i], cJSON_CreateString(low));
-        free(low);
-        if (!ok)
-            return err_set(err, ERR_NOMEM, "out of memory assigning tags");
+    static const char *const common[] = {"classification", "owner", "email", NULL};
+    const char *const *lists[] = {common, props};
+    for (size_t l = 0; l < 2; l++) {
+        for (size_t i = 0; lists[l] && lists[l][i]; i++) {
+            if (strcasecmp(k, lists[l][i]) == 0 && set_lowered(entity, lists[l][i], v, err) != 0)
+                return -1;
+        }
     }
     return 0;
 }
 
-int entity_map_assign_tags(cJSON *entity, const cJSON *tags, err_info *err)
+int entity_map_assign_tags(cJSON *entity, const cJSON *tags, const char *const *tag_properties,
+                           err_info *err)
 {
     if (!tags || cJSON_IsNull(tags))
         return 0;
@@ -261,7 +274,7 @@ int entity_map_assign_tags(cJSON *entity, const cJSON *tags, err_info *err)
                 k = json_get_string(t, "Key");
             if (!v)
                 v = json_get_string(t, "Value");
-            if (assign_one_tag(entity, k, v, err) != 0)
+            if (assign_one_tag(entity, k, v, tag_properties, err) != 0)
                 return -1;
         }
         return 0;
@@ -269,7 +282,8 @@ int entity_map_assign_tags(cJSON *entity, const cJSON *tags, err_info *err)
     const cJSON *t;
     cJSON_ArrayForEach(t, tags)
     {
-        if (cJSON_IsString(t) && assign_one_tag(entity, t->string, t->valuestring, err) != 0)
+        if (cJSON_IsString(t) &&
+            assign_one_tag(entity, t->string, t->valuestring, tag_properties, err) != 0)
             return -1;
     }
     return 0;
@@ -563,7 +577,7 @@ int entity_map_build(const entity_spec *spec, const cJSON *item, const map_ctx *
     }
     if (spec->flags & ENTITY_TAGS) {
         cJSON_DeleteItemFromObjectCaseSensitive(e, "tags");
-        if (entity_map_assign_tags(e, json_get(src, "tags"), err) != 0)
+        if (entity_map_assign_tags(e, json_get(src, "tags"), spec->tag_properties, err) != 0)
             goto fail;
     }
     if (mctx && mctx->account_name_tag &&

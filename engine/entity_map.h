@@ -22,7 +22,8 @@
  *      property (the SDK's "undefined assignment"), unless MAPF_KEEP_EXISTING;
  *      with MAPF_NULL a JSON null in the source is written as null;
  *   5. ENTITY_SCHEMA_PASSTHROUGH only: createdOn / active inference;
- *   6. tags (ENTITY_TAGS): tag.* from source `tags` per the SDK's assignTags;
+ *   6. tags (ENTITY_TAGS): tag.* from source `tags` per the SDK's assignTags
+ *      (and the spec's tag_properties);
  *      plus tag.AccountName when map_ctx.account_name_tag is set;
  *   7. displayName defaults to name when absent;
  *   8. the fixup hook;
@@ -106,6 +107,11 @@ typedef struct entity_spec {
     /* Renames applied when hoisting (SDK model renames), e.g.
      * {"type", "roleType"} maps properties.type -> roleType. NULL-ended pairs. */
     const char *const *hoist_renames;
+    /* With ENTITY_TAGS: the SDK's tagProperties, NULL-ended (e.g.
+     * {"environment", NULL}): a tag whose key is one of them in any case
+     * sets that property to its value lower-cased, as for the SDK's common
+     * tag properties (classification, owner, email). */
+    const char *const *tag_properties;
 } entity_spec;
 
 /* Builds one entity.  *out is a new object owned by the caller. */
@@ -117,8 +123,10 @@ int entity_map_build(const entity_spec *spec, const cJSON *item, const map_ctx *
 cJSON *entity_map_sdk_object(const cJSON *item, const char *const *renames);
 
 /* SDK assignTags on an existing entity (tags map, {key,value} list or
- * string list).  Exposed for steps that build entities by hand. */
-int entity_map_assign_tags(cJSON *entity, const cJSON *tags, err_info *err);
+ * string list); tag_properties as entity_spec's (may be NULL).  Exposed
+ * for steps that build entities by hand. */
+int entity_map_assign_tags(cJSON *entity, const cJSON *tags, const char *const *tag_properties,
+                           err_info *err);
 
 /* lodash.camelCase of a key ("@odata.type" -> "odataType"); caller frees. */
 char *entity_map_camel_case(const char *key);

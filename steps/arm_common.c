@@ -135,29 +135,7 @@ int arm_map_resource_group(const cJSON *value, const cJSON *item, const map_ctx 
     return *out ? 0 : err_set(err, ERR_NOMEM, "out of memory mapping a resource group");
 }
 
-int arm_map_environment_tag(const cJSON *value, const cJSON *item, const map_ctx *mctx,
-                            cJSON **out, err_info *err)
-{
-    (void)item;
-    (void)mctx;
-    *out = NULL;
-    const char *env = NULL;
-    const cJSON *t;
-    const cJSON *tags = cJSON_IsObject(value) ? value : NULL;
-    cJSON_ArrayForEach(t, tags)
-    {
-        if (t->string && strcasecmp(t->string, "environment") == 0 && cJSON_IsString(t) &&
-            *t->valuestring)
-            env = t->valuestring;
-    }
-    if (!env)
-        return 0;
-    if (!(*out = cJSON_CreateString(env)))
-        return err_set(err, ERR_NOMEM, "out of memory mapping an environment tag");
-    for (char *c = (*out)->valuestring; *c; c++)
-        *c = (char)tolower((unsigned char)*c);
-    return 0;
-}
+const char *const arm_tag_properties[] = {"environment", NULL};
 
 int arm_relate_resource_group(step_ctx *ctx, const char *entity_key, const char *entity_type,
                               err_info *err)

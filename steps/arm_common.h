@@ -35,12 +35,9 @@ int arm_map_region(const cJSON *value, const cJSON *item, const map_ctx *mctx, c
                    err_info *err);
 int arm_map_resource_group(const cJSON *value, const cJSON *item, const map_ctx *mctx,
                            cJSON **out, err_info *err);
-/* tagProperties ["environment"] as the SDK's assignTags applies it: value =
- * the item's `tags`; out = the value of the last tag whose key is
- * "environment" in any case and whose value is a non-empty string,
- * lower-cased; NULL when there is none. */
-int arm_map_environment_tag(const cJSON *value, const cJSON *item, const map_ctx *mctx,
-                            cJSON **out, err_info *err);
+/* The tagProperties of the reference's createIntegrationEntity calls
+ * (entity_spec.tag_properties): {"environment", NULL}. */
+extern const char *const arm_tag_properties[];
 
 /* Writes "/subscriptions/{sub}/resourceGroups/{group lower-cased}" of an ARM
  * id into out; returns 0, or -1 when the id has no resource group (or out

@@ -72,8 +72,6 @@ static const prop_map account_props[] = {
     {"ipRangeFilter", "properties.ipRangeFilter", MAP_STRING},
     {"category", NULL, MAP_CONST_STRING_ARRAY, "infrastructure"},
     {"endpoints", "properties.readLocations", MAP_FN, .fn = account_endpoints},
-    /* tagProperties: ["environment"] */
-    {"environment", "tags", MAP_FN, .fn = arm_map_environment_tag, .flags = MAPF_KEEP_EXISTING},
     {NULL},
 };
 
@@ -81,6 +79,7 @@ static const entity_spec account_spec = {
     .type = ACCOUNT_TYPE,
     .classes = {"Account", "Service"},
     .flags = ENTITY_HOIST_PROPERTIES | ENTITY_SCHEMA_PASSTHROUGH | ENTITY_TAGS,
+    .tag_properties = arm_tag_properties,
     .props = account_props,
 };
 
@@ -91,7 +90,6 @@ static const prop_map database_props[] = {
     {"encrypted", NULL, MAP_CONST_BOOL, "true"},
     {"resourceGroup", "id", MAP_FN, .fn = arm_map_resource_group},
     {"classification", NULL, MAP_FN, .fn = map_null},
-    {"environment", "tags", MAP_FN, .fn = arm_map_environment_tag, .flags = MAPF_KEEP_EXISTING},
     {NULL},
 };
 
@@ -99,6 +97,7 @@ static const entity_spec database_spec = {
     .type = DATABASE_TYPE,
     .classes = {"Database", "DataStore"},
     .flags = ENTITY_HOIST_PROPERTIES | ENTITY_SCHEMA_PASSTHROUGH | ENTITY_TAGS,
+    .tag_properties = arm_tag_properties,
     .props = database_props,
 };
 

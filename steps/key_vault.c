@@ -57,7 +57,6 @@ static const prop_map vault_props[] = {
     {"resourceGroup", "id", MAP_FN, .fn = arm_map_resource_group},
     {"endpoints", "properties.vaultUri", MAP_FN, .fn = vault_endpoints},
     {"category", NULL, MAP_CONST_STRING_ARRAY, "infrastructure"},
-    {"environment", "tags", MAP_FN, .fn = arm_map_environment_tag},
     {NULL},
 };
 
@@ -65,6 +64,7 @@ static const entity_spec vault_spec = {
     .type = VAULT_TYPE,
     .classes = {"Service"},
     .flags = ENTITY_SCHEMA_PASSTHROUGH | ENTITY_TAGS,
+    .tag_properties = arm_tag_properties,
     .props = vault_props,
 };
 

@@ -165,17 +165,6 @@ static int map_rg(const cJSON *v, const cJSON *item, const map_ctx *m, cJSON **o
     return arm_map_resource_group(v, item, m, out, err);
 }
 
-/* createIntegrationEntity's tagProperties ["environment"] (arm_common). */
-static int environment_tag(const cJSON *item, cJSON *entity, const map_ctx *mctx, err_info *err)
-{
-    cJSON *env = NULL;
-    if (arm_map_environment_tag(json_get(item, "tags"), item, mctx, &env, err) != 0)
-        return -1;
-    if (env && !json_set(entity, "environment", env))
-        return nomem(err, "an environment tag");
-    return 0;
-}
-
 /* Lists `collection` ("networkInterfaces") of every ingested subscription,
  * all in parallel; fn gets each item. */
 static int list_subscriptions(step_ctx *ctx, const char *collection, azure_indexed_item_fn fn,
@@ -452,7 +441,7 @@ static const entity_spec nsg_spec = {
     .classes = {"Firewall"},
     .flags = ENTITY_HOIST_PROPERTIES | ENTITY_SCHEMA_PASSTHROUGH | ENTITY_TAGS,
     .props = nsg_props,
-    .fixup = environment_tag,
+    .tag_properties = arm_tag_properties,
 };
 
 typedef struct nsg_state {
@@ -589,7 +578,7 @@ static const entity_spec vnet_spec = {
     .classes = {"Network"},
     .flags = ENTITY_HOIST_PROPERTIES | ENTITY_SCHEMA_PASSTHROUGH | ENTITY_TAGS,
     .props = vnet_props,
-    .fixup = environment_tag,
+    .tag_properties = arm_tag_properties,
 };
 
 static int map_subnet_display(const cJSON *value, const cJSON *item, const map_ctx *mctx,

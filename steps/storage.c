@@ -529,7 +529,6 @@ static const prop_map account_props[] = {
     {"encryption.keyVaultProperties.currentVersionedKeyIdentifier",
      "properties.encryption.keyVaultProperties.currentVersionedKeyIdentifier", MAP_ANY,
      .flags = MAPF_NULL},
-    {"environment", "tags", MAP_FN, .fn = arm_map_environment_tag},
     {NULL},
 };
 
@@ -537,6 +536,7 @@ static const entity_spec account_spec = {
     .type = ACCOUNT_TYPE,
     .classes = {"Service"},
     .flags = ENTITY_HOIST_PROPERTIES | ENTITY_SCHEMA_PASSTHROUGH | ENTITY_TAGS,
+    .tag_properties = arm_tag_properties,
     .props = account_props,
 };
 

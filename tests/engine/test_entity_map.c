@@ -194,10 +194,10 @@ static void test_tag_forms(void **state)
     (void)state;
     cJSON *e = cJSON_CreateObject();
     cJSON *list = parse("[\"a\",\"b\"]");
-    assert_int_equal(entity_map_assign_tags(e, list, NULL), 0);
+    assert_int_equal(entity_map_assign_tags(e, list, NULL, NULL), 0);
     assert_int_equal(cJSON_GetArraySize(json_get(e, "tags")), 2);
     cJSON *kv = parse("[{\"key\":\"Name\",\"value\":\"nm\"},{\"Key\":\"k\",\"Value\":\"v\"}]");
-    assert_int_equal(entity_map_assign_tags(e, kv, NULL), 0);
+    assert_int_equal(entity_map_assign_tags(e, kv, NULL, NULL), 0);
     assert_string_equal(json_get_string(e, "tag.Name"), "nm");
     assert_string_equal(json_get_string(e, "displayName"), "nm");
     assert_string_equal(json_get_string(e, "name"), "nm");
@@ -207,12 +207,50 @@ static void test_tag_forms(void **state)
     cJSON_Delete(e);
 }
 
+/* tag_properties (the SDK's tagProperties) work like the common tag
+ * properties: a tag whose key is one of them in any case sets the property
+ * to its value lower-cased (the last such tag wins); an empty value sets
+ * nothing; without a matching tag an existing value stays; a spec without
+ * tag_properties gets only tag.* for the tag. */
+static void test_tag_properties(void **state)
+{
+    (void)state;
+    static const char *const props[] = {"environment", NULL};
+    static const struct {
+        const char *tags, *want;
+    } cases[] = {
+        {"{\"Environment\":\"Prod\",\"x\":\"y\"}", "prod"},
+        {"{\"environment\":\"j1dev\"}", "j1dev"},
+        {"{\"ENVIRONMENT\":\"A\",\"environment\":\"B\"}", "b"},
+        {"{\"environment\":\"\"}", "kept"},
+        {"{\"env\":\"x\"}", "kept"},
+        {"[{\"key\":\"Environment\",\"value\":\"Test\"}]", "test"},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof *cases; i++) {
+        cJSON *e = parse("{\"environment\":\"kept\"}");
+        cJSON *tags = parse(cases[i].tags);
+        assert_int_equal(entity_map_assign_tags(e, tags, props, NULL), 0);
+        assert_string_equal(json_get_string(e, "environment"), cases[i].want);
+        cJSON_Delete(tags);
+        cJSON_Delete(e);
+    }
+    cJSON *e = cJSON_CreateObject();
+    cJSON *tags = parse("{\"Environment\":\"Prod\",\"Owner\":\"Ops\"}");
+    assert_int_equal(entity_map_assign_tags(e, tags, NULL, NULL), 0);
+    assert_null(json_get(e, "environment"));
+    assert_string_equal(json_get_string(e, "tag.Environment"), "Prod");
+    assert_string_equal(json_get_string(e, "owner"), "ops"); /* a common tag property */
+    cJSON_Delete(tags);
+    cJSON_Delete(e);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_camel_case),       cmocka_unit_test(test_hoist_and_renames),
         cmocka_unit_test(test_build_rows),       cmocka_unit_test(test_absent_row_removes),
         cmocka_unit_test(test_convert_properties), cmocka_unit_test(test_missing_key_is_error),
+        cmocka_unit_test(test_tag_properties),
         cmocka_unit_test(test_tag_forms),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

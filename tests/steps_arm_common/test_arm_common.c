@@ -222,45 +222,11 @@ static void test_diagnostic_settings_not_found(void **state)
     diag_stop(&r);
 }
 
-/* tagProperties ["environment"] as the SDK's assignTags applies it. */
-static void test_environment_tag(void **state)
-{
-    (void)state;
-    static const struct {
-        const char *tags, *want;
-    } cases[] = {
-        {"{\"Environment\":\"Prod\",\"x\":\"y\"}", "prod"},
-        {"{\"environment\":\"j1dev\"}", "j1dev"},
-        {"{\"ENVIRONMENT\":\"A\",\"environment\":\"B\"}", "b"}, /* the last one */
-        {"{\"environment\":\"\"}", NULL},
-        {"{\"environment\":7}", NULL},
-        {"{\"env\":\"x\"}", NULL},
-        {"[]", NULL},
-    };
-    for (size_t i = 0; i < sizeof cases / sizeof *cases; i++) {
-        cJSON *tags = cJSON_Parse(cases[i].tags);
-        cJSON *out = NULL;
-        err_info err = {0};
-        assert_int_equal(arm_map_environment_tag(tags, NULL, NULL, &out, &err), 0);
-        if (cases[i].want)
-            assert_string_equal(out ? out->valuestring : "(none)", cases[i].want);
-        else
-            assert_null(out);
-        cJSON_Delete(out);
-        cJSON_Delete(tags);
-    }
-    cJSON *out = NULL;
-    err_info err = {0};
-    assert_int_equal(arm_map_environment_tag(NULL, NULL, NULL, &out, &err), 0);
-    assert_null(out);
-}
-
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_resource_group_id),
         cmocka_unit_test(test_region_and_group_conversions),
-        cmocka_unit_test(test_environment_tag),
         cmocka_unit_test(test_diagnostic_settings_recording),
         cmocka_unit_test(test_diagnostic_settings_forbidden),
         cmocka_unit_test(test_diagnostic_settings_not_found),
