@@ -140,6 +140,15 @@ static void count_finished(const char *status)
     metrics_counter_add("jobs_finished_total", labels, 1);
 }
 
+/* A job that reached a final status: one log line (a warning when it
+ * failed) and the counter. */
+static void log_finished(const char *status, const char *error)
+{
+    log_kv(strcmp(status, "failed") == 0 ? LOG_WARN : LOG_INFO, "job finished", "status", status,
+           "error", error, NULL);
+    count_finished(status);
+}
+
 static void settle(worker_slot *w, const job_claimed *job, const job_outcome *out)
 {
     job_store *s = w->pool->store;
@@ -181,9 +190,7 @@ static void settle(worker_slot *w, const job_claimed *job, const job_outcome *ou
             log_kv(LOG_WARN, "job will be retried", "error", err_text, NULL);
             count_finished("retry");
         } else if (rc == 0) {
-            /* its last attempt, or a cancel was requested meanwhile */
-            log_kv(LOG_WARN, "job finished", "status", now, "error", err_text, NULL);
-            count_finished(now);
+            log_finished(now, err_text); /* its last attempt, or cancelled meanwhile */
         }
         break;
     }
@@ -201,8 +208,7 @@ static void settle(worker_slot *w, const job_claimed *job, const job_outcome *ou
                 log_kv(LOG_INFO, "job handed back to the queue", NULL);
                 count_finished("handed_back");
             } else if (rc == 0) {
-                log_kv(LOG_INFO, "job finished", "status", now, NULL);
-                count_finished(now);
+                log_finished(now, NULL); /* a cancel was requested meanwhile */
             }
         }
         break;
@@ -210,10 +216,8 @@ static void settle(worker_slot *w, const job_claimed *job, const job_outcome *ou
     }
     if (final) {
         rc = job_store_finish(s, job->job_id, w->owner, final, err_text, &e);
-        if (rc == 0) {
-            log_kv(LOG_INFO, "job finished", "status", final, "error", err_text, NULL);
-            count_finished(final);
-        }
+        if (rc == 0)
+            log_finished(final, err_text);
     }
     if (rc != 0) {
         char buf[800];
